@@ -1,0 +1,96 @@
+"""The app factory: settings in, a wired Bolt app (and the clients it owns) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot import sandbox as sandbox_module
+from bot.b2c import B2CClient, TokenAuth
+from bot.people import People
+from bot.sandbox import B2CSandbox
+from bot.service import Responder, TaskCreator, respond_via_url
+from bot.settings import Mode, Settings
+
+
+@dataclass
+class Runtime:
+    """Everything a running bot owns; ``close()`` releases it."""
+
+    app: AsyncApp
+    creator: TaskCreator
+    b2c: B2CClient
+    sandbox: B2CSandbox | None = None
+
+    async def close(self) -> None:
+        await self.creator.wait_idle()
+        await self.b2c.aclose()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+
+
+def b2c_auth(settings: Settings) -> httpx.Auth:
+    if settings.b2c_oauth_token is not None:
+        return TokenAuth("Bearer", settings.b2c_oauth_token.get_secret_value())
+    if settings.b2c_session_token is not None:
+        return TokenAuth("Session", settings.b2c_session_token.get_secret_value())
+    assert settings.b2c_username and settings.b2c_password
+    return httpx.BasicAuth(settings.b2c_username, settings.b2c_password.get_secret_value())
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+async def build_runtime(
+    settings: Settings,
+    mode: Mode,
+    *,
+    use_sandbox: bool = False,
+    respond: Responder = respond_via_url,
+) -> Runtime:
+    """Wire the app. With ``use_sandbox`` an embedded B2C sandbox is started and used."""
+    sandbox = None
+    if use_sandbox:
+        sandbox = B2CSandbox()
+        site = await sandbox.start()
+        auth: httpx.Auth = httpx.BasicAuth(sandbox_module.USERNAME, sandbox_module.PASSWORD)
+    else:
+        assert settings.b2c_site_url
+        site, auth = settings.b2c_site_url, b2c_auth(settings)
+    b2c = B2CClient(
+        site, auth=auth, app_context=settings.b2c_app_context, timeout=settings.b2c_timeout
+    )
+    client = slack_client(settings)
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=mode is not Mode.SOCKET,
+        process_before_response=False,
+    )
+    creator = TaskCreator(
+        b2c=b2c,
+        slack=client,
+        people=People(client),
+        task_url=settings.b2c_task_url,
+        respond=respond,
+    )
+    handlers.register(app, creator)
+    return Runtime(app=app, creator=creator, b2c=b2c, sandbox=sandbox)

@@ -1,0 +1,158 @@
+"""Async client for the Oracle B2C Service Connect REST API (v1.4), the part the bot uses.
+
+One shared ``httpx.AsyncClient`` (connection reuse, explicit timeouts). Responses are parsed into
+the models of ``bot.tasks``; failures become the typed errors of ``bot.b2c_errors``. The client
+never logs or raises anything that holds a credential: auth lives in httpx's auth object and
+headers, neither of which reaches an error message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from typing import Any
+
+import httpx
+
+from bot.b2c_errors import (
+    B2CConnectionError,
+    B2CError,
+    B2CTimeoutError,
+    error_from_response,
+)
+from bot.tasks import QueryTable, Task, TaskCreate
+
+API_PATH = "/services/rest/connect/v1.4/"
+MAX_APP_CONTEXT = 40
+log = logging.getLogger(__name__)
+
+
+class TokenAuth(httpx.Auth):
+    """``Session <token>`` or ``Bearer <token>`` authorization, kept out of reprs."""
+
+    def __init__(self, scheme: str, token: str) -> None:
+        self._header = f"{scheme} {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+    def __repr__(self) -> str:
+        return f"TokenAuth({self._header.split()[0]}, ***)"
+
+
+def quote_roql(value: str) -> str:
+    """A ROQL string literal. ROQL strings are single-quoted; a backslash escapes a quote or a
+    backslash (MySQL-style, which ROQL follows; unverified on a live site for exotic input)."""
+    cleaned = "".join(ch for ch in value if ch >= " " or ch == "\t")
+    return "'" + cleaned.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class B2CClient:
+    """Talks to one Oracle B2C Service site."""
+
+    def __init__(
+        self,
+        site_url: str,
+        *,
+        auth: httpx.Auth,
+        app_context: str,
+        timeout: float = 20.0,
+        connect_timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 20,
+    ) -> None:
+        if not app_context or len(app_context) > MAX_APP_CONTEXT:
+            raise ValueError(f"the application context must be 1 to {MAX_APP_CONTEXT} characters")
+        self.site_url = site_url.rstrip("/")
+        self._access_token: str | None = None
+        self._http = httpx.AsyncClient(
+            base_url=self.site_url + API_PATH,
+            auth=auth,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=10),
+            headers={
+                "Accept": "application/json",
+                "OSvC-CREST-Application-Context": app_context,
+                "User-Agent": "b2c-slack-tasks/0.1",
+            },
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> B2CClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = kwargs.pop("headers", {})
+        if self._access_token:
+            headers["osvc-crest-api-access-token"] = self._access_token
+        try:
+            response = await self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.ConnectTimeout:
+            raise B2CConnectionError(
+                "Oracle B2C Service could not be reached (connect timeout)"
+            ) from None
+        except httpx.PoolTimeout:
+            raise B2CConnectionError(
+                "Too many requests to Oracle B2C Service already waiting"
+            ) from None
+        except httpx.TimeoutException:
+            raise B2CTimeoutError("Oracle B2C Service did not answer in time", sent=True) from None
+        except httpx.ConnectError:
+            raise B2CConnectionError("Oracle B2C Service could not be reached") from None
+        except httpx.HTTPError as error:
+            raise B2CConnectionError(
+                f"The connection to Oracle B2C Service failed ({type(error).__name__})", sent=True
+            ) from None
+        token = response.headers.get("osvc-crest-api-access-token")
+        if token:
+            self._access_token = token
+        if response.status_code >= 400:
+            error = error_from_response(response)
+            log.info("oracle %s %s -> %s %s", method, path, response.status_code, error.code or "")
+            raise error
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict:
+        try:
+            data = response.json()
+        except ValueError:
+            raise B2CError(
+                "Oracle B2C Service sent an answer that is not JSON", status=response.status_code
+            ) from None
+        if not isinstance(data, dict):
+            raise B2CError("Oracle B2C Service sent an unexpected answer")
+        return data
+
+    async def create_task(self, task: TaskCreate) -> Task:
+        """``POST /tasks``; the created task as Oracle returned it."""
+        response = await self._request("POST", "tasks", json=task.body())
+        return Task.model_validate(self._json(response))
+
+    async def get_task(self, task_id: int) -> Task:
+        response = await self._request("GET", f"tasks/{int(task_id)}")
+        return Task.model_validate(self._json(response))
+
+    async def update_task(self, task_id: int, changes: dict[str, Any]) -> None:
+        """``PATCH /tasks/{id}``; Oracle answers 200 with an empty body."""
+        await self._request("PATCH", f"tasks/{int(task_id)}", json=changes)
+
+    async def query(self, roql: str) -> list[QueryTable]:
+        """``GET /queryResults?query=...``: one table per ``;``-separated query."""
+        response = await self._request("GET", "queryResults", params={"query": roql})
+        items = self._json(response).get("items") or []
+        return [QueryTable.model_validate(item) for item in items]
+
+    async def query_one_column(self, roql: str) -> list[str]:
+        """The first column of the first table's rows (empty cells dropped)."""
+        tables = await self.query(roql)
+        if not tables:
+            return []
+        return [row[0] for row in tables[0].rows if row and row[0]]

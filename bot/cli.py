@@ -1,0 +1,96 @@
+"""The command line: ``python -m bot serve [--socket] [--sandbox]``, ``demo``, ``sandbox``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import Mode, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Slack bot that creates Oracle B2C Service tasks from /task.",
+    )
+    commands = parser.add_subparsers(dest="action", required=True)
+    serve = commands.add_parser("serve", help="run the bot (HTTP mode by default)")
+    serve.add_argument("--socket", action="store_true", help="use Socket Mode (no public URL)")
+    serve.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the embedded B2C sandbox instead of a real Oracle site",
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on")
+    serve.add_argument("--port", type=int, default=None, help="HTTP mode: port (default $PORT)")
+    demo = commands.add_parser("demo", help="run one command offline and print what happens")
+    demo.add_argument("command_line", help='e.g. "/task Return customer call @contact 83"')
+    demo.add_argument("--json", action="store_true", help="print the result as JSON")
+    sandbox = commands.add_parser("sandbox", help="serve the embedded B2C sandbox alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8399)
+    sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per call")
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from bot.app import build_runtime
+    from bot.server import serve_http, serve_socket
+
+    mode = Mode.SOCKET if args.socket else Mode.HTTP
+    settings = load_settings()
+    settings.check(mode, sandbox=args.sandbox)
+    _configure_logging(settings.log_level)
+    runtime = await build_runtime(settings, mode, use_sandbox=args.sandbox)
+    if runtime.sandbox is not None:
+        logging.getLogger("bot").info(
+            "using the embedded B2C sandbox at %s", runtime.sandbox.base_url
+        )
+    if mode is Mode.SOCKET:
+        assert settings.slack_app_token is not None
+        await serve_socket(runtime, settings.slack_app_token.get_secret_value())
+    else:
+        port = args.port if args.port is not None else settings.port
+        await serve_http(runtime, args.host, port)
+
+
+async def _sandbox(args: argparse.Namespace) -> None:
+    from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
+    from bot.server import _until_signalled
+
+    _configure_logging("INFO")
+    sandbox = B2CSandbox(latency=args.latency)
+    url = await sandbox.start(args.host, args.port)
+    print(f"B2C sandbox at {url} (user {USERNAME!r}, password {PASSWORD!r})", flush=True)
+    try:
+        await _until_signalled()
+    finally:
+        await sandbox.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.action == "demo":
+            from bot.demo import main as demo_main
+
+            logging.basicConfig(level=logging.WARNING)
+            return demo_main(args.command_line, args.json)
+        if args.action == "sandbox":
+            asyncio.run(_sandbox(args))
+            return 0
+        asyncio.run(_serve(args))
+        return 0
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

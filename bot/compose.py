@@ -1,0 +1,126 @@
+"""Turning a TaskDraft into the body of ``POST /tasks``, and into the lines shown in Slack.
+
+Pure: the user's zone, the clock, looked-up names and the resolved assignee are passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import render, when
+from bot.drafts import IdOrName, TaskDraft
+from bot.slack_text import escape, to_plain
+from bot.tasks import (
+    NewNote,
+    Ref,
+    SalesSettings,
+    ServiceSettings,
+    StatusWithType,
+    TaskCreate,
+)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who asked, and where: recorded on the task since Oracle only sees the bot's account."""
+
+    requester_name: str
+    channel_name: str
+
+    @property
+    def place(self) -> str:
+        name = self.channel_name
+        if name == "directmessage":
+            return "a direct message"
+        if name == "privategroup" or not name:
+            return "a private channel"
+        if name.startswith("mpdm-"):
+            return "a group message"
+        return "#" + name
+
+    def note(self) -> str:
+        return f"Created from Slack by {self.requester_name} in {self.place}"
+
+
+def _ref(value: IdOrName | None) -> Ref | None:
+    return Ref(id=value.id, lookup_name=value.name) if value is not None else None
+
+
+def _id_ref(value: int | None) -> Ref | None:
+    return Ref(id=value) if value is not None else None
+
+
+def task_name(draft: TaskDraft, names: Mapping[str, str] | None = None) -> str:
+    return " ".join(to_plain(draft.name, names).split())
+
+
+def compose_task(
+    draft: TaskDraft,
+    *,
+    origin: Origin,
+    tz: str | None,
+    now: datetime,
+    names: Mapping[str, str] | None = None,
+    assignee: Ref | None = None,
+    assignee_label: str | None = None,
+) -> tuple[TaskCreate, list[tuple[str, str]]]:
+    """The Oracle request body and the (label, Slack-safe value) lines describing it."""
+    details: list[tuple[str, str]] = []
+    due = start = None
+    if draft.due is not None:
+        due = when.parse_when(draft.due, tz, now, when.DUE_DEFAULT_TIME)
+        if due is None:
+            raise ValueError(f"could not read the due date “{draft.due}”")
+    if draft.start is not None:
+        start = when.parse_when(draft.start, tz, now, when.START_DEFAULT_TIME)
+        if start is None:
+            raise ValueError(f"could not read the start date “{draft.start}”")
+    notes = [NewNote(text=origin.note())]
+    if draft.note:
+        notes.append(NewNote(text=to_plain(draft.note, names)))
+
+    body = TaskCreate(
+        name=task_name(draft, names),
+        contact=_id_ref(draft.contact),
+        organization=_ref(draft.organization),
+        assigned_to_account=assignee,
+        due_time=due,
+        start_time=start,
+        percent_complete=draft.percent,
+        priority=_ref(draft.priority),
+        status_with_type=StatusWithType(status=_ref(draft.status)) if draft.status else None,
+        task_type=_ref(draft.task_type),
+        task_template=_ref(draft.template),
+        service_settings=(
+            ServiceSettings(incident=_ref(draft.incident), answer=_id_ref(draft.answer))
+            if draft.incident or draft.answer
+            else None
+        ),
+        sales_settings=(
+            SalesSettings(opportunity=_id_ref(draft.opportunity)) if draft.opportunity else None
+        ),
+        notes=notes,
+    )
+
+    def add(label: str, value: object | None) -> None:
+        if value is not None:
+            details.append((label, escape(str(value))))
+
+    add("Contact", draft.contact)
+    add("Organization", draft.organization)
+    add("Assigned to", assignee_label if assignee is not None else None)
+    if due is not None:
+        details.append(("Due", render.slack_date(due)))
+    if start is not None:
+        details.append(("Start", render.slack_date(start)))
+    add("Priority", draft.priority)
+    add("Requested status", draft.status)
+    add("Type", draft.task_type)
+    add("Template", draft.template)
+    add("Incident", draft.incident)
+    add("Answer", draft.answer)
+    add("Opportunity", draft.opportunity)
+    add("Percent complete", f"{draft.percent}%" if draft.percent is not None else None)
+    return body, details

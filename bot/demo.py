@@ -1,0 +1,203 @@
+"""``python -m bot demo "/task ..."``: the whole path offline.
+
+The embedded sandbox plays Oracle, a local Slack fake plays Slack, and the bot runs exactly as in
+HTTP mode: the command is signed as Slack signs it and sent over HTTP. What the bot sent to
+Oracle and posted to Slack is then printed readably (or as JSON with ``--json``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import sys
+import time
+from typing import Any, TextIO
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import build_runtime
+from bot.sandbox import API
+from bot.server import EVENTS_PATH, start_http
+from bot.settings import Mode, Settings
+from bot.slack_fake import DEFAULT_USERS, SlackFake
+from bot.slack_text import escape, to_plain
+
+DEMO_USER = "U1"  # Jane Doe, America/New_York, in the Slack fake
+
+
+_TOKEN = re.compile(r"<(?:[@#!][^<>\s]*|(?:https?|mailto):[^<>\s]*)>")
+
+
+def as_slack_sends(text: str) -> str:
+    """Typed text as Slack sends it with escaping on: ``&``, ``<``, ``>`` entity-encoded, except
+    mention and link tokens written in Slack's own form (``<@U2>``, ``<#C1|general>``)."""
+    parts, last = [], 0
+    for match in _TOKEN.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return "".join(parts)
+
+
+def slash_form(
+    command_line: str,
+    *,
+    response_url: str,
+    user: str = DEMO_USER,
+    channel: str = "C0DEMO",
+    channel_name: str = "support",
+) -> dict[str, str]:
+    """The form Slack posts for a command typed as ``command_line`` (escaped as Slack does)."""
+    line = command_line.strip()
+    command, _, text = line.partition(" ") if line.startswith("/") else ("/task", "", line)
+    return {
+        "token": "legacy-unused",
+        "team_id": "T1",
+        "team_domain": "demo",
+        "channel_id": channel,
+        "channel_name": channel_name,
+        "user_id": user,
+        "user_name": "jane",
+        "command": command,
+        "text": as_slack_sends(text.strip()),
+        "api_app_id": "A1",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "1.2.demo",
+    }
+
+
+def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers exactly as Slack sends them with a request body."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+    }
+
+
+_NAMES = {user_id: user["real_name"] for user_id, user in DEFAULT_USERS.items()}
+
+
+def _plain(text: str) -> str:
+    return to_plain(text, _NAMES)
+
+
+def _block_lines(blocks: list[dict[str, Any]] | None, fallback: str) -> list[str]:
+    if not blocks:
+        return [_plain(fallback)]
+    lines: list[str] = []
+    for block in blocks:
+        if block.get("text"):
+            lines.append(_plain(block["text"]["text"]))
+        for item in block.get("fields", []):
+            lines.append("  " + _plain(item["text"]).replace("\n", ": ", 1))
+        for element in block.get("elements", []):
+            if element.get("type") == "button":
+                lines.append(f"  [{element['text']['text']}] → {element.get('url', '')}")
+            elif element.get("text"):
+                lines.append("  " + _plain(element["text"]))
+    return lines
+
+
+def _print_readable(report: dict[str, Any], out: TextIO) -> None:
+    ack = report["ack"]
+    out.write(f"Slack → bot: {report['command']}\n")
+    out.write(f"bot → Slack: HTTP {ack['status']} ack in {ack['ms']:.0f} ms\n")
+    if ack["body"]:
+        out.write("  (ephemeral, only the requester sees it)\n")
+        for line in _block_lines(ack["body"].get("blocks"), ack["body"].get("text", "")):
+            out.write(f"  {line}\n")
+    for request in report["oracle"]:
+        out.write(f"\nbot → Oracle: {request['method']} {API}{request['path']}\n")
+        out.write(f"  OSvC-CREST-Application-Context: {request['app_context']}\n")
+        out.write("  " + json.dumps(request["body"], indent=2).replace("\n", "\n  ") + "\n")
+    for call in report["slack"]:
+        where = call["channel"] + (
+            f" (thread {call['thread_ts']})" if call.get("thread_ts") else ""
+        )
+        out.write(f"\nbot → Slack: {call['method']} in {where}\n")
+        for line in _block_lines(call.get("blocks"), call.get("text", "")):
+            out.write(f"  {line}\n")
+    for response in report["response_url"]:
+        out.write("\nbot → Slack: response_url (ephemeral)\n")
+        for line in _block_lines(response.get("blocks"), response.get("text", "")):
+            out.write(f"  {line}\n")
+
+
+async def run_demo(command_line: str, *, as_json: bool = False, out: TextIO = sys.stdout) -> int:
+    slack = SlackFake()
+    await slack.start()
+    secret = secrets.token_hex(16)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-demo",
+        slack_signing_secret=secret,
+        slack_api_url=slack.api_url,
+    )
+    runtime = await build_runtime(settings, Mode.HTTP, use_sandbox=True)
+    runner, port = await start_http(runtime, "127.0.0.1", 0)
+    try:
+        body = urlencode(slash_form(command_line, response_url=slack.response_url("demo")))
+        async with httpx.AsyncClient() as http:
+            started = time.perf_counter()
+            response = await http.post(
+                f"http://127.0.0.1:{port}{EVENTS_PATH}",
+                content=body,
+                headers=signed_headers(secret, body),
+            )
+            ack_ms = (time.perf_counter() - started) * 1000
+        await runtime.creator.wait_idle()
+        sandbox = runtime.sandbox
+        assert sandbox is not None
+        report = {
+            "command": command_line,
+            "ack": {
+                "status": response.status_code,
+                "ms": ack_ms,
+                "body": response.json() if response.content else None,
+            },
+            "oracle": [
+                {
+                    "method": r.method,
+                    "path": r.path,
+                    "body": r.body,
+                    "app_context": r.headers.get("OSvC-CREST-Application-Context"),
+                }
+                for r in sandbox.requests
+            ],
+            "slack": [
+                {
+                    "method": c.method,
+                    "channel": c.args.get("channel"),
+                    "thread_ts": c.args.get("thread_ts"),
+                    "ts": c.args.get("ts"),
+                    "text": c.args.get("text", ""),
+                    "blocks": c.args.get("blocks"),
+                }
+                for c in slack.calls
+                if c.method.startswith("chat.")
+            ],
+            "response_url": slack.responses,
+            "tasks_created": sorted(sandbox.tasks),
+        }
+    finally:
+        await runner.cleanup()
+        await runtime.close()
+        await slack.stop()
+    if as_json:
+        out.write(json.dumps(report, indent=2) + "\n")
+    else:
+        _print_readable(report, out)
+    return 0 if report["tasks_created"] else 1
+
+
+def main(command_line: str, as_json: bool) -> int:
+    return asyncio.run(run_demo(command_line, as_json=as_json))

@@ -1,0 +1,64 @@
+"""What a user asked for, before anything is sent to Oracle: the task draft and its parts.
+
+A draft comes from the slash-command grammar (and later from the modal). Text fields keep
+Slack's formatting (mentions, entities) until the task is composed, because turning a mention
+into a name may need a lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IdOrName:
+    """A reference given either by numeric id or by name (Oracle's ``id`` / ``lookupName``)."""
+
+    id: int | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.id is None) == (self.name is None):
+            raise ValueError("exactly one of id and name")
+
+    def to_oracle(self) -> dict[str, int | str]:
+        return {"id": self.id} if self.id is not None else {"lookupName": self.name or ""}
+
+    def __str__(self) -> str:
+        return str(self.id) if self.id is not None else self.name or ""
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """An assignee given as a Slack mention: mapped to a staff account by e-mail."""
+
+    user_id: str
+
+
+@dataclass(frozen=True)
+class AccountLogin:
+    """An assignee given as a staff account login."""
+
+    login: str
+
+
+Assignee = SlackUser | AccountLogin | IdOrName
+
+
+@dataclass(frozen=True)
+class TaskDraft:
+    name: str
+    contact: int | None = None
+    organization: IdOrName | None = None
+    assignee: Assignee | None = None
+    due: str | None = None
+    start: str | None = None
+    priority: IdOrName | None = None
+    status: IdOrName | None = None
+    task_type: IdOrName | None = None
+    template: IdOrName | None = None
+    incident: IdOrName | None = None
+    answer: int | None = None
+    opportunity: int | None = None
+    percent: int | None = None
+    note: str | None = None

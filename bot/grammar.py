@@ -1,0 +1,253 @@
+"""The slash-command grammar: ``/task <name> [@field value]...`` → a TaskDraft, or a clear error.
+
+Pure: no I/O, no clock. The name is the text before the first field; a field is ``@word`` at the
+start of a word and followed by a space; its value runs to the next field. A value (or the name)
+may be wrapped in double quotes to hold text that would otherwise look like a field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot import slack_text, when
+from bot.drafts import AccountLogin, Assignee, IdOrName, SlackUser, TaskDraft
+
+_FIELD = re.compile(r"@([A-Za-z][A-Za-z_-]*)(?=\s|$)")
+_QUOTES = {'"': '"', "“": "”", "”": "”"}
+_DIGITS = re.compile(r"^\d{1,18}$")
+_REFERENCE_NUMBER = re.compile(r"^\d{6}-\d{6}$")
+_LOGIN = re.compile(r"^[\w.@+-]{1,80}$")
+HELP_WORDS = {"help", "?", "-h", "--help"}
+
+
+class GrammarError(ValueError):
+    """A mistake in what the user typed; ``message`` says what and how to fix it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The outcome of reading a command: help, the (future) form, or a draft to create."""
+
+    kind: str  # "help" | "form" | "create"
+    draft: TaskDraft | None = None
+
+
+def _positive_id(label: str) -> Callable[[str], int]:
+    def read(value: str) -> int:
+        if _DIGITS.match(value) and int(value) > 0:
+            return int(value)
+        raise ValueError(f"needs {label} ID, a whole number like 83, not “{value}”")
+
+    return read
+
+
+def _id_or_name(value: str) -> IdOrName:
+    if _DIGITS.match(value):
+        if int(value) == 0:
+            raise ValueError("needs an ID above 0 or a name")
+        return IdOrName(id=int(value))
+    return IdOrName(name=slack_text.to_plain(value))
+
+
+def _incident(value: str) -> IdOrName:
+    if _DIGITS.match(value) and int(value) > 0:
+        return IdOrName(id=int(value))
+    if _REFERENCE_NUMBER.match(value):
+        return IdOrName(name=value)
+    raise ValueError(
+        f"needs an incident ID (like 4021) or reference number (like 261128-000123), not “{value}”"
+    )
+
+
+def _assignee(value: str) -> Assignee:
+    user_id = slack_text.user_mention_id(value)
+    if user_id:
+        return SlackUser(user_id)
+    if _DIGITS.match(value) and int(value) > 0:
+        return IdOrName(id=int(value))
+    plain = slack_text.to_plain(value)
+    if _LOGIN.match(plain):
+        return AccountLogin(plain)
+    raise ValueError(
+        f"needs a Slack user (@jane), a staff account ID or a staff login, not “{plain}”"
+    )
+
+
+def _when(value: str) -> str:
+    plain = " ".join(slack_text.to_plain(value).split())
+    if not when.is_readable(plain):
+        raise ValueError(
+            f"could not read “{plain}” as a date: try 2026-12-01, 2026-12-01 14:30, "
+            "today, tomorrow 5pm, friday or in 3 days"
+        )
+    return plain
+
+
+def _percent(value: str) -> int:
+    number = value.strip().removesuffix("%").strip()
+    if _DIGITS.match(number) and 0 <= int(number) <= 100:
+        return int(number)
+    raise ValueError(f"needs a whole number from 0 to 100, not “{value}”")
+
+
+def _text(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    attribute: str
+    read: Callable[[str], Any]
+    example: str
+    help: str
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("contact", "contact", _positive_id("a contact"), "83", "contact ID"),
+    FieldSpec("org", "organization", _id_or_name, "Acme", "organization ID or name"),
+    FieldSpec("assign", "assignee", _assignee, "@jane", "Slack user, staff account ID or login"),
+    FieldSpec("due", "due", _when, "tomorrow 5pm", "due date, in your time zone"),
+    FieldSpec("start", "start", _when, "monday 9am", "start date, in your time zone"),
+    FieldSpec("priority", "priority", _id_or_name, "High", "priority name or ID"),
+    FieldSpec("status", "status", _id_or_name, "In Progress", "status name or ID"),
+    FieldSpec("type", "task_type", _id_or_name, "Call", "task type name or ID"),
+    FieldSpec("template", "template", _id_or_name, "Follow-up", "task template name or ID"),
+    FieldSpec("incident", "incident", _incident, "261128-000123", "incident ID or reference"),
+    FieldSpec("answer", "answer", _positive_id("an answer"), "1234", "answer ID"),
+    FieldSpec("opportunity", "opportunity", _positive_id("an opportunity"), "77", "opportunity ID"),
+    FieldSpec("percent", "percent", _percent, "50", "percent complete, 0 to 100"),
+    FieldSpec("note", "note", _text, '"Customer prefers mornings"', "a note on the task"),
+)
+_BY_NAME = {spec.name: spec for spec in FIELDS}
+ALIASES = {
+    "assignee": "assign",
+    "assigned": "assign",
+    "organization": "org",
+    "organisation": "org",
+    "due-date": "due",
+    "duedate": "due",
+    "starts": "start",
+    "tasktype": "type",
+    "task-type": "type",
+    "percentcomplete": "percent",
+    "complete": "percent",
+    "notes": "note",
+}
+
+
+def _closing_quote(text: str, start: int) -> int:
+    """Index of the quote closing the one at ``start``; -1 if there is none."""
+    closer = _QUOTES[text[start]]
+    candidates = {closer, '"'} if closer != '"' else {'"'}
+    for index in range(start + 1, len(text)):
+        if text[index] in candidates:
+            return index
+    return -1
+
+
+def _split(text: str) -> list[tuple[str | None, str]]:
+    """Split into (field word or None for the name, raw value) pairs, respecting quotes."""
+    parts: list[tuple[str | None, str]] = []
+    current: str | None = None
+    value_start = 0
+    index = 0
+    at_word_start = True
+    while index < len(text):
+        char = text[index]
+        if at_word_start and char in _QUOTES:
+            close = _closing_quote(text, index)
+            if close < 0:
+                what = f"@{current}" if current else "the name"
+                raise GrammarError(f"A quote in {what} is never closed.", current)
+            index = close + 1
+            at_word_start = False
+            continue
+        if at_word_start and char == "@":
+            match = _FIELD.match(text, index)
+            if match:
+                parts.append((current, text[value_start:index]))
+                current = match.group(1)
+                index = value_start = match.end()
+                continue
+        at_word_start = char.isspace()
+        index += 1
+    parts.append((current, text[value_start:]))
+    return parts
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if value and value[0] in _QUOTES and _closing_quote(value, 0) == len(value) - 1:
+        return value[1:-1].strip()
+    return value
+
+
+def _spec_or_none(word: str) -> FieldSpec | None:
+    key = word.lower()
+    return _BY_NAME.get(ALIASES.get(key, key))
+
+
+def _spec_for(word: str) -> FieldSpec:
+    spec = _spec_or_none(word)
+    if spec is not None:
+        return spec
+    key = word.lower()
+    known = [spec.name for spec in FIELDS] + list(ALIASES)
+    guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = ""
+    if guess:
+        hint = f" Did you mean @{ALIASES.get(guess[0], guess[0])}?"
+    raise GrammarError(f"There is no field @{word}.{hint}", word)
+
+
+def parse(text: str) -> Parsed:
+    """Read the text of a ``/task`` command. Raises GrammarError for any mistake."""
+    stripped = text.strip()
+    if not stripped:
+        return Parsed("form")
+    if stripped.lower() in HELP_WORDS:
+        return Parsed("help")
+    parts = _split(stripped)
+    name = _unquote(parts[0][1])
+    values: dict[str, Any] = {}
+    for position, (word, raw) in enumerate(parts[1:], start=1):
+        assert word is not None
+        spec = _spec_for(word)
+        if spec.attribute in values:
+            raise GrammarError(f"@{spec.name} is given twice: give it once.", spec.name)
+        value = _unquote(raw)
+        if not value:
+            following = parts[position + 1][0] if position + 1 < len(parts) else None
+            if spec.name == "assign" and following and _spec_or_none(following) is None:
+                raise GrammarError(
+                    f"@assign needs a Slack user, but Slack did not recognise “@{following}” "
+                    "as one: pick the person from Slack's @ list, or give a staff login or ID.",
+                    "assign",
+                )
+            raise GrammarError(
+                f"@{spec.name} has no value: write it after the field, e.g. "
+                f"@{spec.name} {spec.example}.",
+                spec.name,
+            )
+        try:
+            values[spec.attribute] = spec.read(value)
+        except ValueError as error:
+            raise GrammarError(f"@{spec.name} {error}.", spec.name) from None
+    if not slack_text.to_plain(name).strip():
+        first = f" (it starts with @{parts[1][0]})" if len(parts) > 1 else ""
+        raise GrammarError(
+            f"The task needs a name before the first field{first}, "
+            "e.g. Return customer call @contact 83.",
+            "name",
+        )
+    return Parsed("create", replace(TaskDraft(name=name), **values))

@@ -1,0 +1,167 @@
+"""Block Kit messages the bot posts. Pure: data in, ``{"text", "blocks"}`` out.
+
+Every piece of user- or Oracle-provided text goes through ``slack_text.escape`` here, so nothing
+a user typed can become a live mention, link or markup token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.grammar import FIELDS
+from bot.slack_text import escape
+from bot.tasks import Task
+
+Message = dict[str, object]
+MAX_SECTION = 3000
+
+
+def _section(text: str) -> dict[str, object]:
+    if len(text) > MAX_SECTION:
+        text = text[: MAX_SECTION - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, object]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION]}]}
+
+
+def _code(text: str) -> str:
+    return "```" + escape(text).replace("```", "`\u200b``") + "```"
+
+
+def slack_date(moment: datetime) -> str:
+    """A date Slack shows in each reader's own time zone, with a UTC fallback."""
+    epoch = int(moment.timestamp())
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def usage(command: str) -> str:
+    lines = [f"*Usage:* `{escape(command)} <name> [@field value]...`", "*Fields:*"]
+    for spec in FIELDS:
+        lines.append(f"• `@{spec.name} {escape(spec.example)}`  {escape(spec.help)}")
+    return "\n".join(lines)
+
+
+def examples(command: str) -> str:
+    cmd = escape(command)
+    return "\n".join(
+        [
+            "*Examples:*",
+            f"`{cmd} Return customer call @contact 83`",
+            f"`{cmd} Send renewal quote @org Acme @assign @jane @due friday 3pm @priority High`",
+            f'`{cmd} "Check @due dates" @incident 261128-000123 @note "Customer prefers mornings"`',
+            "Values may be in double quotes. Dates are read in your Slack time zone.",
+        ]
+    )
+
+
+def help_message(command: str) -> Message:
+    intro = (
+        f"`{escape(command)}` creates a task in Oracle B2C Service and posts it here "
+        "with its id, status and a link."
+    )
+    return {
+        "response_type": "ephemeral",
+        "text": f"How to use {command}",
+        "blocks": [_section(intro), _section(usage(command)), _section(examples(command))],
+    }
+
+
+def mistake_message(command: str, problem: str, text: str) -> Message:
+    """The ephemeral answer to a command with a mistake: what is wrong, the usage, the input."""
+    return {
+        "response_type": "ephemeral",
+        "text": f"Your task was not created: {escape(problem)}",
+        "blocks": [
+            _section(f":warning: *Your task was not created.* {escape(problem)}"),
+            _context("What you typed, to fix and send again:"),
+            _section(_code(f"{command} {text}")),
+            _section(usage(command)),
+        ],
+    }
+
+
+def pending_parent(requester: str, name: str) -> Message:
+    text = f"<@{requester}> is creating a task in Oracle B2C Service: *{escape(name)}*"
+    return {
+        "text": f"Creating task: {escape(name)}",
+        "blocks": [_section(f":hourglass_flowing_sand: {text}")],
+    }
+
+
+def created_parent(requester: str, task: Task, link: str) -> Message:
+    title = escape(task.title)
+    text = (
+        f":white_check_mark: <@{requester}> created task "
+        f"<{escape(link)}|*#{task.id}* {title}>  ·  {escape(task.status_name)}"
+    )
+    return {"text": f"Task #{task.id} created: {title}", "blocks": [_section(text)]}
+
+
+def failed_parent(requester: str, name: str) -> Message:
+    text = (
+        f":x: <@{requester}> tried to create a task: *{escape(name)}*. "
+        "It was not created; the reason is in the thread."
+    )
+    return {"text": f"Task not created: {escape(name)}", "blocks": [_section(text)]}
+
+
+def created_reply(task: Task, link: str, details: list[tuple[str, str]]) -> Message:
+    """The thread reply for a created task. ``details`` values are already Slack-safe."""
+    blocks: list[dict[str, object]] = [
+        _section(f"*Task #{task.id} created* in Oracle B2C Service: *{escape(task.title)}*"),
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*ID*\n{task.id}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{escape(task.status_name)}"},
+            ],
+        },
+    ]
+    if details:
+        fields = [
+            {"type": "mrkdwn", "text": f"*{escape(label)}*\n{value}"}
+            for label, value in details[:10]
+        ]
+        blocks.append({"type": "section", "fields": fields})
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Open in B2C Service"},
+                    "url": link,
+                    "action_id": "open_task",
+                }
+            ],
+        }
+    )
+    blocks.append(_context(f"<{escape(link)}|{escape(link)}>"))
+    return {
+        "text": f"Task #{task.id} created: {escape(task.title)} ({escape(task.status_name)}) "
+        f"{escape(link)}",
+        "blocks": blocks,
+    }
+
+
+def failed_reply(headline: str, reason: str, hint: str, command: str, text: str) -> Message:
+    """The thread reply when Oracle did not create the task: why, what to do, the input."""
+    return {
+        "text": f"Task not created: {escape(reason)}",
+        "blocks": [
+            _section(f":x: *{escape(headline)}*\n>" + escape(reason).replace("\n", "\n>")),
+            _section(escape(hint)),
+            _context("Your command, to fix and send again:"),
+            _section(_code(f"{command} {text}")),
+        ],
+    }
+
+
+def not_in_channel_hint() -> dict[str, object]:
+    return _context(
+        "Only you can see this: the bot could not post in this conversation. "
+        "Invite it (`/invite @Task bot`) to get each task in its own thread."
+    )

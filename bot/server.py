@@ -1,0 +1,75 @@
+"""Serving the app: HTTP mode (aiohttp: ``POST /slack/events``, ``GET /healthz``), Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+
+def web_app(runtime: Runtime) -> web.Application:
+    """The aiohttp application for HTTP mode."""
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await runtime.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post(EVENTS_PATH, events)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def start_http(runtime: Runtime, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner and the port actually bound (``port=0`` picks one)."""
+    runner = web.AppRunner(web_app(runtime), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, bound
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve_http(runtime: Runtime, host: str, port: int) -> None:
+    runner, bound = await start_http(runtime, host, port)
+    log.info(
+        "serving Slack requests on http://%s:%d%s (health: /healthz)", host, bound, EVENTS_PATH
+    )
+    try:
+        await _until_signalled()
+    finally:
+        log.info("shutting down: finishing requests in progress")
+        await runner.cleanup()
+        await runtime.close()
+
+
+async def serve_socket(runtime: Runtime, app_token: str) -> None:
+    handler = AsyncSocketModeHandler(runtime.app, app_token)
+    await handler.connect_async()
+    log.info("connected to Slack in Socket Mode")
+    try:
+        await _until_signalled()
+    finally:
+        await handler.close_async()
+        await runtime.close()

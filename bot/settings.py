@@ -1,0 +1,138 @@
+"""Settings from the environment and a ``.env`` file in the working folder, checked at start.
+
+A missing or malformed setting stops start-up with one line naming it (``SettingsError``).
+Secrets are ``SecretStr``: their repr is ``**********``, so a settings object can be logged.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.b2c import MAX_APP_CONTEXT
+
+
+class Mode(Enum):
+    HTTP = "http"
+    SOCKET = "socket"
+    DEMO = "demo"
+
+
+class SettingsError(Exception):
+    """One line that names the setting and says what is wrong with it."""
+
+
+def _check_url(value: str, name: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL like https://mysite.custhelp.com, not {value!r}")
+    if parts.username or parts.password:
+        raise ValueError("must not contain a user name or password (use B2C_USERNAME/PASSWORD)")
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    b2c_site_url: str | None = None
+    b2c_username: str | None = None
+    b2c_password: SecretStr | None = None
+    b2c_session_token: SecretStr | None = None
+    b2c_oauth_token: SecretStr | None = None
+    b2c_app_context: str = "Slack task bot"
+    b2c_task_url: str = "{site}/AgentWeb/Bookmark/Task/{id}"
+    b2c_timeout: float = Field(default=20.0, gt=0, le=120)
+
+    port: int = Field(default=3000, ge=0, le=65535)
+    log_level: str = "INFO"
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_url(cls, value: str) -> str:
+        _check_url(value, "SLACK_API_URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("b2c_site_url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        return _check_url(value, "B2C_SITE_URL").rstrip("/") if value else None
+
+    @field_validator("b2c_app_context")
+    @classmethod
+    def _app_context(cls, value: str) -> str:
+        if not value.strip() or len(value) > MAX_APP_CONTEXT:
+            raise ValueError(
+                f"must be 1 to {MAX_APP_CONTEXT} characters (Oracle's limit), not {len(value)}"
+            )
+        return value
+
+    @field_validator("b2c_task_url")
+    @classmethod
+    def _task_url(cls, value: str) -> str:
+        try:
+            value.format(site="https://x", id=1)
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may only use the placeholders {site} and {id}") from None
+        if "{id}" not in value:
+            raise ValueError("must contain {id}, e.g. {site}/AgentWeb/Bookmark/Task/{id}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    def check(self, mode: Mode, *, sandbox: bool = False) -> None:
+        """Raise SettingsError naming the first setting this mode needs and lacks."""
+        required: list[tuple[str, object]] = [("SLACK_BOT_TOKEN", self.slack_bot_token)]
+        if mode is Mode.HTTP:
+            required.append(("SLACK_SIGNING_SECRET", self.slack_signing_secret))
+        if mode is Mode.SOCKET:
+            required.append(("SLACK_APP_TOKEN", self.slack_app_token))
+        if not sandbox:
+            required.append(("B2C_SITE_URL", self.b2c_site_url))
+        for name, value in required:
+            if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
+                raise SettingsError(
+                    f"Missing setting {name}: set it in the environment or .env (see .env.example)"
+                )
+        self._check_prefix("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")
+        if mode is Mode.SOCKET:
+            self._check_prefix("SLACK_APP_TOKEN", self.slack_app_token, "xapp-")
+        if not sandbox and not (
+            (self.b2c_username and self.b2c_password)
+            or self.b2c_session_token
+            or self.b2c_oauth_token
+        ):
+            raise SettingsError(
+                "Missing setting B2C_USERNAME/B2C_PASSWORD: set both (or "
+                "B2C_SESSION_TOKEN or B2C_OAUTH_TOKEN) for Oracle B2C Service"
+            )
+
+    @staticmethod
+    def _check_prefix(name: str, value: SecretStr | None, prefix: str) -> None:
+        if value is not None and not value.get_secret_value().startswith(prefix):
+            raise SettingsError(f"Malformed setting {name}: it must start with {prefix}")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a malformed value raises SettingsError naming it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"Malformed setting {name}: {message}") from None

@@ -1,0 +1,295 @@
+"""A local stand-in for the Slack Web API, ``response_url`` and Socket Mode, for tests and demos.
+
+It answers the methods the bot calls (``auth.test``, ``chat.postMessage``, ``chat.update``,
+``chat.postEphemeral``, ``users.info``, ``views.*``, ``apps.connections.open``), records every
+call, and can inject latency and Slack errors (``not_in_channel``, ``ratelimited``...). Point an
+``AsyncWebClient`` at ``base_url + "/api/"``; ``response_url`` values at ``response_url(...)``.
+Tests wait on it with ``wait_for`` (an awaited condition, never a sleep).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None = None
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]] | None
+    thread_ts: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+DEFAULT_USERS = {
+    "U1": {
+        "name": "jane",
+        "real_name": "Jane Doe",
+        "tz": "America/New_York",
+        "email": "jane@example.com",
+    },
+    "U2": {
+        "name": "sam",
+        "real_name": "Sam Agent",
+        "tz": "Europe/Paris",
+        "email": "sam@example.com",
+    },
+    "U3": {
+        "name": "nomatch",
+        "real_name": "No Match",
+        "tz": "Asia/Tokyo",
+        "email": "nobody@example.net",
+    },
+}
+
+
+class SlackFake:
+    """An in-process Slack Web API served by aiohttp on a local port."""
+
+    def __init__(self, *, latency: float = 0.0, users: dict[str, dict[str, Any]] | None = None):
+        self.latency = latency
+        self.users = dict(DEFAULT_USERS if users is None else users)
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.responses: list[dict[str, Any]] = []
+        self.errors: dict[str, list[str]] = {}
+        self.unreachable_channels: set[str] = set()
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.base_url = ""
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    # ----------------------------------------------------------------- lifecycle
+    def web_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.base_url = f"http://{host}:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        return self.base_url
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def response_url(self, key: str = "1") -> str:
+        return f"{self.base_url}/response/{key}"
+
+    # ----------------------------------------------------------------- inspection for tests
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def thread_replies(self, channel: str, thread_ts: str) -> list[Message]:
+        return [
+            m for m in self.messages.values() if m.channel == channel and m.thread_ts == thread_ts
+        ]
+
+    def top_messages(self, channel: str | None = None) -> list[Message]:
+        return [
+            m
+            for m in self.messages.values()
+            if m.thread_ts is None and (channel is None or m.channel == channel)
+        ]
+
+    def fail(self, method: str, *errors: str) -> None:
+        """The next calls to ``method`` answer these Slack errors, in order."""
+        self.errors.setdefault(method, []).extend(errors)
+
+    async def wait_for(self, predicate: Callable[[], Any], limit: float = 10.0) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked on every recorded call)."""
+        async with self._changed:
+            return await asyncio.wait_for(self._changed.wait_for(predicate), limit)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ----------------------------------------------------------------- Web API
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        raw = await request.read()
+        if raw:
+            if request.content_type == "application/json":
+                args.update(json.loads(raw))
+            else:
+                args.update(parse_qsl(raw.decode()))
+        for key in ("blocks", "attachments", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        auth = request.headers.get("Authorization", "")
+        call = Call(method, args, auth.removeprefix("Bearer ") or args.get("token"))
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        queued = self.errors.get(method)
+        if queued:
+            error = queued.pop(0)
+            self.calls.append(call)
+            await self._notify()
+            if error == "ratelimited":
+                return web.json_response(
+                    {"ok": False, "error": error}, status=429, headers={"Retry-After": "1"}
+                )
+            return web.json_response({"ok": False, "error": error})
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        body = handler(args) if handler else {"ok": True}
+        self.calls.append(call)
+        await self._notify()
+        return web.json_response(body)
+
+    def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "taskbot",
+            "team_id": "T1",
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+        }
+
+    def _new_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel", "")
+        if channel in self.unreachable_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = self._new_ts()
+        message = Message(
+            channel, ts, args.get("text", ""), args.get("blocks"), args.get("thread_ts")
+        )
+        self.messages[(channel, ts)] = message
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "message": {"text": message.text, "ts": ts},
+        }
+
+    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (args.get("channel", ""), args.get("ts", ""))
+        message = self.messages.get(key)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        message.history.append({"text": message.text, "blocks": message.blocks})
+        message.text = args.get("text", message.text)
+        message.blocks = args.get("blocks", message.blocks)
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._new_ts()}
+
+    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = args.get("user", "")
+        user = self.users.get(user_id)
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {
+            "ok": True,
+            "user": {
+                "id": user_id,
+                "name": user["name"],
+                "real_name": user["real_name"],
+                "tz": user.get("tz"),
+                "profile": {
+                    "real_name": user["real_name"],
+                    "display_name": user["name"],
+                    "email": user.get("email"),
+                },
+            },
+        }
+
+    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+
+    _m_views_update = _m_views_open
+    _m_views_push = _m_views_open
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"}
+
+    # ----------------------------------------------------------------- response_url
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append({"key": request.match_info["key"], **body})
+        await self._notify()
+        return web.Response(text="ok")
+
+    # ----------------------------------------------------------------- Socket Mode
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await self._notify()
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}
+        )
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(message.data)
+            envelope_id = data.get("envelope_id")
+            if envelope_id:
+                self.acks[envelope_id] = data
+                waiter = self._ack_waiters.pop(envelope_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(data)
+                await self._notify()
+        if ws in self._sockets:
+            self._sockets.remove(ws)
+        return ws
+
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], limit: float = 5.0
+    ) -> dict[str, Any]:
+        """Deliver a Socket Mode envelope to the connected app; return its ack."""
+        await self.wait_for(lambda: self._sockets, limit)
+        envelope_id = f"env-{next(self._ts)}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._ack_waiters[envelope_id] = future
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+            }
+        )
+        return await asyncio.wait_for(future, limit)

@@ -1,0 +1,71 @@
+"""Slack's text format: escaping what we echo, and reading what users type.
+
+Slack treats ``&``, ``<`` and ``>`` as control characters. With "escape channels, users and
+links" on, a slash command's text arrives with those entity-encoded and with mentions as
+tokens (``<@U123|jane>``, ``<#C123|general>``, ``<!here>``, ``<https://x|label>``).
+Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+_TOKEN = re.compile(r"<([^<>]*)>")
+_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
+_USER_TOKEN = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def escape(text: str) -> str:
+    """Make any text safe to show in a Slack message: no live mention, link or markup token."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's entity encoding of ``&``, ``<`` and ``>`` (and nothing else)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def user_mention_id(value: str) -> str | None:
+    """The user id of a value that is exactly one escaped user mention, else None."""
+    match = _USER_MENTION.match(value.strip())
+    return match.group(1) if match else None
+
+
+def unnamed_user_ids(text: str) -> list[str]:
+    """User ids mentioned without a ``|name`` part: their names must be looked up."""
+    return [m.group(1) for m in re.finditer(r"<@([UW][A-Z0-9]+)>", text)]
+
+
+def _token_to_plain(body: str, names: Mapping[str, str]) -> str:
+    target, _, label = body.partition("|")
+    if target.startswith("@"):
+        user_id = target[1:]
+        return "@" + (label or names.get(user_id) or user_id)
+    if target.startswith("#"):
+        return "#" + (label or target[1:])
+    if target.startswith("!"):
+        special = target[1:]
+        if special.startswith("subteam^"):
+            return label or "@" + special.removeprefix("subteam^")
+        if special.startswith("date^"):
+            return label or special
+        return label or "@" + special
+    if target.startswith("mailto:"):
+        return label or target.removeprefix("mailto:")
+    if label and label != target:
+        return f"{label} ({target})"
+    return target
+
+
+def to_plain(text: str, names: Mapping[str, str] | None = None) -> str:
+    """Slack-formatted text as a person reads it, for Oracle: tokens become names, entities
+    become characters. ``names`` supplies display names for mentions that arrived without one.
+    """
+    lookup = names or {}
+    return unescape(_TOKEN.sub(lambda m: _token_to_plain(m.group(1), lookup), text))
+
+
+def user_ids(text: str) -> list[str]:
+    """Every user id mentioned in Slack-formatted text."""
+    return [m.group(1) for m in _USER_TOKEN.finditer(text)]

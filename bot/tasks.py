@@ -1,0 +1,126 @@
+"""Oracle B2C Service ``tasks`` as pydantic models: what we send, and what Oracle returns.
+
+Attribute names are Python's; aliases are Oracle's camelCase wire names. Request bodies are
+``model_dump(mode="json", by_alias=True, exclude_none=True)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic.alias_generators import to_camel
+
+from bot.when import oracle_time
+
+
+class OracleModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def body(self) -> dict:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class Ref(OracleModel):
+    """A reference or a named ID: exactly one of ``id`` and ``lookupName``."""
+
+    id: int | None = None
+    lookup_name: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Ref:
+        if (self.id is None) == (self.lookup_name is None):
+            raise ValueError("a reference has exactly one of id and lookupName")
+        return self
+
+
+class StatusWithType(OracleModel):
+    status: Ref | None = None
+
+
+class ServiceSettings(OracleModel):
+    incident: Ref | None = None
+    answer: Ref | None = None
+
+
+class SalesSettings(OracleModel):
+    opportunity: Ref | None = None
+
+
+class NewNote(OracleModel):
+    text: str = Field(max_length=349525)
+
+
+class TaskCreate(OracleModel):
+    """The body of ``POST /tasks``."""
+
+    name: str = Field(min_length=1)
+    contact: Ref | None = None
+    organization: Ref | None = None
+    assigned_to_account: Ref | None = None
+    due_time: datetime | None = None
+    start_time: datetime | None = None
+    percent_complete: int | None = Field(default=None, ge=0, le=100)
+    priority: Ref | None = None
+    status_with_type: StatusWithType | None = None
+    task_type: Ref | None = None
+    task_template: Ref | None = None
+    service_settings: ServiceSettings | None = None
+    sales_settings: SalesSettings | None = None
+    notes: list[NewNote] | None = None
+
+    @field_serializer("due_time", "start_time")
+    def _time(self, value: datetime | None) -> str | None:
+        return oracle_time(value) if value is not None else None
+
+
+class NamedValue(OracleModel):
+    id: int | None = None
+    lookup_name: str | None = None
+
+
+class StatusWithTypeValue(OracleModel):
+    status: NamedValue | None = None
+    status_type: NamedValue | None = None
+
+
+class Link(OracleModel):
+    rel: str
+    href: str
+    media_type: str | None = None
+
+
+class Task(OracleModel):
+    """A task as Oracle returns it (only what the bot reads; the rest is ignored)."""
+
+    id: int
+    lookup_name: str | None = None
+    name: str | None = None
+    created_time: datetime | None = None
+    updated_time: datetime | None = None
+    due_time: datetime | None = None
+    start_time: datetime | None = None
+    percent_complete: int | None = None
+    status_with_type: StatusWithTypeValue | None = None
+    links: list[Link] = Field(default_factory=list)
+
+    @property
+    def status_name(self) -> str:
+        status = self.status_with_type.status if self.status_with_type else None
+        return (status.lookup_name if status else None) or "Unknown"
+
+    @property
+    def title(self) -> str:
+        return self.name or self.lookup_name or f"Task {self.id}"
+
+
+class QueryTable(OracleModel):
+    """One result table of ``GET /queryResults``; cells are strings."""
+
+    table_name: str | None = None
+    count: int = 0
+    column_names: list[str] = Field(default_factory=list)
+    rows: list[list[str | None]] = Field(default_factory=list)
+
+    def records(self) -> list[dict[str, str | None]]:
+        return [dict(zip(self.column_names, row, strict=False)) for row in self.rows]
