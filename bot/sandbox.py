@@ -41,6 +41,7 @@ class Fault:
     body: dict[str, Any] | None = None
     delay: float = 0.0
     after_create: bool = False
+    html: bool = False  # answer like a proxy in front of Oracle: an HTML page, not JSON
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
@@ -252,6 +253,13 @@ class B2CSandbox:
         return response
 
     def _fault_response(self, request: web.Request, fault: Fault) -> web.Response:
+        if fault.html:
+            return web.Response(
+                status=fault.status,
+                text="<html><body>Bad gateway</body></html>",
+                content_type="text/html",
+                headers=fault.headers,
+            )
         if fault.body is not None:
             return web.json_response(fault.body, status=fault.status, headers=fault.headers)
         titles = {

@@ -50,7 +50,7 @@ def _token_to_plain(body: str, names: Mapping[str, str]) -> str:
             return label or "@" + special.removeprefix("subteam^")
         if special.startswith("date^"):
             return label or special
-        return label or "@" + special
+        return "@" + special.partition("^")[0]
     if target.startswith("mailto:"):
         return label or target.removeprefix("mailto:")
     if label and label != target:

@@ -1,0 +1,102 @@
+"""Shared harness: the B2C sandbox, the Slack fake and the bot served over real HTTP."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from bot.app import Runtime, build_runtime
+from bot.demo import as_slack_sends, signed_headers, slash_form
+from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
+from bot.server import EVENTS_PATH, start_http
+from bot.settings import Mode, Settings
+from bot.slack_fake import SlackFake
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[B2CSandbox]:
+    box = B2CSandbox()
+    await box.start()
+    yield box
+    await box.stop()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackFake]:
+    fake = SlackFake()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def make_settings(sandbox: B2CSandbox, slack: SlackFake, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test-token-0123456789",
+        "slack_signing_secret": secrets.token_hex(16),
+        "slack_app_token": "xapp-test-app-token-0123456789",
+        "slack_api_url": slack.api_url,
+        "b2c_site_url": sandbox.base_url,
+        "b2c_username": USERNAME,
+        "b2c_password": PASSWORD,
+        "b2c_timeout": 10,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class Bot:
+    """The bot served on a free local port, and a way to talk to it as Slack does."""
+
+    runtime: Runtime
+    settings: Settings
+    url: str
+    slack: SlackFake
+    http: httpx.AsyncClient
+
+    async def command(
+        self,
+        text: str,
+        *,
+        user: str = "U1",
+        channel: str = "C1",
+        channel_name: str = "support",
+        secret: str | None = None,
+        raw: bool = False,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
+        """POST ``/task text`` signed exactly as Slack signs it. ``raw``: text is already in
+        Slack's wire form; otherwise it is escaped as Slack escapes typed text."""
+        form = slash_form(
+            f"/task {text}",
+            response_url=self.slack.response_url("r1"),
+            user=user,
+            channel=channel,
+            channel_name=channel_name,
+        )
+        form["text"] = text if raw else as_slack_sends(text)
+        body = urlencode(form)
+        key = secret or self.settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
+        return await self.http.post(
+            self.url, content=body, headers=signed_headers(key, body, timestamp)
+        )
+
+    async def finished(self) -> None:
+        await self.runtime.creator.wait_idle()
+
+
+@pytest.fixture
+async def bot(sandbox: B2CSandbox, slack: SlackFake) -> AsyncIterator[Bot]:
+    settings = make_settings(sandbox, slack)
+    runtime = await build_runtime(settings, Mode.HTTP)
+    runner, port = await start_http(runtime, "127.0.0.1", 0)
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield Bot(runtime, settings, f"http://127.0.0.1:{port}{EVENTS_PATH}", slack, http)
+    await runner.cleanup()
+    await runtime.close()

@@ -1,0 +1,181 @@
+"""The Oracle client against the sandbox: headers, models, and the typed errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.b2c import B2CClient, TokenAuth, quote_roql
+from bot.b2c_errors import (
+    B2CAuthError,
+    B2CConnectionError,
+    B2CNotFoundError,
+    B2CRateLimitError,
+    B2CServerError,
+    B2CTimeoutError,
+    B2CValidationError,
+)
+from bot.sandbox import PASSWORD, USERNAME, B2CSandbox, Fault
+from bot.tasks import NewNote, Ref, TaskCreate
+
+
+@pytest.fixture
+async def client(sandbox: B2CSandbox) -> AsyncIterator[B2CClient]:
+    async with B2CClient(
+        sandbox.base_url,
+        auth=httpx.BasicAuth(USERNAME, PASSWORD),
+        app_context="Slack task bot tests",
+        timeout=2,
+    ) as b2c:
+        yield b2c
+
+
+async def test_create_returns_the_seed_shape(client: B2CClient, sandbox: B2CSandbox) -> None:
+    task = await client.create_task(TaskCreate(name="Return customer call", contact=Ref(id=83)))
+    assert task.id == 100
+    assert task.name == "Return customer call"
+    assert task.status_name == "Not Started"
+    assert task.status_with_type.status_type.lookup_name == "Not Complete"
+    assert {link.rel for link in task.links} == {"self", "canonical", "describedby"}
+    [request] = sandbox.requests
+    assert request.path == "/tasks" and request.method == "POST"
+    assert request.headers["OSvC-CREST-Application-Context"] == "Slack task bot tests"
+
+
+async def test_get_patch_and_query(client: B2CClient) -> None:
+    created = await client.create_task(TaskCreate(name="A", notes=[NewNote(text="n")]))
+    await client.update_task(
+        created.id, {"statusWithType": {"status": {"lookupName": "Completed"}}}
+    )
+    fetched = await client.get_task(created.id)
+    assert fetched.status_name == "Completed"
+    ids = await client.query_one_column("select id from accounts where login = 'jdoe'")
+    assert ids == ["2"]
+    name = quote_roql("Zoë O'Brien")
+    [table] = await client.query(f"select id, name from contacts where name = {name}")
+    assert table.records() == [{"id": "85", "name": "Zoë O'Brien"}]
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        ("jdoe", "'jdoe'"),
+        ("O'Brien", "'O\\'Brien'"),
+        ("back\\slash", "'back\\\\slash'"),
+        ("100%", "'100%'"),
+        ("Zoë 東京", "'Zoë 東京'"),
+        ("x'; delete from tasks; '", "'x\\'; delete from tasks; \\''"),
+        ("line\nbreak", "'linebreak'"),
+    ],
+)
+def test_quote_roql(value: str, literal: str) -> None:
+    assert quote_roql(value) == literal
+
+
+async def test_injection_attempt_matches_nothing(client: B2CClient) -> None:
+    literal = quote_roql("x' or login like '%")
+    ids = await client.query_one_column(f"select id from accounts where login = {literal}")
+    assert ids == []
+
+
+async def test_bad_reference_is_a_validation_error_with_oracle_words(client: B2CClient) -> None:
+    with pytest.raises(B2CValidationError) as caught:
+        await client.create_task(TaskCreate(name="x", contact=Ref(id=209)))
+    error = caught.value
+    assert error.status == 400
+    assert error.code == "OSC-CREST-00006"
+    assert error.title == "An attempt to write a resource failed"
+    assert error.reason == "Invalid ID: No such Contact with ID = 209"
+    assert "reference another object" in error.detail
+
+
+async def test_wrong_password_is_an_auth_error_without_the_secret(
+    sandbox: B2CSandbox, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with B2CClient(
+        sandbox.base_url, auth=httpx.BasicAuth(USERNAME, "hunter2-secret"), app_context="t"
+    ) as b2c:
+        with pytest.raises(B2CAuthError) as caught:
+            await b2c.create_task(TaskCreate(name="x"))
+    assert caught.value.status == 401
+    assert "hunter2" not in repr(caught.value) + str(caught.value) + caplog.text
+
+
+async def test_token_auth(sandbox: B2CSandbox) -> None:
+    sandbox.tokens.add("tok-123")
+    auth = TokenAuth("Bearer", "tok-123")
+    assert "tok-123" not in repr(auth)
+    async with B2CClient(sandbox.base_url, auth=auth, app_context="t") as b2c:
+        await b2c.create_task(TaskCreate(name="x"))
+    assert sandbox.requests[-1].headers["Authorization"] == "Bearer tok-123"
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class"),
+    [
+        (429, B2CRateLimitError),
+        (500, B2CServerError),
+        (503, B2CServerError),
+        (404, B2CNotFoundError),
+        (403, B2CAuthError),
+    ],
+)
+async def test_status_maps_to_error_class(client, sandbox, status, error_class) -> None:
+    sandbox.inject(Fault(status=status, headers={"Retry-After": "7"}))
+    with pytest.raises(error_class) as caught:
+        await client.get_task(1)
+    assert caught.value.status == status
+    assert caught.value.retry_after == 7
+
+
+async def test_next_request_after_header_wins(client: B2CClient, sandbox: B2CSandbox) -> None:
+    sandbox.inject(Fault(status=429, headers={"osvc-crest-next-request-after": "1500"}))
+    with pytest.raises(B2CRateLimitError) as caught:
+        await client.get_task(1)
+    assert caught.value.retry_after == 1.5
+
+
+async def test_non_json_error_body(client: B2CClient, sandbox: B2CSandbox) -> None:
+    sandbox.inject(Fault(status=502, html=True))
+    with pytest.raises(B2CServerError) as caught:
+        await client.get_task(1)
+    assert caught.value.status == 502
+
+
+async def test_timeout_after_sending_is_unknown_outcome(
+    client: B2CClient, sandbox: B2CSandbox
+) -> None:
+    sandbox.inject(Fault(method="POST", delay=5, after_create=True, status=201))
+    with pytest.raises(B2CTimeoutError) as caught:
+        await client.create_task(TaskCreate(name="x"))
+    assert caught.value.sent is True
+
+
+async def test_unreachable_site_is_a_connection_error() -> None:
+    async with B2CClient(
+        "http://127.0.0.1:9", auth=httpx.BasicAuth("a", "b"), app_context="t"
+    ) as b2c:
+        with pytest.raises(B2CConnectionError) as caught:
+            await b2c.get_task(1)
+    assert caught.value.sent is False
+    assert caught.value.retryable
+
+
+async def test_access_token_is_echoed(client: B2CClient, sandbox: B2CSandbox) -> None:
+    sandbox.inject(Fault(status=404, headers={"osvc-crest-api-access-token": "abc"}))
+    with pytest.raises(B2CNotFoundError):
+        await client.get_task(1)
+    await client.create_task(TaskCreate(name="x"))
+    assert sandbox.requests[-1].headers["osvc-crest-api-access-token"] == "abc"
+
+
+def test_app_context_is_checked() -> None:
+    auth = httpx.BasicAuth("a", "b")
+    with pytest.raises(ValueError):
+        B2CClient("http://x", auth=auth, app_context="x" * 41)
+    with pytest.raises(ValueError):
+        B2CClient("http://x", auth=auth, app_context="")

@@ -1,0 +1,134 @@
+"""The command line as an operator uses it: ``python -m bot serve|demo`` in its own process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from bot.demo import signed_headers, slash_form
+from bot.slack_fake import SlackFake
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "cli-test-signing-secret"
+
+
+def bot_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "B2C_")) and k not in ("PORT", "LOG_LEVEL")
+    }
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+async def run(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_demo_prints_the_whole_path(tmp_path: Path) -> None:
+    code, out, err = await run(
+        "demo", "/task Return customer call @contact 83", cwd=tmp_path, env=bot_env()
+    )
+    assert code == 0, err
+    assert "POST /services/rest/connect/v1.4/tasks" in out
+    assert '"id": 83' in out
+    assert "Task #100 created" in out and "Not Started" in out
+    assert "/AgentWeb/Bookmark/Task/100" in out
+
+    code, out, _ = await run(
+        "demo", "--json", "/task Call @contact 209", cwd=tmp_path, env=bot_env()
+    )
+    report = json.loads(out)
+    assert code == 1 and report["tasks_created"] == []
+    assert "No such Contact with ID = 209" in json.dumps(report["slack"])
+
+
+async def test_missing_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    code, _out, err = await run("serve", cwd=tmp_path, env=bot_env(SLACK_BOT_TOKEN="xoxb-1"))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: Missing setting SLACK_SIGNING_SECRET: set it in the environment or .env "
+        "(see .env.example)"
+    ]
+    (tmp_path / ".env").write_text("SLACK_SIGNING_SECRET=s\nB2C_SITE_URL=mysite\n")
+    code, _, err = await run("serve", cwd=tmp_path, env=bot_env(SLACK_BOT_TOKEN="xoxb-1"))
+    assert code == 2
+    assert err.strip().startswith("error: Malformed setting B2C_SITE_URL")
+    assert len(err.strip().splitlines()) == 1
+
+
+async def test_serve_with_sandbox_from_another_folder(tmp_path: Path) -> None:
+    slack = SlackFake()
+    await slack.start()
+    (tmp_path / ".env").write_text(
+        f"SLACK_BOT_TOKEN=xoxb-cli-secret-token\nSLACK_SIGNING_SECRET={SECRET}\n"
+        f"SLACK_API_URL={slack.api_url}\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--sandbox",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        cwd=tmp_path,
+        env=bot_env(),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    logged: list[str] = []
+    try:
+        port = None
+        while port is None:
+            line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+            assert line, "the bot exited: " + "".join(logged)
+            logged.append(line)
+            match = re.search(r"serving Slack requests on http://127\.0\.0\.1:(\d+)", line)
+            port = int(match.group(1)) if match else None
+        async with httpx.AsyncClient() as http:
+            health = await http.get(f"http://127.0.0.1:{port}/healthz")
+            assert health.status_code == 200
+            body = urlencode(
+                slash_form(
+                    "/task Return customer call @contact 83", response_url=slack.response_url()
+                )
+            )
+            ack = await http.post(
+                f"http://127.0.0.1:{port}/slack/events",
+                content=body,
+                headers=signed_headers(SECRET, body),
+            )
+            assert ack.status_code == 200
+        await slack.wait_for(lambda: [m for m in slack.messages.values() if m.thread_ts], 20)
+        [reply] = [m for m in slack.messages.values() if m.thread_ts]
+        assert "Task #100 created" in reply.text
+    finally:
+        process.terminate()
+        _, rest = await asyncio.wait_for(process.communicate(), 30)
+        await slack.stop()
+    log_text = "".join(logged) + rest.decode()
+    assert "xoxb-cli-secret-token" not in log_text and SECRET not in log_text
+    assert "using the embedded B2C sandbox" in log_text

@@ -1,0 +1,285 @@
+"""End to end over real HTTP: signed slash commands in; what reaches Oracle and Slack out."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from typing import Any
+
+from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
+from bot.slack_fake import SlackFake
+from tests.conftest import Bot
+
+
+def all_text(message: dict[str, Any] | Any) -> str:
+    """Everything a message shows: its text and every string inside its blocks."""
+    if not isinstance(message, dict):
+        message = {"text": message.text, "blocks": message.blocks}
+    return message.get("text", "") + json.dumps(message.get("blocks") or [])
+
+
+def posted(slack: SlackFake) -> list[dict[str, Any]]:
+    return [c.args for c in slack.calls if c.method in ("chat.postMessage", "chat.update")]
+
+
+async def test_happy_path_creates_task_and_answers_in_thread(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    response = await bot.command("Return customer call @contact 83")
+    assert response.status_code == 200
+    assert response.content == b""  # a bare ack: the result comes in the thread
+    await bot.finished()
+
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body == {
+        "name": "Return customer call",
+        "contact": {"id": 83},
+        "notes": [{"text": "Created from Slack by Jane Doe in #support"}],
+    }
+    expected_auth = "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
+    assert create.headers["Authorization"] == expected_auth
+    assert create.headers["OSvC-CREST-Application-Context"] == "Slack task bot"
+    assert create.headers["Content-Type"] == "application/json"
+    assert create.headers["Accept"] == "application/json"
+    [task_id] = sandbox.tasks
+
+    [parent] = slack.top_messages("C1")
+    assert "<@U1>" in parent.text + json.dumps(parent.blocks)
+    [reply] = slack.thread_replies("C1", parent.ts)
+    reply_text = all_text(reply)
+    link = f"{sandbox.base_url}/AgentWeb/Bookmark/Task/{task_id}"
+    assert f"Task #{task_id} created" in reply_text
+    assert "Not Started" in reply_text
+    assert link in reply_text
+    # the parent is updated in place to the final state
+    assert parent.history, "the parent message was never updated"
+    assert f"#{task_id}" in all_text(parent) and "Not Started" in all_text(parent)
+    assert slack.responses == []
+
+
+async def test_all_fields_reach_oracle(bot: Bot, sandbox: B2CSandbox, slack: SlackFake) -> None:
+    await bot.command(
+        "Send renewal quote @contact 84 @org Acme @assign <@U2|sam> @due 2026-12-01 14:30 "
+        "@start 2026-11-30 @priority High @status In Progress @type Call @template Renewal call "
+        "@incident 261128-000123 @answer 1234 @opportunity 77 @percent 25 "
+        '@note "Call before @due, & mention <b>"',
+    )
+    await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    # U1 (Jane) is in America/New_York: 14:30 EST = 19:30 UTC; a date alone starts at 09:00
+    assert create.body == {
+        "name": "Send renewal quote",
+        "contact": {"id": 84},
+        "organization": {"lookupName": "Acme"},
+        "assignedToAccount": {"id": 3},
+        "dueTime": "2026-12-01T19:30:00.000Z",
+        "startTime": "2026-11-30T14:00:00.000Z",
+        "percentComplete": 25,
+        "priority": {"lookupName": "High"},
+        "statusWithType": {"status": {"lookupName": "In Progress"}},
+        "taskType": {"lookupName": "Call"},
+        "taskTemplate": {"lookupName": "Renewal call"},
+        "serviceSettings": {"incident": {"lookupName": "261128-000123"}, "answer": {"id": 1234}},
+        "salesSettings": {"opportunity": {"id": 77}},
+        "notes": [
+            {"text": "Created from Slack by Jane Doe in #support"},
+            {"text": "Call before @due, & mention <b>"},
+        ],
+    }
+    [query] = sandbox.requests_to("GET", "/queryResults")
+    assert (
+        query.query["query"] == "select id from accounts where emails.address = 'sam@example.com'"
+    )
+    [task] = sandbox.tasks.values()
+    assert task["statusWithType"]["status"]["lookupName"] == "In Progress"
+    [parent] = slack.top_messages("C1")
+    [reply] = slack.thread_replies("C1", parent.ts)
+    assert "In Progress" in all_text(reply)
+    assert "Sam Agent" in all_text(reply)
+
+
+async def test_bad_signature_is_refused_and_nothing_reaches_oracle(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    response = await bot.command("Return customer call @contact 83", secret="not-the-secret")
+    assert response.status_code == 401
+    stale = await bot.command("Return customer call", timestamp=int(time.time()) - 600)
+    assert stale.status_code == 401
+    await bot.finished()
+    assert sandbox.requests == []
+    assert posted(slack) == []
+
+
+async def test_oracle_refusal_reaches_the_user_in_plain_words(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("Return customer call @contact 209")
+    await bot.finished()
+    assert sandbox.tasks == {}
+    [parent] = slack.top_messages("C1")
+    [reply] = slack.thread_replies("C1", parent.ts)
+    text = all_text(reply)
+    assert "Oracle B2C Service refused the task" in text
+    assert "No such Contact with ID = 209" in text
+    assert "/task Return customer call @contact 209" in text  # the input is kept
+    assert "not created" in all_text(parent)
+
+
+async def test_unknown_named_id_is_reported(bot: Bot, sandbox: B2CSandbox, slack: SlackFake):
+    await bot.command("Call back @priority Urgentt")
+    await bot.finished()
+    [parent] = slack.top_messages("C1")
+    [reply] = slack.thread_replies("C1", parent.ts)
+    assert "lookupName = 'Urgentt'" in all_text(reply)
+
+
+async def test_slow_oracle_does_not_delay_the_ack(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.latency = 5.0
+    started = time.monotonic()
+    response = await bot.command("Return customer call @contact 83")
+    ack_seconds = time.monotonic() - started
+    assert response.status_code == 200
+    assert sandbox.tasks == {}, "the ack waited for Oracle"
+    assert ack_seconds < 3.0  # Slack's hard limit; Oracle alone takes 5 s here
+    await slack.wait_for(lambda: slack.top_messages("C1"))  # the parent comes before Oracle ends
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    [parent] = slack.top_messages("C1")
+    [reply] = slack.thread_replies("C1", parent.ts)
+    assert "Not Started" in all_text(reply)
+
+
+async def test_channel_the_bot_cannot_post_in_gets_the_result_by_response_url(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.unreachable_channels.add("G1")
+    await bot.command("Return customer call @contact 83", channel="G1", channel_name="privategroup")
+    await bot.finished()
+    [task_id] = sandbox.tasks
+    assert slack.top_messages("G1") == []
+    [response] = slack.responses
+    assert response["response_type"] == "ephemeral"
+    text = all_text(response)
+    assert f"Task #{task_id} created" in text and "Not Started" in text
+    assert f"/AgentWeb/Bookmark/Task/{task_id}" in text
+    assert "could not post in this conversation" in text
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["notes"][0]["text"] == "Created from Slack by Jane Doe in a private channel"
+
+
+async def test_thread_reply_failure_falls_back_to_response_url(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    original = slack._m_chat_postMessage
+
+    def reply_fails(args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("thread_ts"):
+            return {"ok": False, "error": "fatal_error"}
+        return original(args)
+
+    slack._m_chat_postMessage = reply_fails  # type: ignore[method-assign]
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    [response] = slack.responses
+    assert "created" in all_text(response)
+
+
+async def test_mistakes_answer_ephemerally_and_send_nothing(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    cases = {
+        "Call back @contat 83": "Did you mean @contact?",
+        "Call back @contact 83 @contact 84": "@contact is given twice",
+        "Call back @due": "@due has no value",
+        "Call back @contact abc": "@contact needs a contact ID",
+        "Call back @due someday maybe": "could not read “someday maybe” as a date",
+        "Call back @percent 120": "from 0 to 100",
+        "@contact 83": "The task needs a name",
+    }
+    for text, expected in cases.items():
+        response = await bot.command(text)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["response_type"] == "ephemeral"
+        shown = all_text(body)
+        assert expected in shown, (text, shown)
+        assert "Usage:" in shown
+    await bot.finished()
+    assert sandbox.requests == []
+    assert posted(slack) == []
+
+
+async def test_help_and_empty_command_show_usage(bot: Bot, sandbox: B2CSandbox) -> None:
+    for text in ("help", ""):
+        body = (await bot.command(text)).json()
+        assert body["response_type"] == "ephemeral"
+        assert "Examples:" in all_text(body) and "@contact" in all_text(body)
+    assert sandbox.requests == []
+
+
+async def test_escaping_never_produces_a_live_mention(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("<!channel> &amp; <@U1> <!here|here> <!subteam^S1|@support>", raw=True)
+    await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["name"] == "@channel & @Jane Doe @here @support"
+    everything = "".join(all_text(m) for m in posted(slack))
+    for live in ("<!channel>", "<!here", "<!subteam", "<@U1> &"):
+        assert live not in everything
+    assert "@channel &amp; @Jane Doe" in everything
+    # the only live mention is the bot's own attribution of the requester
+    assert everything.count("<@") == everything.count("<@U1>")
+
+
+async def test_mistake_echo_is_escaped(bot: Bot, sandbox: B2CSandbox) -> None:
+    body = (await bot.command("<!channel> @contact <!here>", raw=True)).json()
+    shown = all_text(body)
+    assert "<!channel>" not in shown and "<!here>" not in shown
+    assert "&lt;!channel&gt;" in shown
+
+
+async def test_assignee_without_staff_account_is_explained(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("Call back @assign <@U3>", raw=True)
+    await bot.finished()
+    assert sandbox.requests_to("POST", "/tasks") == []
+    [parent] = slack.top_messages("C1")
+    [reply] = slack.thread_replies("C1", parent.ts)
+    assert "No Oracle B2C Service staff account has No Match's e-mail" in all_text(reply)
+
+
+async def test_assignee_by_login(bot: Bot, sandbox: B2CSandbox) -> None:
+    await bot.command("Call back @assign jdoe")
+    await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["assignedToAccount"] == {"id": 2}
+
+
+async def test_oracle_down_is_reported_and_request_kept(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await sandbox.stop()
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    [parent] = slack.top_messages("C1")
+    [reply] = slack.thread_replies("C1", parent.ts)
+    text = all_text(reply)
+    assert "could not be reached" in text
+    assert "/task Return customer call @contact 83" in text
+
+
+async def test_burst_of_commands_all_complete(bot: Bot, sandbox: B2CSandbox, slack: SlackFake):
+    responses = await asyncio.gather(*(bot.command(f"Task {i} @contact 83") for i in range(20)))
+    assert {r.status_code for r in responses} == {200}
+    await bot.finished()
+    assert sorted(t["name"] for t in sandbox.tasks.values()) == sorted(
+        f"Task {i}" for i in range(20)
+    )
+    assert len([m for m in slack.messages.values() if m.thread_ts]) == 20

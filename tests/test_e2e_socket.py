@@ -1,0 +1,47 @@
+"""The happy path once through Socket Mode, against the local Socket Mode fake."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import build_runtime
+from bot.demo import slash_form
+from bot.sandbox import B2CSandbox
+from bot.settings import Mode
+from bot.slack_fake import SlackFake
+from tests.conftest import make_settings
+
+
+async def test_slash_command_over_socket_mode(sandbox: B2CSandbox, slack: SlackFake) -> None:
+    settings = make_settings(sandbox, slack, slack_signing_secret=None)
+    settings.check(Mode.SOCKET)
+    runtime = await build_runtime(settings, Mode.SOCKET)
+    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+    try:
+        payload = slash_form(
+            "/task Return customer call @contact 83", response_url=slack.response_url("s1")
+        )
+        ack = await slack.send_envelope("slash_commands", payload)
+        assert "payload" not in ack or not ack["payload"]  # a bare ack
+        await runtime.creator.wait_idle()
+
+        bad = await slack.send_envelope("slash_commands", {**payload, "text": "@contact 83"})
+        assert "The task needs a name" in json.dumps(bad["payload"])
+    finally:
+        await handler.close_async()
+        await runtime.close()
+
+    [opened] = slack.calls_to("apps.connections.open")
+    assert opened.token == settings.slack_app_token.get_secret_value()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["name"] == "Return customer call"
+    assert create.body["contact"] == {"id": 83}
+    [task_id] = sandbox.tasks
+    [parent] = slack.top_messages("C0DEMO")
+    [reply] = slack.thread_replies("C0DEMO", parent.ts)
+    text = reply.text + json.dumps(reply.blocks)
+    assert f"Task #{task_id} created" in text and "Not Started" in text
+    assert f"/AgentWeb/Bookmark/Task/{task_id}" in text

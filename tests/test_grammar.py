@@ -1,0 +1,158 @@
+"""The slash-command grammar, table by table: every field, every mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft
+from bot.grammar import FIELDS, GrammarError, parse
+
+CREATES = [
+    ("Return customer call @contact 83", TaskDraft(name="Return customer call", contact=83)),
+    ("Return customer call", TaskDraft(name="Return customer call")),
+    ("  spaced   out  @contact   83  ", TaskDraft(name="spaced   out", contact=83)),
+    ("Call @org 12", TaskDraft(name="Call", organization=IdOrName(id=12))),
+    (
+        "Call @org Acme &amp; Sons",
+        TaskDraft(name="Call", organization=IdOrName(name="Acme & Sons")),
+    ),
+    (
+        'Call @org "Globex Corporation"',
+        TaskDraft(name="Call", organization=IdOrName(name="Globex Corporation")),
+    ),
+    ("Call @assign <@U123|jane>", TaskDraft(name="Call", assignee=SlackUser("U123"))),
+    ("Call @assign <@W9ABC>", TaskDraft(name="Call", assignee=SlackUser("W9ABC"))),
+    ("Call @assign 7", TaskDraft(name="Call", assignee=IdOrName(id=7))),
+    ("Call @assign j.doe", TaskDraft(name="Call", assignee=AccountLogin("j.doe"))),
+    ("Call @due tomorrow 5pm", TaskDraft(name="Call", due="tomorrow 5pm")),
+    ("Call @due 2026-12-01", TaskDraft(name="Call", due="2026-12-01")),
+    ("Call @start friday @due in 3 days", TaskDraft(name="Call", start="friday", due="in 3 days")),
+    ("Call @priority High", TaskDraft(name="Call", priority=IdOrName(name="High"))),
+    ("Call @priority 3", TaskDraft(name="Call", priority=IdOrName(id=3))),
+    ("Call @status In Progress", TaskDraft(name="Call", status=IdOrName(name="In Progress"))),
+    ("Call @type Call", TaskDraft(name="Call", task_type=IdOrName(name="Call"))),
+    ("Call @template 2", TaskDraft(name="Call", template=IdOrName(id=2))),
+    ("Call @incident 4021", TaskDraft(name="Call", incident=IdOrName(id=4021))),
+    (
+        "Call @incident 261128-000123",
+        TaskDraft(name="Call", incident=IdOrName(name="261128-000123")),
+    ),
+    ("Call @answer 1234", TaskDraft(name="Call", answer=1234)),
+    ("Call @opportunity 77", TaskDraft(name="Call", opportunity=77)),
+    ("Call @percent 0", TaskDraft(name="Call", percent=0)),
+    ("Call @percent 100%", TaskDraft(name="Call", percent=100)),
+    ('Call @note "Ask about @due dates"', TaskDraft(name="Call", note="Ask about @due dates")),
+    ("Call @note it's urgent, really", TaskDraft(name="Call", note="it's urgent, really")),
+    ("Call @note “smart quotes @here”", TaskDraft(name="Call", note="smart quotes @here")),
+    (
+        '"@contact is in the name" @contact 83',
+        TaskDraft(name="@contact is in the name", contact=83),
+    ),
+    (
+        "E-mail jane@example.com back @contact 83",
+        TaskDraft(name="E-mail jane@example.com back", contact=83),
+    ),
+    ("Meet @ noon", TaskDraft(name="Meet @ noon")),
+    ("Call @Contact 83 @DUE friday", TaskDraft(name="Call", contact=83, due="friday")),
+    (
+        "Call @assignee jdoe @organization Acme",
+        TaskDraft(name="Call", assignee=AccountLogin("jdoe"), organization=IdOrName(name="Acme")),
+    ),
+    ("<!channel> &amp; <@U1>", TaskDraft(name="<!channel> &amp; <@U1>")),
+]
+
+
+@pytest.mark.parametrize(("text", "draft"), CREATES)
+def test_creates(text: str, draft: TaskDraft) -> None:
+    parsed = parse(text)
+    assert parsed.kind == "create"
+    assert parsed.draft == draft
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("help", "help"),
+        ("HELP", "help"),
+        ("?", "help"),
+        ("--help", "help"),
+        ("", "form"),
+        ("   ", "form"),
+    ],
+)
+def test_help_and_form(text: str, kind: str) -> None:
+    assert parse(text).kind == kind
+
+
+MISTAKES = [
+    ("Call @contat 83", "There is no field @contat. Did you mean @contact?", "contat"),
+    ("Call @assignd jdoe", "There is no field @assignd. Did you mean @assign?", "assignd"),
+    ("Call @zzz 1", "There is no field @zzz.", "zzz"),
+    ("Call @contact 1 @contact 2", "@contact is given twice: give it once.", "contact"),
+    ("Call @org A @organization B", "@org is given twice: give it once.", "org"),
+    (
+        "Call @contact",
+        "@contact has no value: write it after the field, e.g. @contact 83.",
+        "contact",
+    ),
+    (
+        "Call @due @contact 83",
+        "@due has no value: write it after the field, e.g. @due tomorrow 5pm.",
+        "due",
+    ),
+    ('Call @note ""', "@note has no value", "note"),
+    (
+        "Call @contact abc",
+        "@contact needs a contact ID, a whole number like 83, not “abc”.",
+        "contact",
+    ),
+    ("Call @contact 0", "@contact needs a contact ID", "contact"),
+    ("Call @contact -4", "@contact needs a contact ID", "contact"),
+    ("Call @answer 1.5", "@answer needs an answer ID", "answer"),
+    ("Call @opportunity x", "@opportunity needs an opportunity ID", "opportunity"),
+    ("Call @priority 0", "@priority needs an ID above 0 or a name.", "priority"),
+    (
+        "Call @incident ABC-1",
+        "@incident needs an incident ID (like 4021) or reference number",
+        "incident",
+    ),
+    (
+        "Call @assign @jane",
+        "@assign needs a Slack user, but Slack did not recognise “@jane”",
+        "assign",
+    ),
+    (
+        "Call @assign no spaces allowed",
+        "@assign needs a Slack user (@jane), a staff account ID",
+        "assign",
+    ),
+    ("Call @due someday maybe", "@due could not read “someday maybe” as a date", "due"),
+    ("Call @start 2026-13-45", "@start could not read “2026-13-45” as a date", "start"),
+    ("Call @percent 101", "@percent needs a whole number from 0 to 100, not “101”.", "percent"),
+    ("Call @percent -1", "@percent needs a whole number from 0 to 100", "percent"),
+    ("Call @percent half", "@percent needs a whole number from 0 to 100", "percent"),
+    (
+        "@contact 83",
+        "The task needs a name before the first field (it starts with @contact)",
+        "name",
+    ),
+    ('"" @contact 83', "The task needs a name before the first field", "name"),
+    ('Call @note "never closed', "A quote in @note is never closed.", "note"),
+    ('"never closed', "A quote in the name is never closed.", None),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "field"), MISTAKES)
+def test_mistakes(text: str, message: str, field: str | None) -> None:
+    with pytest.raises(GrammarError) as caught:
+        parse(text)
+    assert message in caught.value.message
+    assert caught.value.field == field
+
+
+def test_every_field_is_documented_with_a_parseable_example() -> None:
+    for spec in FIELDS:
+        text = f"Example task @{spec.name} {spec.example}"
+        if spec.name == "assign":
+            text = "Example task @assign <@U1|jane>"
+        assert parse(text).kind == "create", spec.name

@@ -1,0 +1,112 @@
+"""Settings: one clear line for every missing or malformed value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Mode, Settings, SettingsError, load_settings
+
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-1",
+    "SLACK_SIGNING_SECRET": "s",
+    "SLACK_APP_TOKEN": "xapp-1",
+    "B2C_SITE_URL": "https://mysite.custhelp.com/",
+    "B2C_USERNAME": "u",
+    "B2C_PASSWORD": "p",
+}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name in [
+        *list(GOOD),
+        "B2C_APP_CONTEXT",
+        "B2C_TASK_URL",
+        "SLACK_API_URL",
+        "PORT",
+        "B2C_SESSION_TOKEN",
+        "B2C_OAUTH_TOKEN",
+        "LOG_LEVEL",
+    ]:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in GOOD.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_good_settings(env) -> None:
+    settings = load_settings()
+    settings.check(Mode.HTTP)
+    settings.check(Mode.SOCKET)
+    assert settings.b2c_site_url == "https://mysite.custhelp.com"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert "p" not in repr(settings.b2c_password)
+
+
+@pytest.mark.parametrize(
+    ("unset", "mode", "named"),
+    [
+        ("SLACK_BOT_TOKEN", Mode.HTTP, "SLACK_BOT_TOKEN"),
+        ("SLACK_SIGNING_SECRET", Mode.HTTP, "SLACK_SIGNING_SECRET"),
+        ("SLACK_APP_TOKEN", Mode.SOCKET, "SLACK_APP_TOKEN"),
+        ("B2C_SITE_URL", Mode.HTTP, "B2C_SITE_URL"),
+        ("B2C_PASSWORD", Mode.HTTP, "B2C_USERNAME/B2C_PASSWORD"),
+    ],
+)
+def test_missing(env, unset: str, mode: Mode, named: str) -> None:
+    env.delenv(unset)
+    with pytest.raises(SettingsError) as caught:
+        load_settings().check(mode)
+    message = str(caught.value)
+    assert message.startswith("Missing setting " + named)
+    assert "\n" not in message
+
+
+def test_signing_secret_not_needed_in_socket_mode_nor_site_with_sandbox(env) -> None:
+    env.delenv("SLACK_SIGNING_SECRET")
+    env.delenv("B2C_SITE_URL")
+    load_settings().check(Mode.SOCKET, sandbox=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("B2C_SITE_URL", "mysite.custhelp.com", "Malformed setting B2C_SITE_URL"),
+        ("B2C_SITE_URL", "https://user:pw@mysite.custhelp.com", "must not contain a user name"),
+        ("B2C_APP_CONTEXT", "x" * 41, "Malformed setting B2C_APP_CONTEXT: must be 1 to 40"),
+        ("B2C_TASK_URL", "{site}/tasks", "Malformed setting B2C_TASK_URL: must contain {id}"),
+        ("B2C_TASK_URL", "{site}/{nope}/{id}", "only use the placeholders"),
+        ("PORT", "eighty", "Malformed setting PORT"),
+        ("SLACK_API_URL", "ftp://x", "Malformed setting SLACK_API_URL"),
+        ("LOG_LEVEL", "LOUD", "Malformed setting LOG_LEVEL"),
+    ],
+)
+def test_malformed(env, name: str, value: str, expected: str) -> None:
+    env.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("SLACK_BOT_TOKEN", "xoxp-user-token"), ("SLACK_APP_TOKEN", "xoxb-wrong")]
+)
+def test_token_prefixes(env, name: str, value: str) -> None:
+    env.setenv(name, value)
+    with pytest.raises(SettingsError, match=f"Malformed setting {name}"):
+        load_settings().check(Mode.SOCKET)
+
+
+def test_dotenv_in_working_folder(env, tmp_path) -> None:
+    env.delenv("B2C_SITE_URL")
+    (tmp_path / ".env").write_text("B2C_SITE_URL=https://fromfile.custhelp.com\n")
+    assert load_settings().b2c_site_url == "https://fromfile.custhelp.com"
+    env.setenv("B2C_SITE_URL", "https://fromenv.custhelp.com")
+    assert load_settings().b2c_site_url == "https://fromenv.custhelp.com"
+
+
+def test_settings_object_is_safe_to_log(env) -> None:
+    text = repr(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert "xoxb-1" not in text and "'p'" not in text

@@ -1,0 +1,49 @@
+"""Reading dates, table by table, in the user's time zone, out in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.when import DUE_DEFAULT_TIME, START_DEFAULT_TIME, is_readable, oracle_time, parse_when
+
+# Saturday 28 November 2026, 10:00 in New York (15:00 UTC)
+NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+NY = "America/New_York"
+
+CASES = [
+    ("2026-12-01", NY, DUE_DEFAULT_TIME, "2026-12-01T22:00:00.000Z"),
+    ("2026-12-01", NY, START_DEFAULT_TIME, "2026-12-01T14:00:00.000Z"),
+    ("2026-12-01 14:30", NY, DUE_DEFAULT_TIME, "2026-12-01T19:30:00.000Z"),
+    ("2026-12-01T14:30", "Europe/Paris", DUE_DEFAULT_TIME, "2026-12-01T13:30:00.000Z"),
+    ("2026-12-01T14:30Z", NY, DUE_DEFAULT_TIME, "2026-12-01T14:30:00.000Z"),
+    ("2026-12-01T14:30+02:00", NY, DUE_DEFAULT_TIME, "2026-12-01T12:30:00.000Z"),
+    ("today", NY, DUE_DEFAULT_TIME, "2026-11-28T22:00:00.000Z"),
+    ("tomorrow 5pm", NY, DUE_DEFAULT_TIME, "2026-11-29T22:00:00.000Z"),
+    ("tomorrow 5pm", "Asia/Tokyo", DUE_DEFAULT_TIME, "2026-11-30T08:00:00.000Z"),
+    ("friday", NY, DUE_DEFAULT_TIME, "2026-12-04T22:00:00.000Z"),
+    ("in 3 days", NY, DUE_DEFAULT_TIME, "2026-12-01T22:00:00.000Z"),
+    ("in 2 hours", NY, DUE_DEFAULT_TIME, "2026-11-28T17:00:00.000Z"),
+    ("next monday 9am", NY, DUE_DEFAULT_TIME, "2026-11-30T14:00:00.000Z"),
+    ("tomorrow", None, DUE_DEFAULT_TIME, "2026-11-29T17:00:00.000Z"),  # no zone known: UTC
+    ("tomorrow", "Not/AZone", DUE_DEFAULT_TIME, "2026-11-29T17:00:00.000Z"),
+]
+
+
+@pytest.mark.parametrize(("text", "tz", "default", "expected"), CASES)
+def test_parse_when(text, tz, default, expected) -> None:
+    moment = parse_when(text, tz, NOW, default)
+    assert moment is not None
+    assert oracle_time(moment) == expected
+
+
+@pytest.mark.parametrize("text", ["", "someday maybe", "2026-13-45", "2026-02-30", "eventually"])
+def test_unreadable(text: str) -> None:
+    assert parse_when(text, NY, NOW, DUE_DEFAULT_TIME) is None
+    assert not is_readable(text)
+
+
+def test_oracle_time_keeps_milliseconds() -> None:
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678900, tzinfo=UTC)
+    assert oracle_time(moment) == "2026-01-02T03:04:05.678Z"
