@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.service import TaskCreator
-from handlers import commands
+from handlers import actions, commands
 
 
 def register(app: AsyncApp, creator: TaskCreator) -> None:
     commands.register(app, creator)
+    actions.register(app)

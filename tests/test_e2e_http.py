@@ -283,3 +283,35 @@ async def test_burst_of_commands_all_complete(bot: Bot, sandbox: B2CSandbox, sla
         f"Task {i}" for i in range(20)
     )
     assert len([m for m in slack.messages.values() if m.thread_ts]) == 20
+
+
+async def test_link_button_click_is_acknowledged(bot: Bot, sandbox: B2CSandbox) -> None:
+    from urllib.parse import urlencode
+
+    from bot.demo import signed_headers
+
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "api_app_id": "A1",
+        "container": {"type": "message"},
+        "trigger_id": "1.2",
+        "channel": {"id": "C1"},
+        "message": {"ts": "1.1", "text": "x"},
+        "response_url": bot.slack.response_url(),
+        "actions": [
+            {
+                "action_id": "open_task",
+                "block_id": "b",
+                "type": "button",
+                "action_ts": "1.2",
+                "url": "https://x",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    secret = bot.settings.slack_signing_secret.get_secret_value()
+    response = await bot.http.post(bot.url, content=body, headers=signed_headers(secret, body))
+    assert response.status_code == 200
+    assert sandbox.requests == []
