@@ -20,6 +20,13 @@ def all_text(message: dict[str, Any] | Any) -> str:
     return message.get("text", "") + json.dumps(message.get("blocks") or [])
 
 
+def the_thread(slack: SlackFake, channel: str = "C1") -> tuple[Any, Any]:
+    """The one parent message in ``channel`` and the one reply in its thread."""
+    [parent] = slack.top_messages(channel)
+    [reply] = slack.thread_replies(channel, parent.ts)
+    return parent, reply
+
+
 def posted(slack: SlackFake) -> list[dict[str, Any]]:
     return [c.args for c in slack.calls if c.method in ("chat.postMessage", "chat.update")]
 
@@ -94,8 +101,7 @@ async def test_all_fields_reach_oracle(bot: Bot, sandbox: B2CSandbox, slack: Sla
     )
     [task] = sandbox.tasks.values()
     assert task["statusWithType"]["status"]["lookupName"] == "In Progress"
-    [parent] = slack.top_messages("C1")
-    [reply] = slack.thread_replies("C1", parent.ts)
+    _parent, reply = the_thread(slack)
     assert "In Progress" in all_text(reply)
     assert "Sam Agent" in all_text(reply)
 
@@ -118,8 +124,7 @@ async def test_oracle_refusal_reaches_the_user_in_plain_words(
     await bot.command("Return customer call @contact 209")
     await bot.finished()
     assert sandbox.tasks == {}
-    [parent] = slack.top_messages("C1")
-    [reply] = slack.thread_replies("C1", parent.ts)
+    parent, reply = the_thread(slack)
     text = all_text(reply)
     assert "Oracle B2C Service refused the task" in text
     assert "No such Contact with ID = 209" in text
@@ -130,8 +135,7 @@ async def test_oracle_refusal_reaches_the_user_in_plain_words(
 async def test_unknown_named_id_is_reported(bot: Bot, sandbox: B2CSandbox, slack: SlackFake):
     await bot.command("Call back @priority Urgentt")
     await bot.finished()
-    [parent] = slack.top_messages("C1")
-    [reply] = slack.thread_replies("C1", parent.ts)
+    _parent, reply = the_thread(slack)
     assert "lookupName = 'Urgentt'" in all_text(reply)
 
 
@@ -148,8 +152,7 @@ async def test_slow_oracle_does_not_delay_the_ack(
     await slack.wait_for(lambda: slack.top_messages("C1"))  # the parent comes before Oracle ends
     await bot.finished()
     assert len(sandbox.tasks) == 1
-    [parent] = slack.top_messages("C1")
-    [reply] = slack.thread_replies("C1", parent.ts)
+    _parent, reply = the_thread(slack)
     assert "Not Started" in all_text(reply)
 
 
@@ -250,8 +253,7 @@ async def test_assignee_without_staff_account_is_explained(
     await bot.command("Call back @assign <@U3>", raw=True)
     await bot.finished()
     assert sandbox.requests_to("POST", "/tasks") == []
-    [parent] = slack.top_messages("C1")
-    [reply] = slack.thread_replies("C1", parent.ts)
+    _parent, reply = the_thread(slack)
     assert "No Oracle B2C Service staff account has No Match's e-mail" in all_text(reply)
 
 
@@ -268,8 +270,7 @@ async def test_oracle_down_is_reported_and_request_kept(
     await sandbox.stop()
     await bot.command("Return customer call @contact 83")
     await bot.finished()
-    [parent] = slack.top_messages("C1")
-    [reply] = slack.thread_replies("C1", parent.ts)
+    _parent, reply = the_thread(slack)
     text = all_text(reply)
     assert "could not be reached" in text
     assert "/task Return customer call @contact 83" in text
