@@ -15,10 +15,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot import sandbox as sandbox_module
 from bot.b2c import B2CClient, TokenAuth
+from bot.catalog import Catalog
+from bot.forms import TaskForms
 from bot.people import People
 from bot.sandbox import B2CSandbox
 from bot.service import Responder, TaskCreator, respond_via_url
 from bot.settings import Mode, Settings
+from bot.staff import Staff
+from bot.task_work import TaskWork
 
 
 @dataclass
@@ -85,12 +89,26 @@ async def build_runtime(
         request_verification_enabled=mode is not Mode.SOCKET,
         process_before_response=False,
     )
+    people = People(client)
+    staff = Staff(b2c, people)
+    catalog = Catalog(b2c)
     creator = TaskCreator(
         b2c=b2c,
         slack=client,
-        people=People(client),
+        people=people,
+        staff=staff,
+        catalog=catalog,
         task_url=settings.b2c_task_url,
         respond=respond,
     )
-    handlers.register(app, creator)
+    work = TaskWork(
+        b2c=b2c,
+        poster=creator.poster,
+        catalog=catalog,
+        staff=staff,
+        task_url=settings.b2c_task_url,
+        completed_status=settings.b2c_completed_status,
+    )
+    forms = TaskForms(slack=client, creator=creator, work=work)
+    handlers.register(app, creator, forms, work)
     return Runtime(app=app, creator=creator, b2c=b2c, sandbox=sandbox)

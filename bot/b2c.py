@@ -41,11 +41,22 @@ class TokenAuth(httpx.Auth):
         return f"TokenAuth({self._header.split()[0]}, ***)"
 
 
+def _roql_escape(value: str) -> str:
+    cleaned = "".join(ch for ch in value if ch >= " " or ch == "\t")
+    return cleaned.replace("\\", "\\\\").replace("'", "\\'")
+
+
 def quote_roql(value: str) -> str:
     """A ROQL string literal. ROQL strings are single-quoted; a backslash escapes a quote or a
     backslash (MySQL-style, which ROQL follows; unverified on a live site for exotic input)."""
-    cleaned = "".join(ch for ch in value if ch >= " " or ch == "\t")
-    return "'" + cleaned.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + _roql_escape(value) + "'"
+
+
+def like_roql(value: str, *, prefix_only: bool = False) -> str:
+    """A ROQL ``like`` pattern matching ``value`` literally anywhere (or at the start):
+    the user's ``%`` and ``_`` are escaped so they are not wildcards."""
+    escaped = _roql_escape(value).replace("%", "\\%").replace("_", "\\_")
+    return "'" + ("" if prefix_only else "%") + escaped + "%'"
 
 
 class B2CClient:
@@ -143,6 +154,12 @@ class B2CClient:
     async def update_task(self, task_id: int, changes: dict[str, Any]) -> None:
         """``PATCH /tasks/{id}``; Oracle answers 200 with an empty body."""
         await self._request("PATCH", f"tasks/{int(task_id)}", json=changes)
+
+    async def named_ids(self, path: str) -> list[dict[str, Any]]:
+        """``GET /namedIDs/tasks/{path}``: the items (``id``, ``lookupName``)."""
+        response = await self._request("GET", f"namedIDs/tasks/{path}")
+        items = self._json(response).get("items")
+        return items if isinstance(items, list) else []
 
     async def query(self, roql: str) -> list[QueryTable]:
         """``GET /queryResults?query=...``: one table per ``;``-separated query."""

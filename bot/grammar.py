@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot import slack_text, when
@@ -37,8 +37,9 @@ class GrammarError(ValueError):
 class Parsed:
     """The outcome of reading a command: help, the (future) form, or a draft to create."""
 
-    kind: str  # "help" | "form" | "create"
+    kind: str  # "help" | "form" | "create" | "show" | "mine"
     draft: TaskDraft | None = None
+    task_id: int | None = None
 
 
 def _positive_id(label: str) -> Callable[[str], int]:
@@ -192,6 +193,11 @@ def _unquote(value: str) -> str:
     return value
 
 
+def spec(name: str) -> FieldSpec:
+    """The field called ``name`` (its canonical name, as in FIELDS)."""
+    return _BY_NAME[name]
+
+
 def _spec_or_none(word: str) -> FieldSpec | None:
     key = word.lower()
     return _BY_NAME.get(ALIASES.get(key, key))
@@ -210,44 +216,91 @@ def _spec_for(word: str) -> FieldSpec:
     raise GrammarError(f"There is no field @{word}.{hint}", word)
 
 
+@dataclass
+class Reading:
+    """Everything that could be read from a command, and every mistake found in it."""
+
+    name: str
+    values: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
+    errors: list[GrammarError] = field(default_factory=list)
+
+    def draft(self) -> TaskDraft:
+        return replace(TaskDraft(name=self.name), **self.values)
+
+
+def read(text: str) -> Reading:
+    """Read a task command, going on past mistakes (for pre-filling the form with what parsed)."""
+    try:
+        parts = _split(text.strip())
+    except GrammarError as error:
+        return Reading(name=text.strip(), errors=[error])
+    reading = Reading(name=_unquote(parts[0][1]))
+    for position, (word, raw) in enumerate(parts[1:], start=1):
+        assert word is not None
+        try:
+            spec = _spec_for(word)
+        except GrammarError as error:
+            reading.errors.append(error)
+            continue
+        if spec.attribute in reading.values or spec.name in reading.raw:
+            reading.errors.append(
+                GrammarError(f"@{spec.name} is given twice: give it once.", spec.name)
+            )
+            continue
+        value = _unquote(raw)
+        reading.raw[spec.name] = value
+        if not value:
+            following = parts[position + 1][0] if position + 1 < len(parts) else None
+            if spec.name == "assign" and following and _spec_or_none(following) is None:
+                reading.errors.append(
+                    GrammarError(
+                        f"@assign needs a Slack user, but Slack did not recognise “@{following}” "
+                        "as one: pick the person from Slack's @ list, or give a staff login or ID.",
+                        "assign",
+                    )
+                )
+                continue
+            reading.errors.append(
+                GrammarError(
+                    f"@{spec.name} has no value: write it after the field, e.g. "
+                    f"@{spec.name} {spec.example}.",
+                    spec.name,
+                )
+            )
+            continue
+        try:
+            reading.values[spec.attribute] = spec.read(value)
+        except ValueError as error:
+            reading.errors.append(GrammarError(f"@{spec.name} {error}.", spec.name))
+    if not slack_text.to_plain(reading.name).strip():
+        first = f" (it starts with @{parts[1][0]})" if len(parts) > 1 else ""
+        reading.errors.append(
+            GrammarError(
+                f"The task needs a name before the first field{first}, "
+                "e.g. Return customer call @contact 83.",
+                "name",
+            )
+        )
+    return reading
+
+
+_SHOW = re.compile(r"^show\s+#?(\d{1,18})$", re.IGNORECASE)
+
+
 def parse(text: str) -> Parsed:
-    """Read the text of a ``/task`` command. Raises GrammarError for any mistake."""
+    """Read the text of a ``/task`` command. Raises GrammarError for its first mistake."""
     stripped = text.strip()
     if not stripped:
         return Parsed("form")
     if stripped.lower() in HELP_WORDS:
         return Parsed("help")
-    parts = _split(stripped)
-    name = _unquote(parts[0][1])
-    values: dict[str, Any] = {}
-    for position, (word, raw) in enumerate(parts[1:], start=1):
-        assert word is not None
-        spec = _spec_for(word)
-        if spec.attribute in values:
-            raise GrammarError(f"@{spec.name} is given twice: give it once.", spec.name)
-        value = _unquote(raw)
-        if not value:
-            following = parts[position + 1][0] if position + 1 < len(parts) else None
-            if spec.name == "assign" and following and _spec_or_none(following) is None:
-                raise GrammarError(
-                    f"@assign needs a Slack user, but Slack did not recognise “@{following}” "
-                    "as one: pick the person from Slack's @ list, or give a staff login or ID.",
-                    "assign",
-                )
-            raise GrammarError(
-                f"@{spec.name} has no value: write it after the field, e.g. "
-                f"@{spec.name} {spec.example}.",
-                spec.name,
-            )
-        try:
-            values[spec.attribute] = spec.read(value)
-        except ValueError as error:
-            raise GrammarError(f"@{spec.name} {error}.", spec.name) from None
-    if not slack_text.to_plain(name).strip():
-        first = f" (it starts with @{parts[1][0]})" if len(parts) > 1 else ""
-        raise GrammarError(
-            f"The task needs a name before the first field{first}, "
-            "e.g. Return customer call @contact 83.",
-            "name",
-        )
-    return Parsed("create", replace(TaskDraft(name=name), **values))
+    if stripped.lower() == "mine":
+        return Parsed("mine")
+    show = _SHOW.match(stripped)
+    if show:
+        return Parsed("show", task_id=int(show.group(1)))
+    reading = read(stripped)
+    if reading.errors:
+        raise reading.errors[0]
+    return Parsed("create", reading.draft())

@@ -38,6 +38,11 @@ class People:
         self._max = max_entries
         self._cache: dict[str, tuple[float, Person]] = {}
 
+    def peek(self, user_id: str) -> Person | None:
+        """The user if already known and fresh, without asking Slack."""
+        cached = self._cache.get(user_id)
+        return cached[1] if cached and cached[0] > self._clock() else None
+
     async def get(self, user_id: str) -> Person | None:
         """The user, or None when Slack cannot say (the caller falls back to what it has)."""
         cached = self._cache.get(user_id)

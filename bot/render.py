@@ -6,8 +6,10 @@ a user typed can become a live mention, link or markup token.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
+from bot.catalog import NamedID
 from bot.grammar import FIELDS
 from bot.slack_text import escape
 from bot.tasks import Task
@@ -91,13 +93,101 @@ def pending_parent(requester: str, name: str) -> Message:
     }
 
 
-def created_parent(requester: str, task: Task, link: str) -> Message:
+def task_actions(
+    task: Task, link: str, requester: str, statuses: list[NamedID] | None = None
+) -> dict[str, object]:
+    """The buttons that work a task from Slack. Their values carry the task and requester."""
+    value = json.dumps({"t": task.id, "r": requester}, separators=(",", ":"))
+    elements: list[dict[str, object]] = [
+        {
+            "type": "button",
+            "action_id": "task_complete",
+            "value": value,
+            "style": "primary",
+            "text": {"type": "plain_text", "text": "Mark complete"},
+        },
+    ]
+    if statuses:
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": "task_status",
+                "placeholder": {"type": "plain_text", "text": "Change status"},
+                "options": [
+                    {
+                        "text": {"type": "plain_text", "text": s.name[:75]},
+                        "value": json.dumps(
+                            {"t": task.id, "r": requester, "s": s.id}, separators=(",", ":")
+                        ),
+                    }
+                    for s in statuses[:100]
+                ],
+            }
+        )
+    elements += [
+        {
+            "type": "button",
+            "action_id": "task_note",
+            "value": value,
+            "text": {"type": "plain_text", "text": "Add note"},
+        },
+        {
+            "type": "button",
+            "action_id": "open_task",
+            "url": link,
+            "text": {"type": "plain_text", "text": "Open in B2C Service"},
+        },
+    ]
+    return {"type": "actions", "block_id": "task_actions", "elements": elements}
+
+
+def created_parent(
+    requester: str, task: Task, link: str, statuses: list[NamedID] | None = None
+) -> Message:
+    """The task message: who created which task, its current status, and its buttons."""
     title = escape(task.title)
     text = (
         f":white_check_mark: <@{requester}> created task "
-        f"<{escape(link)}|*#{task.id}* {title}>  ·  {escape(task.status_name)}"
+        f"<{escape(link)}|*#{task.id}* {title}>  ·  *{escape(task.status_name)}*"
     )
-    return {"text": f"Task #{task.id} created: {title}", "blocks": [_section(text)]}
+    return {
+        "text": f"Task #{task.id} created: {title}",
+        "blocks": [_section(text), task_actions(task, link, requester, statuses)],
+    }
+
+
+def task_event(text: str) -> Message:
+    """A line in a task's thread: a change made from Slack, or why it failed."""
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def task_summary(task: Task, link: str) -> Message:
+    """A task's current state (``/task show``)."""
+    lines = [f"*Task #{task.id}:* {escape(task.title)}", f"Status: *{escape(task.status_name)}*"]
+    if task.due_time:
+        lines.append(f"Due: {slack_date(task.due_time)}")
+    if task.percent_complete is not None:
+        lines.append(f"Complete: {task.percent_complete}%")
+    lines.append(f"<{escape(link)}|Open in B2C Service>")
+    return {
+        "response_type": "ephemeral",
+        "text": f"Task #{task.id}: {escape(task.title)}",
+        "blocks": [_section("\n".join(lines))],
+    }
+
+
+def task_list(rows: list[tuple[int, str, str, str]]) -> Message:
+    """The caller's open tasks (``/task mine``): (id, name, status, link) each."""
+    if not rows:
+        text = "You have no open tasks in Oracle B2C Service."
+    else:
+        lines = [f"*Your open tasks ({len(rows)}):*"]
+        lines += [
+            f"• <{escape(link)}|#{task_id}> {escape(name)}  ·  {escape(status)}"
+            for task_id, name, status, link in rows
+        ]
+        text = "\n".join(lines)
+    return {"response_type": "ephemeral", "text": text, "blocks": [_section(text)]}
 
 
 def failed_parent(requester: str, name: str) -> Message:
@@ -108,8 +198,11 @@ def failed_parent(requester: str, name: str) -> Message:
     return {"text": f"Task not created: {escape(name)}", "blocks": [_section(text)]}
 
 
-def created_reply(task: Task, link: str, details: list[tuple[str, str]]) -> Message:
-    """The thread reply for a created task. ``details`` values are already Slack-safe."""
+def created_reply(
+    task: Task, link: str, details: list[tuple[str, str]], actions: dict[str, object] | None = None
+) -> Message:
+    """The thread reply for a created task. ``details`` values are already Slack-safe;
+    ``actions`` replaces the lone link button (when the reply is itself the task message)."""
     blocks: list[dict[str, object]] = [
         _section(f"*Task #{task.id} created* in Oracle B2C Service: *{escape(task.title)}*"),
         {
@@ -127,7 +220,8 @@ def created_reply(task: Task, link: str, details: list[tuple[str, str]]) -> Mess
         ]
         blocks.append({"type": "section", "fields": fields})
     blocks.append(
-        {
+        actions
+        or {
             "type": "actions",
             "elements": [
                 {

@@ -556,6 +556,7 @@ class B2CSandbox:
                     "assignedtoaccount": (t["assignedToAccount"] or {}).get("id"),
                     "createdtime": t["createdTime"],
                     "statuswithtype.status": t["statusWithType"]["status"]["lookupName"],
+                    "statuswithtype.statustype": t["statusWithType"]["statusType"]["lookupName"],
                 }
                 for t in self.tasks.values()
             ]
@@ -616,6 +617,10 @@ class B2CSandbox:
 
 
 # --------------------------------------------------------------------- a tiny ROQL reader
+# Enough ROQL for the bot's own queries: select <columns> from <table> [where <conditions>]
+# [limit n], conditions joined by "and"/"or" ("and" binds tighter), each "<column> = <literal>",
+# "<column> != <literal>" or "<column> like <pattern>". Literals are single-quoted with
+# backslash escapes; in a pattern, % and _ are wildcards unless escaped.
 _STRING = r"'(?:\\.|[^'\\])*'"
 _ROQL = re.compile(
     r"^\s*select\s+(?P<columns>.+?)\s+from\s+(?P<table>\w+)"
@@ -623,53 +628,84 @@ _ROQL = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _CONDITION = re.compile(
-    rf"^\s*(?P<column>[\w.]+)\s*(?P<op>=|like)\s*(?P<value>{_STRING}|\d+)\s*$", re.IGNORECASE
+    rf"^\s*(?P<column>[\w.]+)\s*(?P<op>!=|=|like)\s*(?P<value>{_STRING}|\d+)\s*$",
+    re.IGNORECASE,
 )
+Condition = tuple[str, str, Any]
 
 
 def _split_statements(text: str) -> list[str]:
     return re.findall(rf"(?:{_STRING}|[^;'])+", text)
 
 
-def _unquote(literal: str) -> str | int:
+def _split_outside_quotes(text: str, word: str) -> list[str]:
+    masked = re.sub(_STRING, lambda m: "'" + "x" * (len(m.group(0)) - 2) + "'", text)
+    pieces, start = [], 0
+    for match in re.finditer(rf"\s+{word}\s+", masked, re.IGNORECASE):
+        pieces.append(text[start : match.start()])
+        start = match.end()
+    pieces.append(text[start:])
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def _literal(literal: str) -> str | int:
     if literal.startswith("'"):
         return re.sub(r"\\(.)", r"\1", literal[1:-1])
     return int(literal)
 
 
-def _parse_roql(statement: str) -> tuple[list[str], str, list[tuple[str, str, Any]], int]:
+def _pattern(literal: str) -> re.Pattern[str]:
+    body, out, index = literal[1:-1], [], 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and index + 1 < len(body):
+            out.append(re.escape(body[index + 1]))
+            index += 2
+            continue
+        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        index += 1
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+
+
+def _parse_roql(statement: str) -> tuple[list[str], str, list[list[Condition]], int]:
     match = _ROQL.match(statement)
     if not match:
         raise SandboxError(400, "OSC-CREST-00007", "Invalid query", f"Bad query: {statement}")
     columns = [c.strip() for c in match.group("columns").split(",")]
-    conditions = []
+    alternatives: list[list[Condition]] = []
     if match.group("where"):
-        for part in re.split(
-            rf"\s+and\s+(?=(?:[^']|{_STRING})*$)", match.group("where"), flags=re.IGNORECASE
-        ):
-            cond = _CONDITION.match(part)
-            if not cond:
-                raise SandboxError(
-                    400, "OSC-CREST-00007", "Invalid query", f"Bad condition: {part}"
+        for alternative in _split_outside_quotes(match.group("where"), "or"):
+            conditions: list[Condition] = []
+            for part in _split_outside_quotes(alternative, "and"):
+                cond = _CONDITION.match(part)
+                if not cond:
+                    raise SandboxError(
+                        400, "OSC-CREST-00007", "Invalid query", f"Bad condition: {part}"
+                    )
+                op, value = cond.group("op").lower(), cond.group("value")
+                conditions.append(
+                    (
+                        cond.group("column").lower(),
+                        op,
+                        _pattern(value) if op == "like" else _literal(value),
+                    )
                 )
-            conditions.append(
-                (
-                    cond.group("column").lower(),
-                    cond.group("op").lower(),
-                    _unquote(cond.group("value")),
-                )
-            )
-    return columns, match.group("table").lower(), conditions, int(match.group("limit") or 20000)
+            alternatives.append(conditions)
+    return columns, match.group("table").lower(), alternatives, int(match.group("limit") or 20000)
 
 
-def _matches(row: dict[str, Any], conditions: list[tuple[str, str, Any]]) -> bool:
-    for column, op, value in conditions:
-        cell = row.get(column)
-        if op == "=":
-            if str(cell).lower() != str(value).lower():
-                return False
-        else:
-            pattern = "".join(".*" if ch == "%" else re.escape(ch) for ch in str(value))
-            if cell is None or not re.fullmatch(pattern, str(cell), re.IGNORECASE | re.DOTALL):
-                return False
-    return True
+def _matches(row: dict[str, Any], alternatives: list[list[Condition]]) -> bool:
+    if not alternatives:
+        return True
+    return any(
+        all(_holds(row, condition) for condition in conditions) for conditions in alternatives
+    )
+
+
+def _holds(row: dict[str, Any], condition: Condition) -> bool:
+    column, op, value = condition
+    cell = row.get(column)
+    if op == "like":
+        return cell is not None and bool(value.fullmatch(str(cell)))
+    same = str(cell).lower() == str(value).lower()
+    return same if op == "=" else not same

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     b2c_app_context: str = "Slack task bot"
     b2c_task_url: str = "{site}/AgentWeb/Bookmark/Task/{id}"
     b2c_timeout: float = Field(default=20.0, gt=0, le=120)
+    b2c_completed_status: str = Field(default="Completed", min_length=1, max_length=80)
 
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: str = "INFO"

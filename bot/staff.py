@@ -1,6 +1,12 @@
-"""Finding the Oracle staff account a task is assigned to: by Slack user (e-mail), login or id."""
+"""Who a Slack user is in Oracle: the staff account with the same e-mail, cached with expiry.
+
+Used for ``@assign`` and the form's user picker, and for ``/task mine``.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from bot.b2c import B2CClient, quote_roql
 from bot.drafts import AccountLogin, Assignee, IdOrName, SlackUser
@@ -13,42 +19,74 @@ ACCOUNT_BY_EMAIL = "select id from accounts where emails.address = {email}"
 ACCOUNT_BY_LOGIN = "select id from accounts where login = {login}"
 
 
-class AssigneeError(Exception):
-    """The assignee could not be matched to exactly one staff account; says why."""
+class IdentityError(Exception):
+    """A user or login could not be matched to exactly one staff account; says why."""
 
 
-async def resolve_assignee(
-    assignee: Assignee, *, b2c: B2CClient, people: People
-) -> tuple[Ref, str]:
-    """The staff account reference for ``assignee`` and a label to show for it."""
-    if isinstance(assignee, IdOrName):
-        return Ref(id=assignee.id, lookup_name=assignee.name), f"account {assignee}"
-    if isinstance(assignee, AccountLogin):
-        ids = await b2c.query_one_column(ACCOUNT_BY_LOGIN.format(login=quote_roql(assignee.login)))
-        if not ids:
-            raise AssigneeError(
-                f"No Oracle B2C Service staff account has the login “{assignee.login}”."
+AssigneeError = IdentityError
+
+
+class Staff:
+    """Maps Slack users and logins to Oracle staff accounts."""
+
+    def __init__(
+        self,
+        b2c: B2CClient,
+        people: People,
+        *,
+        ttl: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._b2c = b2c
+        self._people = people
+        self._ttl = ttl
+        self._clock = clock
+        self._by_email: dict[str, tuple[float, int]] = {}
+
+    async def account_for_user(self, user_id: str) -> tuple[int, str]:
+        """The staff account id of a Slack user, and the user's name."""
+        person = await self._people.get(user_id)
+        if person is None:
+            raise IdentityError(
+                "Slack would not say who that user is; try again, or give a staff login instead."
             )
-        return Ref(id=int(ids[0])), assignee.login
-    assert isinstance(assignee, SlackUser)
-    person = await people.get(assignee.user_id)
-    if person is None:
-        raise AssigneeError(
-            "Slack would not tell the bot who the assignee is; try again or give a staff login."
-        )
-    if not person.email:
-        raise AssigneeError(
-            f"The bot cannot see {person.name}'s e-mail in Slack (the app needs the "
-            "users:read.email scope); give their staff login instead."
-        )
-    ids = await b2c.query_one_column(ACCOUNT_BY_EMAIL.format(email=quote_roql(person.email)))
-    if not ids:
-        raise AssigneeError(
-            f"No Oracle B2C Service staff account has {person.name}'s e-mail ({person.email}); "
-            "give their staff login instead."
-        )
-    if len(set(ids)) > 1:
-        raise AssigneeError(
-            f"Several staff accounts have the e-mail {person.email}; give the staff login instead."
-        )
-    return Ref(id=int(ids[0])), person.name
+        if not person.email:
+            raise IdentityError(
+                f"The bot cannot see {person.name}'s e-mail in Slack (the app needs the "
+                "users:read.email scope); give their staff login instead."
+            )
+        email = person.email.lower()
+        cached = self._by_email.get(email)
+        if cached and cached[0] > self._clock():
+            return cached[1], person.name
+        ids = await self._b2c.query_one_column(ACCOUNT_BY_EMAIL.format(email=quote_roql(email)))
+        if not ids:
+            raise IdentityError(
+                f"No Oracle B2C Service staff account has {person.name}'s e-mail "
+                f"({person.email}); give their staff login instead."
+            )
+        if len(set(ids)) > 1:
+            raise IdentityError(
+                f"Several staff accounts have the e-mail {person.email}; give the staff login "
+                "instead."
+            )
+        account_id = int(ids[0])
+        self._by_email[email] = (self._clock() + self._ttl, account_id)
+        return account_id, person.name
+
+    async def resolve(self, assignee: Assignee) -> tuple[Ref, str]:
+        """The staff account reference for ``assignee`` and a label to show for it."""
+        if isinstance(assignee, IdOrName):
+            return Ref(id=assignee.id, lookup_name=assignee.name), f"account {assignee}"
+        if isinstance(assignee, AccountLogin):
+            ids = await self._b2c.query_one_column(
+                ACCOUNT_BY_LOGIN.format(login=quote_roql(assignee.login))
+            )
+            if not ids:
+                raise IdentityError(
+                    f"No Oracle B2C Service staff account has the login “{assignee.login}”."
+                )
+            return Ref(id=int(ids[0])), assignee.login
+        assert isinstance(assignee, SlackUser)
+        account_id, name = await self.account_for_user(assignee.user_id)
+        return Ref(id=account_id), name

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.forms import TaskForms
 from bot.service import TaskCreator
-from handlers import actions, commands
+from bot.task_work import TaskWork
+from handlers import actions, commands, options, shortcuts, views
 
 
-def register(app: AsyncApp, creator: TaskCreator) -> None:
-    commands.register(app, creator)
-    actions.register(app)
+def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork) -> None:
+    commands.register(app, creator, forms, work)
+    views.register(app, forms)
+    shortcuts.register(app, forms)
+    actions.register(app, creator, forms, work)
+    options.register(app, creator)

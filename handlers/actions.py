@@ -1,11 +1,39 @@
-"""Buttons on task messages. Slack also sends a link button's click to the app: ack it."""
+"""Buttons on task messages: complete, change status, add a note, open (a link: just ack)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.forms import TaskForms
+from bot.service import TaskCreator
+from bot.task_work import TaskMessage, TaskWork
 
-def register(app: AsyncApp) -> None:
+
+def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork) -> None:
     @app.action("open_task")
     async def open_task(ack: AsyncAck) -> None:
         await ack()  # the browser opens the link; nothing else to do
+
+    @app.action("task_complete")
+    async def complete(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        where = TaskMessage.from_action(body, action["value"])
+        creator.spawn(work.complete(where, body["user"]["id"]), f"complete-{where.task_id}")
+
+    @app.action("task_status")
+    async def change_status(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        value = action["selected_option"]["value"]
+        where = TaskMessage.from_action(body, value)
+        status_id = int(json.loads(value)["s"])
+        creator.spawn(
+            work.set_status(where, body["user"]["id"], status_id), f"status-{where.task_id}"
+        )
+
+    @app.action("task_note")
+    async def add_note(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await forms.open_note(body["trigger_id"], TaskMessage.from_action(body, action["value"]))

@@ -1,4 +1,4 @@
-"""The ``/task`` slash command (whatever name the workspace gave it): ack, then create."""
+"""The ``/task`` slash command (whatever name the workspace gave it): ack, then hand over."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import render
-from bot.grammar import GrammarError, parse
-from bot.service import CommandRequest, TaskCreator
+from bot.forms import TaskForms
+from bot.grammar import GrammarError, parse, read
+from bot.service import TaskCreator, TaskRequest
+from bot.task_work import TaskWork
 
 MAX_TEXT = 8000  # Slack's own limit on a command is lower; this guards the parser
 
 
-def register(app: AsyncApp, creator: TaskCreator) -> None:
+def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork) -> None:
     @app.command(re.compile(r".+"))
     async def task_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         name = command.get("command") or "/task"
@@ -32,9 +34,25 @@ def register(app: AsyncApp, creator: TaskCreator) -> None:
             parsed = parse(text)
         except GrammarError as error:
             await ack(**render.mistake_message(name, error.message, text))
+            await forms.open_from_command(command.get("trigger_id", ""), command, read(text))
             return
-        if parsed.kind != "create" or parsed.draft is None:
-            await ack(**render.help_message(name))  # the modal (a later issue) replaces "form"
-            return
-        await ack()
-        creator.submit(CommandRequest.from_payload(command), parsed.draft)
+        if parsed.kind == "help":
+            await ack(**render.help_message(name))
+        elif parsed.kind == "form":
+            await ack()
+            if not await forms.open_from_command(command.get("trigger_id", ""), command):
+                await creator.respond(command.get("response_url", ""), render.help_message(name))
+        elif parsed.kind == "show" and parsed.task_id is not None:
+            await ack()
+            creator.spawn(_answer(creator, command, work.show(parsed.task_id)), "show")
+        elif parsed.kind == "mine":
+            await ack()
+            creator.spawn(_answer(creator, command, work.mine(command.get("user_id", ""))), "mine")
+        else:
+            assert parsed.draft is not None
+            await ack()
+            creator.submit(TaskRequest.from_command(command), parsed.draft)
+
+
+async def _answer(creator: TaskCreator, command: dict[str, Any], reply: Any) -> None:
+    await creator.respond(command.get("response_url", ""), await reply)

@@ -213,16 +213,19 @@ async def test_mistakes_answer_ephemerally_and_send_nothing(
         assert expected in shown, (text, shown)
         assert "Usage:" in shown
     await bot.finished()
-    assert sandbox.requests == []
+    assert [r for r in sandbox.requests if r.path.startswith("/tasks")] == []
     assert posted(slack) == []
+    # and each time the form opened with the mistake on it, so nothing typed is lost
+    assert len(slack.calls_to("views.open")) == len(cases)
 
 
-async def test_help_and_empty_command_show_usage(bot: Bot, sandbox: B2CSandbox) -> None:
-    for text in ("help", ""):
+async def test_help_shows_usage(bot: Bot, sandbox: B2CSandbox, slack: SlackFake) -> None:
+    for text in ("help", "?"):
         body = (await bot.command(text)).json()
         assert body["response_type"] == "ephemeral"
         assert "Examples:" in all_text(body) and "@contact" in all_text(body)
     assert sandbox.requests == []
+    assert slack.calls_to("views.open") == []
 
 
 async def test_escaping_never_produces_a_live_mention(

@@ -1,0 +1,274 @@
+"""The task form's life: opening it (blank, pre-filled from a command, or from a message),
+filling slow data in afterwards, and creating the task when it is submitted.
+
+Slack gives 3 seconds to open a modal with a ``trigger_id``, so the form opens at once with what
+is known and is completed with ``views.update`` once Oracle and Slack have answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import lookups, modal
+from bot.b2c_errors import B2CError, B2CValidationError
+from bot.grammar import Reading
+from bot.modal import FormContext, FormValues
+from bot.service import Failure, TaskCreator, TaskRequest, explain
+from bot.slack_text import to_plain
+from bot.staff import IdentityError
+from bot.task_work import TaskMessage, TaskWork
+from bot.tasks import Task
+
+log = logging.getLogger(__name__)
+Filler = Callable[[FormValues], Awaitable[None]]
+NAME_FROM_MESSAGE = 80
+
+
+def first_line_name(text: str) -> str:
+    """A task name from a message: its first non-empty line, cut at a word to fit."""
+    lines = [line.strip() for line in to_plain(text).splitlines() if line.strip()]
+    if not lines:
+        return "Follow up on a Slack message"
+    line = lines[0]
+    if len(line) <= NAME_FROM_MESSAGE:
+        return line
+    cut = line[: NAME_FROM_MESSAGE - 1].rsplit(" ", 1)[0]
+    return (cut or line[: NAME_FROM_MESSAGE - 1]) + "…"
+
+
+class TaskForms:
+    def __init__(self, *, slack: AsyncWebClient, creator: TaskCreator, work: TaskWork) -> None:
+        self.slack = slack
+        self.creator = creator
+        self.work = work
+        self._views: dict[str, str] = {}  # view id -> "running" | "created" | "failed"
+
+    # ------------------------------------------------------------------ opening
+    async def open(
+        self,
+        trigger_id: str,
+        context: FormContext,
+        values: FormValues,
+        *,
+        errors: dict[str, str] | None = None,
+        banner: str | None = None,
+        fill: Filler | None = None,
+    ) -> bool:
+        """Open the form now; complete it in the background if data is still missing."""
+        catalog = self.creator.catalog.cached()
+        view = modal.form_view(values, context, catalog=catalog, errors=errors, banner=banner)
+        try:
+            response = await self.slack.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as error:
+            log.warning("views.open failed: %s", error.response.get("error"))
+            return False
+        if catalog is None or fill is not None:
+            opened = response.get("view") or {}
+            self.creator.spawn(
+                self._complete(opened, context, values, errors, banner, fill), "form-fill"
+            )
+        return True
+
+    async def _complete(
+        self,
+        opened: dict[str, Any],
+        context: FormContext,
+        values: FormValues,
+        errors: dict[str, str] | None,
+        banner: str | None,
+        fill: Filler | None,
+    ) -> None:
+        catalog = await self.creator.catalog.get()
+        if fill is not None:
+            try:
+                await fill(values)
+            except (B2CError, SlackApiError) as error:
+                log.info("form pre-fill incomplete: %s", type(error).__name__)
+        view = modal.form_view(values, context, catalog=catalog, errors=errors, banner=banner)
+        try:
+            await self.slack.views_update(
+                view_id=opened.get("id"), hash=opened.get("hash"), view=view
+            )
+        except SlackApiError as error:  # e.g. the user closed it, or already changed it
+            log.info("views.update of the form skipped: %s", error.response.get("error"))
+
+    async def open_from_command(
+        self, trigger_id: str, payload: dict[str, Any], reading: Reading | None = None
+    ) -> bool:
+        """The form for ``/task`` alone, or pre-filled from a command with mistakes in it."""
+        context = FormContext(
+            channel_id=payload.get("channel_id", ""),
+            channel_name=payload.get("channel_name", ""),
+            response_url=payload.get("response_url", ""),
+            command=payload.get("command") or "/task",
+            text=payload.get("text") or "",
+        )
+        if reading is None:
+            return await self.open(trigger_id, context, FormValues())
+        user = payload.get("user_id", "")
+        known = self.creator.people.peek(user)
+        now = self.creator.clock()
+        values = modal.values_from_reading(reading, tz=known.tz if known else None, now=now)
+        errors = {self._block_for(e.field): e.message for e in reading.errors}
+        banner = "Your command had a mistake: fix it here, or cancel and type it again."
+
+        async def with_zone(current: FormValues) -> None:
+            person = await self.creator.people.get(user)
+            if (
+                person is not None
+                and person.tz
+                and (reading.values.get("due") or reading.values.get("start"))
+            ):
+                fresh = modal.values_from_reading(reading, tz=person.tz, now=now)
+                current.due, current.start = fresh.due, fresh.start
+
+        return await self.open(
+            trigger_id,
+            context,
+            values,
+            errors=errors,
+            banner=banner,
+            fill=None if known else with_zone,
+        )
+
+    @staticmethod
+    def _block_for(field: str | None) -> str:
+        blocks = {
+            "name",
+            "contact",
+            "org",
+            "due",
+            "start",
+            "priority",
+            "status",
+            "type",
+            "template",
+            "incident",
+            "answer",
+            "opportunity",
+            "note",
+        }
+        if field == "assign":
+            return "assign_login"
+        return field if field in blocks else "name"
+
+    async def open_from_message(self, trigger_id: str, body: dict[str, Any]) -> bool:
+        """The form for "Create task" on a message, pre-filled from that message."""
+        message = body.get("message") or {}
+        channel = body.get("channel") or {}
+        text = message.get("text") or ""
+        context = FormContext(
+            channel_id=channel.get("id", ""),
+            channel_name=channel.get("name", ""),
+            response_url=body.get("response_url", ""),
+            thread_ts=message.get("thread_ts") or message.get("ts"),
+            message_ts=message.get("ts"),
+        )
+        values = FormValues(name=first_line_name(text), note=to_plain(text)[:2800])
+
+        async def from_message(current: FormValues) -> None:
+            try:
+                permalink = await self.slack.chat_getPermalink(
+                    channel=context.channel_id, message_ts=context.message_ts
+                )
+                current.note = f"{current.note}\n\n{permalink['permalink']}".strip()
+            except SlackApiError as error:
+                log.info("chat.getPermalink failed: %s", error.response.get("error"))
+            author = message.get("user")
+            person = await self.creator.people.get(author) if author else None
+            if person is not None and person.email:
+                current.contact = await lookups.contact_by_email(self.creator.b2c, person.email)
+
+        return await self.open(trigger_id, context, values, fill=from_message)
+
+    # ------------------------------------------------------------------ submitting
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Validate a submitted form; the ack to give Slack (errors, or a progress view)."""
+        view = body.get("view") or {}
+        view_id = view.get("id", "")
+        values = modal.read_submission((view.get("state") or {}).get("values") or {})
+        draft, errors = modal.draft_from_form(values)
+        if errors:
+            return {"response_action": "errors", "errors": errors}
+        assert draft is not None
+        if self._views.get(view_id) in ("running", "created"):  # a double submission
+            return {"response_action": "update", "view": modal.progress_view(values.name)}
+        self._views[view_id] = "running"
+        context = FormContext.decode(view.get("private_metadata", ""))
+        user = body.get("user") or {}
+        request = TaskRequest(
+            user_id=user.get("id", ""),
+            user_name=user.get("username") or user.get("name", ""),
+            team_id=(body.get("team") or {}).get("id", ""),
+            channel_id=context.channel_id,
+            channel_name=context.channel_name,
+            response_url=context.response_url,
+            command=context.command,
+            text=context.text,
+            thread_ts=context.thread_ts,
+        )
+
+        async def on_failure(failure: Failure) -> bool:
+            self._views[view_id] = "failed"
+            headline, reason, _hint = explain(failure)
+            field = None
+            if isinstance(failure, B2CValidationError):
+                field = modal.field_for(failure.detail, assigned_by_login=bool(values.assign_login))
+            elif isinstance(failure, IdentityError):
+                field = "assign_login" if values.assign_login else "assign"
+            form = modal.form_view(
+                values,
+                context,
+                catalog=self.creator.catalog.cached(),
+                errors={field: reason} if field else None,
+                banner=headline if field else f"{headline}: {reason}",
+            )
+            try:
+                await self.slack.views_update(view_id=view_id, view=form)
+            except SlackApiError:  # the form is gone: the failure goes to the channel instead
+                return False
+            return True
+
+        async def on_success(task: Task, link: str) -> None:
+            self._views[view_id] = "created"
+            try:
+                await self.slack.views_update(
+                    view_id=view_id,
+                    view=modal.done_view(task.id, task.title, task.status_name, link),
+                )
+            except SlackApiError as error:
+                log.info("views.update (done) failed: %s", error.response.get("error"))
+
+        self.creator.spawn(
+            self.creator.create(
+                request, draft, announce_first=False, on_failure=on_failure, on_success=on_success
+            ),
+            f"form-{request.correlation_id}",
+        )
+        return {"response_action": "update", "view": modal.progress_view(values.name)}
+
+    # ------------------------------------------------------------------ notes on a task
+    async def open_note(self, trigger_id: str, where: TaskMessage) -> bool:
+        try:
+            await self.slack.views_open(
+                trigger_id=trigger_id, view=modal.note_view(where.task_id, where.encode())
+            )
+        except SlackApiError as error:
+            log.warning("views.open (note) failed: %s", error.response.get("error"))
+            return False
+        return True
+
+    def submit_note(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        view = body.get("view") or {}
+        text = modal.read_submission((view.get("state") or {}).get("values") or {}).note
+        if not text:
+            return {"response_action": "errors", "errors": {"note": "Write the note."}}
+        where = TaskMessage.decode(view.get("private_metadata") or "{}")
+        actor = (body.get("user") or {}).get("id", "")
+        self.creator.spawn(self.work.add_note(where, actor, text), f"note-{where.task_id}")
+        return None

@@ -1,0 +1,174 @@
+"""Working a task from Slack: complete it, change its status, add a note, show it, list mine.
+
+Every change is PATCHed to Oracle, re-read (Oracle's PATCH answers with an empty body), confirmed
+in the task's thread, and the task message is updated in place to show the current status. A
+change Oracle refuses is reported in the thread with Oracle's reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot import render
+from bot.b2c import B2CClient
+from bot.b2c_errors import B2CError
+from bot.catalog import Catalog
+from bot.service import SlackPoster, explain
+from bot.slack_text import escape
+from bot.staff import IdentityError, Staff
+
+log = logging.getLogger(__name__)
+OPEN_TASKS = (
+    "select id, name, statusWithType.status, statusWithType.statusType from tasks "
+    "where assignedToAccount = {account} limit 200"
+)
+COMPLETE_TYPE = "completed"
+
+
+@dataclass(frozen=True)
+class TaskMessage:
+    """Where a task lives in Slack: its message and the thread of that message."""
+
+    task_id: int
+    requester: str
+    channel: str
+    message_ts: str
+    thread_ts: str
+
+    @classmethod
+    def from_action(cls, body: dict[str, Any], value: str) -> TaskMessage:
+        data = json.loads(value)
+        message = body.get("message") or {}
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        ts = message.get("ts") or container.get("message_ts", "")
+        return cls(
+            int(data["t"]), str(data.get("r", "")), channel, ts, message.get("thread_ts") or ts
+        )
+
+    def encode(self) -> str:
+        return json.dumps(self.__dict__, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, text: str) -> TaskMessage:
+        return cls(**json.loads(text))
+
+
+class TaskWork:
+    def __init__(
+        self,
+        *,
+        b2c: B2CClient,
+        poster: SlackPoster,
+        catalog: Catalog,
+        staff: Staff,
+        task_url: str,
+        completed_status: str = "Completed",
+    ) -> None:
+        self.b2c = b2c
+        self.poster = poster
+        self.catalog = catalog
+        self.staff = staff
+        self.task_url = task_url
+        self.completed_status = completed_status
+
+    def link(self, task_id: int) -> str:
+        return self.task_url.format(site=self.b2c.site_url, id=task_id)
+
+    async def _change(
+        self, where: TaskMessage, actor: str, changes: dict[str, Any], done: str, what: str
+    ) -> bool:
+        try:
+            await self.b2c.update_task(where.task_id, changes)
+            task = await self.b2c.get_task(where.task_id)
+        except B2CError as error:
+            headline, reason, _hint = explain(error)
+            await self.poster.post(
+                channel=where.channel,
+                thread_ts=where.thread_ts,
+                **render.task_event(
+                    f":x: <@{actor}> could not {what}: {escape(headline)}.\n>{escape(reason)}"
+                ),
+            )
+            return False
+        statuses = (await self.catalog.get()).get("status")
+        await self.poster.update(
+            where.channel,
+            where.message_ts,
+            render.created_parent(where.requester or actor, task, self.link(task.id), statuses),
+        )
+        await self.poster.post(
+            channel=where.channel,
+            thread_ts=where.thread_ts,
+            **render.task_event(f"<@{actor}> {done} Status is now *{escape(task.status_name)}*."),
+        )
+        return True
+
+    async def set_status(self, where: TaskMessage, actor: str, status_id: int) -> bool:
+        names = {s.id: s.name for s in (await self.catalog.get()).get("status", [])}
+        label = names.get(status_id, str(status_id))
+        return await self._change(
+            where,
+            actor,
+            {"statusWithType": {"status": {"id": status_id}}},
+            f"changed the status of task #{where.task_id} to *{escape(label)}*.",
+            f"change the status of task #{where.task_id}",
+        )
+
+    async def complete(self, where: TaskMessage, actor: str) -> bool:
+        status = await self.catalog.status_named(self.completed_status)
+        reference = {"id": status.id} if status else {"lookupName": self.completed_status}
+        return await self._change(
+            where,
+            actor,
+            {"statusWithType": {"status": reference}},
+            f"marked task #{where.task_id} complete.",
+            f"mark task #{where.task_id} complete",
+        )
+
+    async def add_note(self, where: TaskMessage, actor: str, text: str) -> bool:
+        return await self._change(
+            where,
+            actor,
+            {"notes": [{"text": text}]},
+            f"added a note to task #{where.task_id}:\n>{escape(text)[:2500]}\n",
+            f"add a note to task #{where.task_id}",
+        )
+
+    async def show(self, task_id: int) -> dict[str, Any]:
+        try:
+            task = await self.b2c.get_task(task_id)
+        except B2CError as error:
+            headline, reason, _ = explain(error)
+            if error.status == 404:
+                headline, reason = f"There is no task #{task_id}", error.reason
+            return render.task_event(f":x: {escape(headline)}\n>{escape(reason)}")
+        return render.task_summary(task, self.link(task.id))
+
+    async def mine(self, user_id: str) -> dict[str, Any]:
+        try:
+            account, _name = await self.staff.account_for_user(user_id)
+            tables = await self.b2c.query(OPEN_TASKS.format(account=account))
+        except IdentityError as error:
+            return render.task_event(f":x: {escape(str(error))}")
+        except B2CError as error:
+            headline, reason, _ = explain(error)
+            return render.task_event(f":x: {escape(headline)}\n>{escape(reason)}")
+        rows = []
+        for record in tables[0].records() if tables else []:
+            status_type = (record.get("statusWithType.statusType") or "").lower()
+            if status_type == COMPLETE_TYPE or not record.get("id"):
+                continue
+            task_id = int(record["id"] or 0)
+            rows.append(
+                (
+                    task_id,
+                    record.get("name") or "",
+                    record.get("statusWithType.status") or "",
+                    self.link(task_id),
+                )
+            )
+        return render.task_list(rows)

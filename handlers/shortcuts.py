@@ -1,0 +1,18 @@
+"""The "Create task" message shortcut."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.forms import TaskForms
+
+CALLBACK = "create_task_from_message"
+
+
+def register(app: AsyncApp, forms: TaskForms) -> None:
+    @app.shortcut(CALLBACK)
+    async def create_from_message(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await forms.open_from_message(body.get("trigger_id", ""), body)

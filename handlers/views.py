@@ -1,0 +1,20 @@
+"""Submitted forms: the task form and the note form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import modal
+from bot.forms import TaskForms
+
+
+def register(app: AsyncApp, forms: TaskForms) -> None:
+    @app.view(modal.CALLBACK)
+    async def task_form(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack(**forms.submit(body))
+
+    @app.view(modal.NOTE_CALLBACK)
+    async def note_form(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack(**(forms.submit_note(body) or {}))
