@@ -56,6 +56,12 @@ DEFAULT_USERS = {
         "tz": "Asia/Tokyo",
         "email": "nobody@example.net",
     },
+    "U4": {
+        "name": "carlos",
+        "real_name": "Carlos Salazar",
+        "tz": "America/Mexico_City",
+        "email": "carlos@example.com",
+    },
 }
 
 
@@ -235,8 +241,20 @@ class SlackFake:
             },
         }
 
+    def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://fake.slack.test/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+        view_id = args.get("view_id") or f"V{len(self.calls_to('views.open')) + 1}"
+        return {
+            "ok": True,
+            "view": {"id": view_id, "hash": f"h-{view_id}", **(args.get("view") or {})},
+        }
 
     _m_views_update = _m_views_open
     _m_views_push = _m_views_open

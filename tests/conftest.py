@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -86,6 +87,12 @@ class Bot:
         return await self.http.post(
             self.url, content=body, headers=signed_headers(key, body, timestamp)
         )
+
+    async def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        """POST an interactive payload (buttons, forms, shortcuts, options) as Slack does."""
+        body = urlencode({"payload": json.dumps(payload)})
+        key = self.settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
+        return await self.http.post(self.url, content=body, headers=signed_headers(key, body))
 
     async def finished(self) -> None:
         await self.runtime.creator.wait_idle()
