@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import httpx
@@ -17,9 +19,10 @@ from bot import sandbox as sandbox_module
 from bot.b2c import B2CClient, TokenAuth
 from bot.catalog import Catalog
 from bot.forms import TaskForms
+from bot.journal import Journal
 from bot.people import People
 from bot.sandbox import B2CSandbox
-from bot.service import Responder, TaskCreator, respond_via_url
+from bot.service import Responder, RetryPolicy, TaskCreator, respond_via_url
 from bot.settings import Mode, Settings
 from bot.staff import Staff
 from bot.task_work import TaskWork
@@ -32,11 +35,28 @@ class Runtime:
     app: AsyncApp
     creator: TaskCreator
     b2c: B2CClient
+    journal: Journal
     sandbox: B2CSandbox | None = None
+
+    async def health(self) -> dict[str, object]:
+        """Whether the journal's database and Oracle answer (each at most 3 seconds)."""
+
+        async def probe(check: Awaitable[object]) -> dict[str, object]:
+            try:
+                await asyncio.wait_for(check, 3.0)
+            except Exception as error:  # any failure is the answer here
+                return {"ok": False, "error": type(error).__name__}
+            return {"ok": True}
+
+        database, oracle = await asyncio.gather(
+            probe(self.journal.ping()), probe(self.b2c.named_ids("priority"))
+        )
+        return {"database": database, "oracle": oracle}
 
     async def close(self) -> None:
         await self.creator.wait_idle()
         await self.b2c.aclose()
+        await self.journal.close()
         if self.sandbox is not None:
             await self.sandbox.stop()
 
@@ -79,8 +99,13 @@ async def build_runtime(
         assert settings.b2c_site_url
         site, auth = settings.b2c_site_url, b2c_auth(settings)
     b2c = B2CClient(
-        site, auth=auth, app_context=settings.b2c_app_context, timeout=settings.b2c_timeout
+        site,
+        auth=auth,
+        app_context=settings.b2c_app_context,
+        timeout=settings.b2c_timeout,
+        max_concurrency=settings.b2c_max_concurrency,
     )
+    journal = await Journal.open(settings.journal_url)
     client = slack_client(settings)
     secret = settings.slack_signing_secret
     app = AsyncApp(
@@ -98,8 +123,10 @@ async def build_runtime(
         people=people,
         staff=staff,
         catalog=catalog,
+        journal=journal,
         task_url=settings.b2c_task_url,
         respond=respond,
+        retry=RetryPolicy(budget=settings.b2c_retry_budget),
     )
     work = TaskWork(
         b2c=b2c,
@@ -111,4 +138,4 @@ async def build_runtime(
     )
     forms = TaskForms(slack=client, creator=creator, work=work)
     handlers.register(app, creator, forms, work)
-    return Runtime(app=app, creator=creator, b2c=b2c, sandbox=sandbox)
+    return Runtime(app=app, creator=creator, b2c=b2c, journal=journal, sandbox=sandbox)

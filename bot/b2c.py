@@ -8,7 +8,9 @@ headers, neither of which reaches an error message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Generator
 from typing import Any
 
@@ -71,17 +73,23 @@ class B2CClient:
         timeout: float = 20.0,
         connect_timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
-        max_connections: int = 20,
+        max_concurrency: int = 8,
     ) -> None:
         if not app_context or len(app_context) > MAX_APP_CONTEXT:
             raise ValueError(f"the application context must be 1 to {MAX_APP_CONTEXT} characters")
         self.site_url = site_url.rstrip("/")
+        self.timeout = timeout
         self._access_token: str | None = None
+        # a bound on calls in flight, so a burst of commands cannot trip Oracle's throttling
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._not_before = 0.0  # osvc-crest-next-request-after: when the next call may go
         self._http = httpx.AsyncClient(
             base_url=self.site_url + API_PATH,
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=10),
+            limits=httpx.Limits(
+                max_connections=max_concurrency + 2, max_keepalive_connections=max_concurrency
+            ),
             headers={
                 "Accept": "application/json",
                 "OSvC-CREST-Application-Context": app_context,
@@ -100,6 +108,13 @@ class B2CClient:
         await self.aclose()
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async with self._slots:
+            pause = self._not_before - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            return await self._send(method, path, **kwargs)
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = kwargs.pop("headers", {})
         if self._access_token:
             headers["osvc-crest-api-access-token"] = self._access_token
@@ -124,6 +139,9 @@ class B2CClient:
         token = response.headers.get("osvc-crest-api-access-token")
         if token:
             self._access_token = token
+        next_after = response.headers.get("osvc-crest-next-request-after", "")
+        if next_after.isdigit():
+            self._not_before = time.monotonic() + min(int(next_after), 60_000) / 1000
         if response.status_code >= 400:
             error = error_from_response(response)
             log.info("oracle %s %s -> %s %s", method, path, response.status_code, error.code or "")
@@ -142,9 +160,10 @@ class B2CClient:
             raise B2CError("Oracle B2C Service sent an unexpected answer")
         return data
 
-    async def create_task(self, task: TaskCreate) -> Task:
+    async def create_task(self, task: TaskCreate | dict[str, Any]) -> Task:
         """``POST /tasks``; the created task as Oracle returned it."""
-        response = await self._request("POST", "tasks", json=task.body())
+        body = task.body() if isinstance(task, TaskCreate) else task
+        response = await self._request("POST", "tasks", json=body)
         return Task.model_validate(self._json(response))
 
     async def get_task(self, task_id: int) -> Task:

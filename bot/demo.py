@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import secrets
 import sys
+import tempfile
 import time
 from typing import Any, TextIO
 from urllib.parse import urlencode
@@ -68,7 +70,7 @@ def slash_form(
         "api_app_id": "A1",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": "1.2.demo",
+        "trigger_id": f"{int(time.time())}.{secrets.randbelow(10**9)}.demo",
     }
 
 
@@ -133,6 +135,11 @@ def _print_readable(report: dict[str, Any], out: TextIO) -> None:
 
 
 async def run_demo(command_line: str, *, as_json: bool = False, out: TextIO = sys.stdout) -> int:
+    with tempfile.TemporaryDirectory() as workdir:
+        return await _run_demo(command_line, as_json, out, workdir)
+
+
+async def _run_demo(command_line: str, as_json: bool, out: TextIO, workdir: str) -> int:
     slack = SlackFake()
     await slack.start()
     secret = secrets.token_hex(16)
@@ -141,6 +148,7 @@ async def run_demo(command_line: str, *, as_json: bool = False, out: TextIO = sy
         slack_bot_token="xoxb-demo",
         slack_signing_secret=secret,
         slack_api_url=slack.api_url,
+        journal_path=os.path.join(workdir, "journal.sqlite3"),
     )
     runtime = await build_runtime(settings, Mode.HTTP, use_sandbox=True)
     runner, port = await start_http(runtime, "127.0.0.1", 0)

@@ -8,6 +8,7 @@ into a name may need a lookup.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,33 @@ class TaskDraft:
     opportunity: int | None = None
     percent: int | None = None
     note: str | None = None
+
+
+def draft_to_dict(draft: TaskDraft) -> dict[str, Any]:
+    """A JSON-safe form of a draft (for the request journal)."""
+    data: dict[str, Any] = {}
+    for name, value in draft.__dict__.items():
+        if isinstance(value, IdOrName):
+            value = {"kind": "ref", "id": value.id, "name": value.name}
+        elif isinstance(value, SlackUser):
+            value = {"kind": "slack_user", "user_id": value.user_id}
+        elif isinstance(value, AccountLogin):
+            value = {"kind": "login", "login": value.login}
+        if value is not None:
+            data[name] = value
+    return data
+
+
+def draft_from_dict(data: dict[str, Any]) -> TaskDraft:
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, dict):
+            kind = value.get("kind")
+            if kind == "slack_user":
+                value = SlackUser(value["user_id"])
+            elif kind == "login":
+                value = AccountLogin(value["login"])
+            else:
+                value = IdOrName(id=value.get("id"), name=value.get("name"))
+        values[name] = value
+    return TaskDraft(**values)

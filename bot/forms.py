@@ -7,6 +7,7 @@ is known and is completed with ``views.update`` once Oracle and Slack have answe
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,15 +17,25 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import lookups, modal
 from bot.b2c_errors import B2CError, B2CValidationError
+from bot.drafts import draft_from_dict
+from bot.failures import Failure, explain
 from bot.grammar import Reading
+from bot.journal import Entry
 from bot.modal import FormContext, FormValues
-from bot.service import Failure, TaskCreator, TaskRequest, explain
+from bot.requests import TaskRequest
+from bot.service import Hooks, TaskCreator
 from bot.slack_text import to_plain
 from bot.staff import IdentityError
 from bot.task_work import TaskMessage, TaskWork
 from bot.tasks import Task
 
 log = logging.getLogger(__name__)
+
+
+def _nothing() -> None:
+    return None
+
+
 Filler = Callable[[FormValues], Awaitable[None]]
 NAME_FROM_MESSAGE = 80
 
@@ -46,7 +57,6 @@ class TaskForms:
         self.slack = slack
         self.creator = creator
         self.work = work
-        self._views: dict[str, str] = {}  # view id -> "running" | "created" | "failed"
 
     # ------------------------------------------------------------------ opening
     async def open(
@@ -187,18 +197,16 @@ class TaskForms:
         return await self.open(trigger_id, context, values, fill=from_message)
 
     # ------------------------------------------------------------------ submitting
-    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Validate a submitted form; the ack to give Slack (errors, or a progress view)."""
+    async def submit(self, body: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], Any]]:
+        """Validate and journal a submitted form: the ack to give Slack (errors, or a progress
+        view), and what to start once Slack has it."""
         view = body.get("view") or {}
         view_id = view.get("id", "")
         values = modal.read_submission((view.get("state") or {}).get("values") or {})
         draft, errors = modal.draft_from_form(values)
         if errors:
-            return {"response_action": "errors", "errors": errors}
+            return {"response_action": "errors", "errors": errors}, _nothing
         assert draft is not None
-        if self._views.get(view_id) in ("running", "created"):  # a double submission
-            return {"response_action": "update", "view": modal.progress_view(values.name)}
-        self._views[view_id] = "running"
         context = FormContext.decode(view.get("private_metadata", ""))
         user = body.get("user") or {}
         request = TaskRequest(
@@ -212,9 +220,15 @@ class TaskForms:
             text=context.text,
             thread_ts=context.thread_ts,
         )
+        progress = {"response_action": "update", "view": modal.progress_view(values.name)}
+        # the same form state submitted twice is one request; a corrected form (Slack gives
+        # every update of a view a new hash) is a new one
+        key = f"view:{view_id}:{view.get('hash', '')}"
+        entry_id = await self.creator.accept(request, draft, kind="form", dedupe_key=key)
+        if entry_id is None:
+            return progress, _nothing
 
-        async def on_failure(failure: Failure) -> bool:
-            self._views[view_id] = "failed"
+        async def on_rejected(failure: Failure) -> bool:
             headline, reason, _hint = explain(failure)
             field = None
             if isinstance(failure, B2CValidationError):
@@ -234,8 +248,7 @@ class TaskForms:
                 return False
             return True
 
-        async def on_success(task: Task, link: str) -> None:
-            self._views[view_id] = "created"
+        async def on_created(task: Task, link: str) -> None:
             try:
                 await self.slack.views_update(
                     view_id=view_id,
@@ -244,13 +257,26 @@ class TaskForms:
             except SlackApiError as error:
                 log.info("views.update (done) failed: %s", error.response.get("error"))
 
-        self.creator.spawn(
-            self.creator.create(
-                request, draft, announce_first=False, on_failure=on_failure, on_success=on_success
-            ),
-            f"form-{request.correlation_id}",
+        hooks = Hooks(on_rejected=on_rejected, on_created=on_created)
+        return progress, lambda: self.creator.start(entry_id, hooks)
+
+    async def open_for_entry(self, trigger_id: str, entry: Entry) -> bool:
+        """ "Edit and retry": the form again, with what the user had asked for."""
+        request = TaskRequest(**entry.request)
+        context = FormContext(
+            channel_id=request.channel_id,
+            channel_name=request.channel_name,
+            response_url=request.response_url,
+            thread_ts=request.thread_ts,
+            command=request.command,
+            text=request.text,
         )
-        return {"response_action": "update", "view": modal.progress_view(values.name)}
+        person = await self.creator.people.get(request.user_id)
+        values = modal.values_from_draft(
+            draft_from_dict(entry.draft), tz=person.tz if person else None, now=self.creator.clock()
+        )
+        headline, reason, _hint = json.loads(entry.reason or '["", "", ""]')
+        return await self.open(trigger_id, context, values, banner=f"{headline}: {reason}")
 
     # ------------------------------------------------------------------ notes on a task
     async def open_note(self, trigger_id: str, where: TaskMessage) -> bool:

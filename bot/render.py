@@ -241,17 +241,67 @@ def created_reply(
     }
 
 
-def failed_reply(headline: str, reason: str, hint: str, command: str, text: str) -> Message:
-    """The thread reply when Oracle did not create the task: why, what to do, the input."""
+def retrying_parent(requester: str, name: str) -> Message:
+    text = (
+        f":hourglass_flowing_sand: <@{requester}> is creating a task in Oracle B2C Service: "
+        f"*{escape(name)}*\n_Oracle is not answering, retrying…_"
+    )
+    return {"text": f"Creating task (retrying): {escape(name)}", "blocks": [_section(text)]}
+
+
+def _request_button(action_id: str, label: str, request_id: str) -> dict[str, object]:
     return {
-        "text": f"Task not created: {escape(reason)}",
-        "blocks": [
-            _section(f":x: *{escape(headline)}*\n>" + escape(reason).replace("\n", "\n>")),
-            _section(escape(hint)),
-            _context("Your command, to fix and send again:"),
-            _section(_code(f"{command} {text}")),
+        "type": "actions",
+        "block_id": "request_actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "value": request_id,
+                "style": "primary",
+                "text": {"type": "plain_text", "text": label},
+            }
         ],
     }
+
+
+def retry_button(request_id: str) -> dict[str, object]:
+    return _request_button("request_retry", "Retry", request_id)
+
+
+def edit_button(request_id: str) -> dict[str, object]:
+    return _request_button("request_edit", "Edit and retry", request_id)
+
+
+def failed_reply(
+    headline: str,
+    reason: str,
+    hint: str,
+    command: str,
+    text: str,
+    actions: dict[str, object] | None = None,
+) -> Message:
+    """The thread reply when Oracle did not create the task: why, what to do, the input."""
+    blocks: list[dict[str, object]] = [
+        _section(f":x: *{escape(headline)}*\n>" + escape(reason).replace("\n", "\n>")),
+        _section(escape(hint)),
+    ]
+    if text:
+        blocks += [
+            _context("Your command, to fix and send again:"),
+            _section(_code(f"{command} {text}")),
+        ]
+    if actions is not None:
+        blocks.append(actions)
+    return {"text": f"Task not created: {escape(reason)}", "blocks": blocks}
+
+
+def not_recorded_message() -> Message:
+    text = (
+        ":warning: The task bot could not record your request just now, so it was not "
+        "created. Please send it again in a moment."
+    )
+    return {"response_type": "ephemeral", "text": text, "blocks": [_section(text)]}
 
 
 def not_in_channel_hint() -> dict[str, object]:

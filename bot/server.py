@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
+SWEEP_INTERVAL = 15.0  # seconds between looks for requests nobody holds
+
+
 def web_app(runtime: Runtime) -> web.Application:
     """The aiohttp application for HTTP mode."""
 
@@ -25,12 +28,18 @@ def web_app(runtime: Runtime) -> web.Application:
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        """Liveness (this answer) and, apart, whether the database and Oracle answer."""
+        return web.json_response({"live": True, **await runtime.health()})
 
     app = web.Application()
     app.router.add_post(EVENTS_PATH, events)
     app.router.add_get("/healthz", healthz)
     return app
+
+
+def start_background(runtime: Runtime) -> asyncio.Task[None]:
+    """Resume journaled requests now, and keep looking for ones nobody holds."""
+    return asyncio.ensure_future(runtime.creator.sweep_forever(SWEEP_INTERVAL))
 
 
 async def start_http(runtime: Runtime, host: str, port: int) -> tuple[web.AppRunner, int]:
@@ -53,6 +62,7 @@ async def _until_signalled() -> None:
 
 async def serve_http(runtime: Runtime, host: str, port: int) -> None:
     runner, bound = await start_http(runtime, host, port)
+    sweeper = start_background(runtime)
     log.info(
         "serving Slack requests on http://%s:%d%s (health: /healthz)", host, bound, EVENTS_PATH
     )
@@ -60,6 +70,7 @@ async def serve_http(runtime: Runtime, host: str, port: int) -> None:
         await _until_signalled()
     finally:
         log.info("shutting down: finishing requests in progress")
+        sweeper.cancel()
         await runner.cleanup()
         await runtime.close()
 
@@ -68,8 +79,10 @@ async def serve_socket(runtime: Runtime, app_token: str) -> None:
     handler = AsyncSocketModeHandler(runtime.app, app_token)
     await handler.connect_async()
     log.info("connected to Slack in Socket Mode")
+    sweeper = start_background(runtime)
     try:
         await _until_signalled()
     finally:
+        sweeper.cancel()
         await handler.close_async()
         await runtime.close()

@@ -1,206 +1,119 @@
-"""Creating a task for a Slack request: the path after the ack.
+"""Creating tasks for acknowledged Slack requests, durably.
 
-For a slash command (or the form opened by one) the bot posts a task message in the channel,
-whose thread holds the result and every later update; for a message shortcut it answers in that
-message's thread. The task message carries the buttons that work the task. When the bot cannot
-post in the conversation, the result goes to the request's ``response_url`` instead: a result is
-never silently dropped. Slack, Oracle and the clock are passed in.
+A handler journals the request before it acks (``accept``), then starts it (``start``). Running a
+request means: claim its lease, post the task message (slash commands), compose the Oracle body
+once, POST it with bounded retries (exponential backoff with jitter, honouring Retry-After), and
+record the outcome; then deliver the result to Slack, which is tracked apart so that a Slack
+failure never leads to a second task. A POST whose outcome is unknown is never re-sent blindly:
+Oracle is first asked whether the task exists. On start-up, and periodically, requests nobody
+holds are resumed (a crash, a deploy, another instance that died).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_before_delay,
+    wait_random_exponential,
+)
 
 from bot import render, slack_text
-from bot.b2c import B2CClient
-from bot.b2c_errors import (
-    B2CAuthError,
-    B2CConnectionError,
-    B2CError,
-    B2CRateLimitError,
-    B2CServerError,
-    B2CTimeoutError,
-    B2CValidationError,
-)
+from bot.b2c import B2CClient, quote_roql
+from bot.b2c_errors import B2CConnectionError, B2CError
 from bot.catalog import Catalog
 from bot.compose import Origin, compose_task, task_name
-from bot.drafts import TaskDraft
+from bot.delivery import SlackPoster, SlackUnavailable, respond_via_url
+from bot.drafts import TaskDraft, draft_from_dict, draft_to_dict
+from bot.failures import Failure, RetriesExhausted, explain, kind_of
+from bot.journal import Entry, Journal
 from bot.people import People
+from bot.requests import TaskRequest
 from bot.staff import IdentityError, Staff
 from bot.tasks import Task
+from bot.when import oracle_time
 
 log = logging.getLogger(__name__)
 Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]
-Failure = B2CError | IdentityError | ValueError
+# Does a task with this name (and contact) exist, created since the first attempt? The check
+# that makes an unknown outcome safe to retry. Limit: a same-named task created by someone else
+# in that window would be taken for ours (see README).
+FIND_EXISTING = "select id from tasks where name = {name} and createdTime >= {since}"
+CLOCK_SKEW = 300.0
+
+__all__ = ["Hooks", "RetryPolicy", "TaskCreator", "TaskRequest", "explain", "respond_via_url"]
+
+
+@dataclass
+class Hooks:
+    """In-process listeners of one request (the form that is waiting for it)."""
+
+    on_rejected: Callable[[Failure], Awaitable[bool]] | None = None  # True: the form showed it
+    on_created: Callable[[Task, str], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
-class TaskRequest:
-    """Who asked for a task, where, and what they typed (to give it back if it fails)."""
-
-    user_id: str
-    channel_id: str
-    channel_name: str = ""
-    user_name: str = ""
-    team_id: str = ""
-    response_url: str = ""
-    command: str = "/task"
-    text: str = ""
-    thread_ts: str | None = None  # answer inside this thread (message shortcut)
-    correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-
-    @classmethod
-    def from_command(cls, payload: dict[str, Any]) -> TaskRequest:
-        return cls(
-            user_id=payload.get("user_id") or "",
-            channel_id=payload.get("channel_id") or "",
-            channel_name=payload.get("channel_name") or "",
-            user_name=payload.get("user_name") or "",
-            team_id=payload.get("team_id") or "",
-            response_url=payload.get("response_url") or "",
-            command=payload.get("command") or "/task",
-            text=payload.get("text") or "",
-        )
+class RetryPolicy:
+    budget: float = 120.0  # seconds of retrying before the request is reported as failed
+    min_wait: float = 0.5
+    max_wait: float = 10.0
 
 
-CommandRequest = TaskRequest
+@dataclass
+class Progress:
+    """What one run of a request did, for its log line."""
+
+    attempts: int = 0
+    started: float = field(default_factory=time.monotonic)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    task: Task | None
-    delivered: str  # "thread" | "response_url" | "form" | "lost"
-    error: Failure | None = None
-
-
-async def respond_via_url(url: str, message: dict[str, Any]) -> bool:
-    """Post an ephemeral message to a request's ``response_url``; False if that failed."""
-    if not url:
-        return False
-    try:
-        response = await AsyncWebhookClient(url, timeout=10).send_dict(
-            {"response_type": "ephemeral", "replace_original": False, **message}
-        )
-    except Exception as error:  # any network failure: the caller logs and moves on
-        log.warning("response_url failed: %s", type(error).__name__)
-        return False
-    return response.status_code == 200
-
-
-def explain(error: Failure) -> tuple[str, str, str]:
-    """(headline, reason, what to do) for a failure, in words for a support agent."""
-    if isinstance(error, IdentityError):
-        return (
-            "The task was not created: the assignee was not found",
-            str(error),
-            "Nothing was sent to Oracle. Fix the assignee and send it again.",
-        )
-    if isinstance(error, ValueError):
-        return ("The task was not created", str(error), "Fix the command and send it again.")
-    if isinstance(error, B2CAuthError):
-        return (
-            "The bot could not sign in to Oracle B2C Service",
-            error.reason,
-            "This is a set-up problem, not yours: ask the admin who installed the bot to "
-            "check its Oracle B2C Service account.",
-        )
-    if isinstance(error, B2CTimeoutError):
-        return (
-            "Oracle B2C Service did not answer in time",
-            error.reason,
-            "The task may or may not have been created: check in B2C Service before "
-            "sending the command again.",
-        )
-    if isinstance(error, B2CConnectionError):
-        return (
-            "Oracle B2C Service could not be reached",
-            error.reason,
-            "Nothing was created. Try again in a few minutes.",
-        )
-    if isinstance(error, B2CRateLimitError | B2CServerError):
-        return (
-            f"Oracle B2C Service is busy or failing (HTTP {error.status})",
-            error.reason,
-            "Nothing was created. Try again in a few minutes.",
-        )
-    if isinstance(error, B2CValidationError):
-        return (
-            "Oracle B2C Service refused the task",
-            error.reason,
-            "Check the values and send it again.",
-        )
-    return (
-        "Oracle B2C Service did not create the task",
-        error.reason,
-        "Try again; if it keeps failing, tell the admin who installed the bot.",
-    )
-
-
-class SlackPoster:
-    """chat.postMessage / chat.update that report failure instead of raising."""
-
-    def __init__(self, slack: AsyncWebClient) -> None:
-        self.slack = slack
-
-    async def post(self, **kwargs: Any) -> str | None:
-        """The posted message's ts, or None when the bot cannot post there."""
-        try:
-            response = await self.slack.chat_postMessage(**kwargs)
-        except SlackApiError as error:
-            log.info(
-                "chat.postMessage failed in %s: %s",
-                kwargs.get("channel"),
-                error.response.get("error"),
-            )
-            return None
-        return response.get("ts")
-
-    async def update(self, channel: str, ts: str, message: dict[str, Any]) -> bool:
-        try:
-            await self.slack.chat_update(channel=channel, ts=ts, **message)
-        except SlackApiError as error:
-            log.info("chat.update failed: %s", error.response.get("error"))
-            return False
-        return True
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, B2CError) and error.retryable
 
 
 class TaskCreator:
-    """Runs task creation for acknowledged requests, in the background of the event loop."""
-
     def __init__(
         self,
         *,
         b2c: B2CClient,
         slack: AsyncWebClient,
         people: People,
+        journal: Journal,
         task_url: str,
         staff: Staff | None = None,
         catalog: Catalog | None = None,
         respond: Responder = respond_via_url,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        retry: RetryPolicy = RetryPolicy(),
+        lease: float = 120.0,
     ) -> None:
         self.b2c = b2c
         self.slack = slack
         self.poster = SlackPoster(slack)
         self.people = people
+        self.journal = journal
         self.staff = staff or Staff(b2c, people)
         self.catalog = catalog or Catalog(b2c)
         self.task_url = task_url
         self.respond = respond
         self.clock = clock
+        self.retry_policy = retry
+        self.lease = max(lease, b2c.timeout * 3)
         self._running: set[asyncio.Task[Any]] = set()
+        self._active: set[str] = set()
 
+    # ------------------------------------------------------------------ plumbing
     def link(self, task_id: int) -> str:
         return self.task_url.format(site=self.b2c.site_url, id=task_id)
 
@@ -212,14 +125,105 @@ class TaskCreator:
         job.add_done_callback(self._running.discard)
         return job
 
-    def submit(self, request: TaskRequest, draft: TaskDraft) -> asyncio.Task[Any]:
-        """Start creating the task; returns at once (the ack must not wait for Oracle)."""
-        return self.spawn(self.create(request, draft), f"task-{request.correlation_id}")
-
     async def wait_idle(self) -> None:
         """Wait for every background job to finish (for shutdown, the demo and tests)."""
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    # ------------------------------------------------------------------ taking requests
+    async def accept(
+        self, request: TaskRequest, draft: TaskDraft, *, kind: str, dedupe_key: str
+    ) -> str | None:
+        """Journal a request (before the ack). None when it was already journaled."""
+        return await self.journal.add(
+            dedupe_key=dedupe_key, kind=kind, request=asdict(request), draft=draft_to_dict(draft)
+        )
+
+    def start(self, entry_id: str, hooks: Hooks | None = None) -> asyncio.Task[Any]:
+        return self.spawn(self.run(entry_id, hooks), f"request-{entry_id[:8]}")
+
+    async def resume(self) -> int:
+        """Start every request that nobody holds and that still needs work."""
+        started = 0
+        for entry_id in await self.journal.unsettled():
+            if entry_id not in self._active:
+                self.start(entry_id)
+                started += 1
+        if started:
+            log.info("resuming %d journaled request(s)", started)
+        return started
+
+    async def sweep_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.resume()
+            except Exception:  # the database may be briefly away: try again next round
+                log.exception("resuming journaled requests failed")
+            await asyncio.sleep(interval)
+
+    async def retry(self, entry_id: str) -> bool:
+        """The Retry button: a failed request runs again (once, however often it is pressed)."""
+        if not await self.journal.reopen(entry_id):
+            return False
+        self.start(entry_id)
+        return True
+
+    # ------------------------------------------------------------------ running one
+    async def run(self, entry_id: str, hooks: Hooks | None = None) -> Entry | None:
+        if entry_id in self._active:
+            return None
+        entry = await self.journal.claim(entry_id, lease=self.lease)
+        if entry is None:
+            return None  # another process holds it, or it is settled
+        self._active.add(entry_id)
+        progress = Progress()
+        request = TaskRequest(**entry.request)
+        try:
+            if entry.state == "pending":
+                await self._settle(entry, request, hooks or Hooks(), progress)
+                entry = await self.journal.get(entry_id) or entry
+            if entry.delivery == "pending":
+                await self._deliver(entry, request)
+                entry = await self.journal.get(entry_id) or entry
+        except Exception:  # a bug must not vanish silently: keep the request, say so, log it
+            log.exception("[%s] unexpected failure", request.correlation_id)
+            await self.respond(
+                request.response_url,
+                {
+                    "text": "Something went wrong inside the task bot; your request is kept and "
+                    "will be tried again. If this repeats, tell the admin who installed it."
+                },
+            )
+        finally:
+            self._active.discard(entry_id)
+            await self.journal.release(entry_id)
+        self._log_outcome(entry, request, progress)
+        return entry
+
+    def _log_outcome(self, entry: Entry, request: TaskRequest, progress: Progress) -> None:
+        log.info(
+            "request %s: %s, delivery %s",
+            request.correlation_id,
+            entry.state,
+            entry.delivery,
+            extra={
+                "event": "task_request",
+                "correlation_id": request.correlation_id,
+                "request_id": entry.id,
+                "team_id": request.team_id,
+                "channel_id": request.channel_id,
+                "user_id": request.user_id,
+                "kind": entry.kind,
+                "state": entry.state,
+                "delivery": entry.delivery,
+                "task_id": entry.task_id,
+                "attempts": entry.attempts,
+                "attempts_this_run": progress.attempts,
+                "run_ms": round((time.monotonic() - progress.started) * 1000, 1),
+                "age_ms": round((time.time() - entry.created_at) * 1000, 1),
+                "reason_kind": entry.reason_kind,
+            },
+        )
 
     async def _names(self, draft: TaskDraft) -> dict[str, str]:
         ids = slack_text.unnamed_user_ids(draft.name + " " + (draft.note or ""))
@@ -230,106 +234,165 @@ class TaskCreator:
                 names[user_id] = person.name
         return names
 
-    async def create(
-        self,
-        request: TaskRequest,
-        draft: TaskDraft,
-        *,
-        announce_first: bool = True,
-        on_failure: Callable[[Failure], Awaitable[bool]] | None = None,
-        on_success: Callable[[Task, str], Awaitable[None]] | None = None,
-    ) -> Outcome:
-        """Create the task and deliver the result. ``on_failure`` may take a failure over
-        (the form shows it) by returning True; ``on_success`` hears of the created task."""
-        started = time.monotonic()
-        try:
-            outcome = await self._create(request, draft, announce_first, on_failure, on_success)
-        except Exception:  # a bug must not vanish silently: tell the user, log the trace
-            log.exception("[%s] unexpected failure", request.correlation_id)
-            await self.respond(
-                request.response_url,
-                {
-                    "text": "Something went wrong inside the task bot; your task may not have been "
-                    "created. Please tell the admin who installed it.",
-                },
-            )
-            return Outcome(None, "response_url")
-        task = outcome.task
-        log.info(
-            "[%s] outcome=%s task=%s delivered=%s team=%s channel=%s user=%s ms=%d",
-            request.correlation_id,
-            "created" if task else "failed",
-            task.id if task else "-",
-            outcome.delivered,
-            request.team_id,
-            request.channel_id,
-            request.user_id,
-            (time.monotonic() - started) * 1000,
-        )
-        if outcome.delivered == "lost":
-            log.error("[%s] the result could not be delivered to Slack", request.correlation_id)
-        return outcome
-
-    async def _create(
-        self,
-        request: TaskRequest,
-        draft: TaskDraft,
-        announce_first: bool,
-        on_failure: Callable[[Failure], Awaitable[bool]] | None,
-        on_success: Callable[[Task, str], Awaitable[None]] | None,
-    ) -> Outcome:
+    async def _compose(self, entry: Entry, request: TaskRequest) -> dict[str, Any]:
+        draft = draft_from_dict(entry.draft)
         person = await self.people.get(request.user_id)
         names = await self._names(draft)
-        name = task_name(draft, names)
-        parent_ts = None
-        if request.thread_ts is None and announce_first:
-            parent_ts = await self.poster.post(
+        assignee = label = None
+        if draft.assignee is not None:
+            assignee, label = await self.staff.resolve(draft.assignee)
+        origin = Origin(
+            person.name if person else request.user_name or request.user_id, request.channel_name
+        )
+        body, details = compose_task(
+            draft,
+            origin=origin,
+            tz=person.tz if person else None,
+            now=self.clock(),
+            names=names,
+            assignee=assignee,
+            assignee_label=label,
+        )
+        composed = {"name": task_name(draft, names), "body": body.body(), "details": details}
+        await self.journal.set_composed(entry.id, composed)
+        return composed
+
+    async def _settle(
+        self, entry: Entry, request: TaskRequest, hooks: Hooks, progress: Progress
+    ) -> None:
+        composed = entry.composed
+        if composed is None:
+            try:
+                composed = await self._compose(entry, request)
+            except (IdentityError, ValueError) as error:
+                await self._unsettle(entry, error, hooks)
+                return
+        parent_ts = entry.parent_ts
+        if entry.kind == "command" and parent_ts is None:
+            parent_ts = await self._post_parent(entry, request, composed["name"])
+        try:
+            task = await self._create_with_retries(entry, composed, request, parent_ts, progress)
+        except (B2CError, RetriesExhausted) as error:
+            await self._unsettle(entry, error, hooks)
+            return
+        await self.journal.mark_created(
+            entry.id, task.id, task.model_dump(mode="json", by_alias=True)
+        )
+        if hooks.on_created is not None:
+            await hooks.on_created(task, self.link(task.id))
+
+    async def _post_parent(self, entry: Entry, request: TaskRequest, name: str) -> str | None:
+        try:
+            ts = await self.poster.post(
                 channel=request.channel_id, **render.pending_parent(request.user_id, name)
             )
-        task: Task | None = None
-        failure: Failure | None = None
-        details: list[tuple[str, str]] = []
-        try:
-            assignee = label = None
-            if draft.assignee is not None:
-                assignee, label = await self.staff.resolve(draft.assignee)
-            origin = Origin(
-                person.name if person else request.user_name or request.user_id,
-                request.channel_name,
-            )
-            body, details = compose_task(
-                draft,
-                origin=origin,
-                tz=person.tz if person else None,
-                now=self.clock(),
-                names=names,
-                assignee=assignee,
-                assignee_label=label,
-            )
-            task = await self.b2c.create_task(body)
-        except (B2CError, IdentityError, ValueError) as error:
-            failure = error
-        if failure is not None and parent_ts is None and on_failure is not None:
-            if await on_failure(failure):
-                return Outcome(None, "form", failure)
-        if task is not None and on_success is not None:
-            await on_success(task, self.link(task.id))
-        delivered = await self._deliver(request, name, parent_ts, task, details, failure)
-        return Outcome(task, delivered, failure)
+        except SlackUnavailable:
+            return None
+        if ts:
+            await self.journal.set_parent(entry.id, ts)
+        return ts
 
-    async def _deliver(
+    async def _unsettle(
+        self, entry: Entry, error: Failure | RetriesExhausted, hooks: Hooks
+    ) -> None:
+        kind = kind_of(error)
+        await self.journal.mark_unsettled(
+            entry.id, kind, json.dumps(explain(error)), type(error).__name__
+        )
+        if (
+            kind == "rejected"
+            and hooks.on_rejected is not None
+            and not isinstance(error, RetriesExhausted)
+            and await hooks.on_rejected(error)
+        ):
+            await self.journal.mark_delivered(entry.id, "form")
+
+    def _wait(self, state: RetryCallState) -> float:
+        policy = self.retry_policy
+        backoff = wait_random_exponential(multiplier=policy.min_wait, max=policy.max_wait)(state)
+        error = state.outcome.exception() if state.outcome else None
+        hinted = getattr(error, "retry_after", None) or 0.0
+        return max(backoff, min(hinted, policy.budget))
+
+    async def _create_with_retries(
         self,
+        entry: Entry,
+        composed: dict[str, Any],
         request: TaskRequest,
-        name: str,
         parent_ts: str | None,
-        task: Task | None,
-        details: list[tuple[str, str]],
-        failure: Failure | None,
-    ) -> str:
-        if task is not None:
+        progress: Progress,
+    ) -> Task:
+        since = entry.first_attempt_at
+        if entry.attempts > 0 and since is not None:  # an earlier run may have created it
+            existing = await self._find_existing(composed, since)
+            if existing is not None:
+                return existing
+        told = False
+
+        async def before_sleep(state: RetryCallState) -> None:
+            nonlocal told
+            if not told and parent_ts:
+                told = True
+                await self.poster.update(
+                    request.channel_id,
+                    parent_ts,
+                    render.retrying_parent(request.user_id, composed["name"]),
+                )
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            wait=self._wait,
+            stop=stop_before_delay(self.retry_policy.budget),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self.journal.record_attempt(entry.id, self.lease)
+                    progress.attempts += 1
+                    since = since or time.time()
+                    try:
+                        return await self.b2c.create_task(composed["body"])
+                    except B2CConnectionError as error:
+                        if not error.sent:
+                            raise
+                        existing = await self._find_existing(composed, since)
+                        if existing is not None:
+                            return existing
+                        raise
+        except B2CError as error:
+            if error.retryable:
+                raise RetriesExhausted(error, entry.attempts + progress.attempts) from None
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _find_existing(self, composed: dict[str, Any], since: float) -> Task | None:
+        body = composed["body"]
+        moment = datetime.fromtimestamp(since - CLOCK_SKEW, UTC)
+        roql = FIND_EXISTING.format(
+            name=quote_roql(body["name"]), since=quote_roql(oracle_time(moment))
+        )
+        contact = (body.get("contact") or {}).get("id")
+        if contact is not None:
+            roql += f" and contact = {int(contact)}"
+        ids = await self.b2c.query_one_column(roql)
+        if not ids:
+            return None
+        log.info("found the task an earlier attempt created: %s", max(ids, key=int))
+        return await self.b2c.get_task(int(max(ids, key=int)))
+
+    # ------------------------------------------------------------------ telling Slack
+    async def _deliver(self, entry: Entry, request: TaskRequest) -> None:
+        name = (entry.composed or {}).get("name") or slack_text.to_plain(
+            entry.draft.get("name", "")
+        )
+        if entry.task is not None:
+            task = Task.model_validate(entry.task)
             link = self.link(task.id)
             statuses = (await self.catalog.get()).get("status")
             task_message = render.created_parent(request.user_id, task, link, statuses)
+            details = [(label, value) for label, value in (entry.composed or {}).get("details", [])]
             reply = render.created_reply(
                 task,
                 link,
@@ -337,21 +400,48 @@ class TaskCreator:
                 task_message["blocks"][-1] if request.thread_ts is not None else None,
             )
         else:
-            assert failure is not None
-            headline, reason, hint = explain(failure)
-            reply = render.failed_reply(headline, reason, hint, request.command, request.text)
+            headline, reason, hint = json.loads(entry.reason or '["", "", ""]')
+            button = (
+                render.retry_button(entry.id)
+                if entry.state == "failed"
+                else render.edit_button(entry.id)
+            )
+            reply = render.failed_reply(
+                headline, reason, hint, request.command, request.text, button
+            )
             task_message = render.failed_parent(request.user_id, name)
+        try:
+            delivered = await self._post_result(entry, request, task_message, reply)
+        except SlackUnavailable as error:
+            log.warning(
+                "[%s] Slack is not taking messages (%s): the result is kept and will "
+                "be posted later",
+                request.correlation_id,
+                error,
+            )
+            return
+        await self.journal.mark_delivered(entry.id, delivered)
+        if delivered == "lost":
+            log.error("[%s] the result could not be delivered to Slack", request.correlation_id)
 
+    async def _post_result(
+        self,
+        entry: Entry,
+        request: TaskRequest,
+        task_message: dict[str, Any],
+        reply: dict[str, Any],
+    ) -> str:
         channel = request.channel_id
         if request.thread_ts is not None:  # a shortcut: the task message is the thread reply
             if await self.poster.post(channel=channel, thread_ts=request.thread_ts, **reply):
                 return "thread"
             return await self._fallback(request, reply, in_channel=False)
-
+        parent_ts = entry.parent_ts
         if parent_ts is None:
             parent_ts = await self.poster.post(channel=channel, **task_message)
             if parent_ts is None:
                 return await self._fallback(request, reply, in_channel=False)
+            await self.journal.set_parent(entry.id, parent_ts)
         else:
             await self.poster.update(channel, parent_ts, task_message)
         if await self.poster.post(channel=channel, thread_ts=parent_ts, **reply):

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.b2c import MAX_APP_CONTEXT
+from bot.journal import engine_url
 
 
 class Mode(Enum):
@@ -54,8 +55,19 @@ class Settings(BaseSettings):
     b2c_timeout: float = Field(default=20.0, gt=0, le=120)
     b2c_completed_status: str = Field(default="Completed", min_length=1, max_length=80)
 
+    b2c_retry_budget: float = Field(default=120.0, ge=0, le=86400)
+    b2c_max_concurrency: int = Field(default=8, ge=1, le=100)
+
+    database_url: str | None = None
+    journal_path: str = "task-journal.sqlite3"
+
+    allowed_channels: str = ""
+    allowed_users: str = ""
+    allowed_usergroups: str = ""
+
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: str = "INFO"
+    log_format: str = "text"
 
     @field_validator("slack_api_url")
     @classmethod
@@ -87,6 +99,40 @@ class Settings(BaseSettings):
         if "{id}" not in value:
             raise ValueError("must contain {id}, e.g. {site}/AgentWeb/Bookmark/Task/{id}")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        engine_url(value)  # raises ValueError naming the accepted forms
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value.lower()
+
+    @property
+    def journal_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.journal_path}"
+
+    @staticmethod
+    def _ids(value: str) -> frozenset[str]:
+        return frozenset(
+            part.strip() for part in value.replace(" ", ",").split(",") if part.strip()
+        )
+
+    @property
+    def access(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """(channels, users, user groups) allowed to create tasks; empty means anyone."""
+        return (
+            self._ids(self.allowed_channels),
+            self._ids(self.allowed_users),
+            self._ids(self.allowed_usergroups),
+        )
 
     @field_validator("log_level")
     @classmethod

@@ -16,7 +16,8 @@ from bot import render
 from bot.b2c import B2CClient
 from bot.b2c_errors import B2CError
 from bot.catalog import Catalog
-from bot.service import SlackPoster, explain
+from bot.delivery import SlackPoster, SlackUnavailable
+from bot.failures import explain
 from bot.slack_text import escape
 from bot.staff import IdentityError, Staff
 
@@ -78,6 +79,14 @@ class TaskWork:
     def link(self, task_id: int) -> str:
         return self.task_url.format(site=self.b2c.site_url, id=task_id)
 
+    async def _say(self, where: TaskMessage, text: str) -> None:
+        try:
+            await self.poster.post(
+                channel=where.channel, thread_ts=where.thread_ts, **render.task_event(text)
+            )
+        except SlackUnavailable:
+            log.warning("could not confirm a change to task %s in Slack", where.task_id)
+
     async def _change(
         self, where: TaskMessage, actor: str, changes: dict[str, Any], done: str, what: str
     ) -> bool:
@@ -86,12 +95,8 @@ class TaskWork:
             task = await self.b2c.get_task(where.task_id)
         except B2CError as error:
             headline, reason, _hint = explain(error)
-            await self.poster.post(
-                channel=where.channel,
-                thread_ts=where.thread_ts,
-                **render.task_event(
-                    f":x: <@{actor}> could not {what}: {escape(headline)}.\n>{escape(reason)}"
-                ),
+            await self._say(
+                where, f":x: <@{actor}> could not {what}: {escape(headline)}.\n>{escape(reason)}"
             )
             return False
         statuses = (await self.catalog.get()).get("status")
@@ -100,11 +105,7 @@ class TaskWork:
             where.message_ts,
             render.created_parent(where.requester or actor, task, self.link(task.id), statuses),
         )
-        await self.poster.post(
-            channel=where.channel,
-            thread_ts=where.thread_ts,
-            **render.task_event(f"<@{actor}> {done} Status is now *{escape(task.status_name)}*."),
-        )
+        await self._say(where, f"<@{actor}> {done} Status is now *{escape(task.status_name)}*.")
         return True
 
     async def set_status(self, where: TaskMessage, actor: str, status_id: int) -> bool:

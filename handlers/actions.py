@@ -33,6 +33,18 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
             work.set_status(where, body["user"]["id"], status_id), f"status-{where.task_id}"
         )
 
+    @app.action("request_retry")
+    async def retry(ack: AsyncAck, action: dict[str, Any]) -> None:
+        await ack()
+        await creator.retry(action["value"])  # a second click finds it no longer failed
+
+    @app.action("request_edit")
+    async def edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        entry = await creator.journal.get(action["value"])
+        if entry is not None:
+            await forms.open_for_entry(body["trigger_id"], entry)
+
     @app.action("task_note")
     async def add_note(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

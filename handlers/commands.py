@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from typing import Any
 
@@ -10,10 +12,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import render
 from bot.forms import TaskForms
 from bot.grammar import GrammarError, parse, read
-from bot.service import TaskCreator, TaskRequest
+from bot.requests import TaskRequest
+from bot.service import TaskCreator
 from bot.task_work import TaskWork
 
 MAX_TEXT = 8000  # Slack's own limit on a command is lower; this guards the parser
+JOURNAL_WAIT = 1.5  # seconds a journal write may hold the ack (Slack allows 3)
 
 
 def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork) -> None:
@@ -50,8 +54,31 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
             creator.spawn(_answer(creator, command, work.mine(command.get("user_id", ""))), "mine")
         else:
             assert parsed.draft is not None
-            await ack()
-            creator.submit(TaskRequest.from_command(command), parsed.draft)
+            request = TaskRequest.from_command(command)
+            key = f"command:{request.team_id}:{command.get('trigger_id') or request.correlation_id}"
+            await accept_then_ack(ack, creator, request, parsed.draft, key)
+
+
+async def accept_then_ack(
+    ack: AsyncAck, creator: TaskCreator, request: TaskRequest, draft: Any, key: str
+) -> None:
+    """Journal the request, then ack; a slow journal write never holds the ack past
+    JOURNAL_WAIT (the request is started as soon as the write completes)."""
+    write = asyncio.ensure_future(creator.accept(request, draft, kind="command", dedupe_key=key))
+    done, _ = await asyncio.wait({write}, timeout=JOURNAL_WAIT)
+    if write in done and write.exception() is not None:
+        logging.getLogger(__name__).error("could not journal a request: %s", write.exception())
+        await ack(**render.not_recorded_message())
+        return
+    await ack()
+    try:
+        entry_id = await write
+    except Exception:
+        logging.getLogger(__name__).exception("could not journal a request")
+        await creator.respond(request.response_url, render.not_recorded_message())
+        return
+    if entry_id is not None:  # None: the same request again (a redelivery)
+        creator.start(entry_id)
 
 
 async def _answer(creator: TaskCreator, command: dict[str, Any], reply: Any) -> None:

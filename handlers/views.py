@@ -13,7 +13,9 @@ from bot.forms import TaskForms
 def register(app: AsyncApp, forms: TaskForms) -> None:
     @app.view(modal.CALLBACK)
     async def task_form(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack(**forms.submit(body))
+        response, start = await forms.submit(body)
+        await ack(**response)
+        start()
 
     @app.view(modal.NOTE_CALLBACK)
     async def note_form(ack: AsyncAck, body: dict[str, Any]) -> None:

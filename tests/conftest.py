@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import asyncpg
 import httpx
 import pytest
 
@@ -36,8 +41,31 @@ async def slack() -> AsyncIterator[SlackFake]:
     await fake.stop()
 
 
+POSTGRES = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty journal database on each engine (PostgreSQL: TEST_DATABASE_URL, which
+    .ci/run provides by starting a server; without it those runs are skipped)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+        return
+    if not POSTGRES:
+        pytest.skip("TEST_DATABASE_URL is not set (scripts/start-postgres starts a server)")
+    name = "t_" + uuid.uuid4().hex[:12]
+    server = await asyncpg.connect(POSTGRES)
+    await server.execute(f"CREATE DATABASE {name}")
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + "/" + name
+    finally:
+        await server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await server.close()
+
+
 def make_settings(sandbox: B2CSandbox, slack: SlackFake, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        "journal_path": os.path.join(tempfile.mkdtemp(), "journal.sqlite3"),
         "slack_bot_token": "xoxb-test-token-0123456789",
         "slack_signing_secret": secrets.token_hex(16),
         "slack_app_token": "xapp-test-app-token-0123456789",
@@ -99,8 +127,8 @@ class Bot:
 
 
 @pytest.fixture
-async def bot(sandbox: B2CSandbox, slack: SlackFake) -> AsyncIterator[Bot]:
-    settings = make_settings(sandbox, slack)
+async def bot(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> AsyncIterator[Bot]:
+    settings = make_settings(sandbox, slack, database_url=database_url, b2c_retry_budget=5)
     runtime = await build_runtime(settings, Mode.HTTP)
     runner, port = await start_http(runtime, "127.0.0.1", 0)
     async with httpx.AsyncClient(timeout=30) as http:

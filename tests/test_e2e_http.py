@@ -181,7 +181,7 @@ async def test_thread_reply_failure_falls_back_to_response_url(
 
     def reply_fails(args: dict[str, Any]) -> dict[str, Any]:
         if args.get("thread_ts"):
-            return {"ok": False, "error": "fatal_error"}
+            return {"ok": False, "error": "restricted_action"}
         return original(args)
 
     slack._m_chat_postMessage = reply_fails  # type: ignore[method-assign]
