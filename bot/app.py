@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot import sandbox as sandbox_module
+from bot.access import Gate
 from bot.b2c import B2CClient, TokenAuth
 from bot.catalog import Catalog
 from bot.forms import TaskForms
@@ -137,5 +138,7 @@ async def build_runtime(
         completed_status=settings.b2c_completed_status,
     )
     forms = TaskForms(slack=client, creator=creator, work=work)
-    handlers.register(app, creator, forms, work)
+    channels, users, usergroups = settings.access
+    gate = Gate(client, channels=channels, users=users, usergroups=usergroups)
+    handlers.register(app, creator, forms, work, gate)
     return Runtime(app=app, creator=creator, b2c=b2c, journal=journal, sandbox=sandbox)

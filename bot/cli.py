@@ -7,7 +7,8 @@ import asyncio
 import logging
 import sys
 
-from bot.settings import Mode, SettingsError, load_settings
+from bot import logs
+from bot.settings import Mode, Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,10 +36,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _secrets(settings: Settings) -> list[str]:
+    values = [
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.b2c_password,
+        settings.b2c_session_token,
+        settings.b2c_oauth_token,
+    ]
+    found = [v.get_secret_value() for v in values if v is not None]
+    if settings.database_url and "@" in settings.database_url:
+        credentials = settings.database_url.split("://", 1)[-1].rsplit("@", 1)[0]
+        found.append(credentials.partition(":")[2])
+    return found
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -48,7 +59,7 @@ async def _serve(args: argparse.Namespace) -> None:
     mode = Mode.SOCKET if args.socket else Mode.HTTP
     settings = load_settings()
     settings.check(mode, sandbox=args.sandbox)
-    _configure_logging(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format, _secrets(settings))
     runtime = await build_runtime(settings, mode, use_sandbox=args.sandbox)
     if runtime.sandbox is not None:
         logging.getLogger("bot").info(
@@ -66,7 +77,7 @@ async def _sandbox(args: argparse.Namespace) -> None:
     from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
     from bot.server import _until_signalled
 
-    _configure_logging("INFO")
+    logs.configure("INFO")
     sandbox = B2CSandbox(latency=args.latency)
     url = await sandbox.start(args.host, args.port)
     print(f"B2C sandbox at {url} (user {USERNAME!r}, password {PASSWORD!r})", flush=True)

@@ -25,15 +25,30 @@ class RetriesExhausted(Exception):
         self.attempts = attempts
 
 
-def kind_of(error: Failure | RetriesExhausted) -> str:
+class OutcomeUnknown(Exception):
+    """A create may have reached Oracle, and Oracle would not say whether the task exists."""
+
+    def __init__(self, cause: B2CError) -> None:
+        super().__init__(cause.reason)
+        self.cause = cause
+
+
+def kind_of(error: Failure | RetriesExhausted | OutcomeUnknown) -> str:
     """``rejected`` (the content must change) or ``failed`` (the same may work later)."""
     if isinstance(error, IdentityError | ValueError | B2CValidationError):
         return "rejected"
     return "failed"
 
 
-def explain(error: Failure | RetriesExhausted) -> tuple[str, str, str]:
+def explain(error: Failure | RetriesExhausted | OutcomeUnknown) -> tuple[str, str, str]:
     """(headline, reason, what to do) for a failure."""
+    if isinstance(error, OutcomeUnknown):
+        return (
+            "The bot could not tell whether the task was created",
+            error.cause.reason,
+            "Oracle did not answer the create, and refused the check that would tell. "
+            "Look for the task in B2C Service before pressing Retry.",
+        )
     if isinstance(error, RetriesExhausted):
         headline, reason, _ = explain(error.last)
         return (

@@ -314,7 +314,14 @@ def note_view(task_id: int, metadata: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- from a command
 def values_from_reading(reading: grammar.Reading, *, tz: str | None, now: datetime) -> FormValues:
     """Pre-fill the form with everything a (possibly mistaken) command did say."""
-    draft, raw = reading.draft(), reading.raw
+    return values_from_draft(reading.draft(), tz=tz, now=now, raw=reading.raw)
+
+
+def values_from_draft(
+    draft: TaskDraft, *, tz: str | None, now: datetime, raw: dict[str, str] | None = None
+) -> FormValues:
+    """The form's values for a draft (and, from a command, the raw text of bad fields)."""
+    raw = raw or {}
     values = FormValues(name=to_plain(draft.name)[:MAX_NAME], note=to_plain(draft.note or ""))
     if draft.contact is not None:
         values.contact = Choice(str(draft.contact), f"Contact {draft.contact}")

@@ -296,6 +296,11 @@ def failed_reply(
     return {"text": f"Task not created: {escape(reason)}", "blocks": blocks}
 
 
+def refusal_message(reason: str) -> Message:
+    text = f":no_entry: {escape(reason)}"
+    return {"response_type": "ephemeral", "text": escape(reason), "blocks": [_section(text)]}
+
+
 def not_recorded_message() -> Message:
     text = (
         ":warning: The task bot could not record your request just now, so it was not "

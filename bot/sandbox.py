@@ -14,6 +14,7 @@ import asyncio
 import base64
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,7 @@ class Recorded:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    at: float = field(default_factory=time.monotonic)
 
 
 def _seed() -> dict[str, dict[int, dict[str, Any]]]:
@@ -170,6 +172,7 @@ class B2CSandbox:
         self.faults: list[Fault] = []
         self._next_id = 100
         self._runner: web.AppRunner | None = None
+        self._changed = asyncio.Condition()
         self.base_url = ""
 
     # ----------------------------------------------------------------- lifecycle
@@ -200,6 +203,15 @@ class B2CSandbox:
 
     def inject(self, fault: Fault) -> None:
         self.faults.append(fault)
+
+    async def wait_for(self, predicate: Any, limit: float = 30.0) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked whenever a request is handled)."""
+        async with self._changed:
+            return await asyncio.wait_for(self._changed.wait_for(predicate), limit)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     # ----------------------------------------------------------------- HTTP plumbing
     def _problem(self, request: web.Request, error: SandboxError) -> web.Response:
@@ -239,17 +251,19 @@ class B2CSandbox:
         if self.latency:
             await asyncio.sleep(self.latency)
         fault = self._take_fault(request.method, path)
-        if fault is not None and fault.delay:
-            await asyncio.sleep(fault.delay)
         if fault is not None and not fault.after_create:
+            await asyncio.sleep(fault.delay)
             return self._fault_response(request, fault)
         try:
             self._check_auth(request)
             response = await handler(request)
         except SandboxError as error:
             return self._problem(request, error)
-        if fault is not None:
-            return self._fault_response(request, fault)
+        finally:
+            await self._notify()
+        if fault is not None:  # the work is done; only the answer is late or lost
+            await asyncio.sleep(fault.delay)
+            return response if fault.status < 300 else self._fault_response(request, fault)
         return response
 
     def _fault_response(self, request: web.Request, fault: Fault) -> web.Response:
@@ -628,7 +642,7 @@ _ROQL = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _CONDITION = re.compile(
-    rf"^\s*(?P<column>[\w.]+)\s*(?P<op>!=|=|like)\s*(?P<value>{_STRING}|\d+)\s*$",
+    rf"^\s*(?P<column>[\w.]+)\s*(?P<op>!=|>=|<=|=|>|<|like)\s*(?P<value>{_STRING}|\d+)\s*$",
     re.IGNORECASE,
 )
 Condition = tuple[str, str, Any]
@@ -707,5 +721,13 @@ def _holds(row: dict[str, Any], condition: Condition) -> bool:
     cell = row.get(column)
     if op == "like":
         return cell is not None and bool(value.fullmatch(str(cell)))
-    same = str(cell).lower() == str(value).lower()
-    return same if op == "=" else not same
+    if op in ("=", "!="):
+        same = str(cell).lower() == str(value).lower()
+        return same if op == "=" else not same
+    if cell is None:
+        return False
+    left, right = (cell, value) if isinstance(value, int) else (str(cell), str(value))
+    try:
+        return {">=": left >= right, "<=": left <= right, ">": left > right, "<": left < right}[op]
+    except TypeError:
+        return False

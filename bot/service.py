@@ -36,7 +36,7 @@ from bot.catalog import Catalog
 from bot.compose import Origin, compose_task, task_name
 from bot.delivery import SlackPoster, SlackUnavailable, respond_via_url
 from bot.drafts import TaskDraft, draft_from_dict, draft_to_dict
-from bot.failures import Failure, RetriesExhausted, explain, kind_of
+from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.journal import Entry, Journal
 from bot.people import People
 from bot.requests import TaskRequest
@@ -170,12 +170,17 @@ class TaskCreator:
 
     # ------------------------------------------------------------------ running one
     async def run(self, entry_id: str, hooks: Hooks | None = None) -> Entry | None:
-        if entry_id in self._active:
+        if entry_id in self._active:  # this process runs it already
             return None
-        entry = await self.journal.claim(entry_id, lease=self.lease)
+        self._active.add(entry_id)  # before any await: two runs here must not both claim
+        try:
+            entry = await self.journal.claim(entry_id, lease=self.lease)
+        except BaseException:
+            self._active.discard(entry_id)
+            raise
         if entry is None:
+            self._active.discard(entry_id)
             return None  # another process holds it, or it is settled
-        self._active.add(entry_id)
         progress = Progress()
         request = TaskRequest(**entry.request)
         try:
@@ -272,7 +277,7 @@ class TaskCreator:
             parent_ts = await self._post_parent(entry, request, composed["name"])
         try:
             task = await self._create_with_retries(entry, composed, request, parent_ts, progress)
-        except (B2CError, RetriesExhausted) as error:
+        except (B2CError, RetriesExhausted, OutcomeUnknown) as error:
             await self._unsettle(entry, error, hooks)
             return
         await self.journal.mark_created(
@@ -346,15 +351,21 @@ class TaskCreator:
             before_sleep=before_sleep,
             reraise=True,
         )
+        unknown = False  # did an earlier attempt of this run end without an answer?
         try:
             async for attempt in retrying:
                 with attempt:
+                    if unknown:  # it may have gone through meanwhile: look before re-sending
+                        existing = await self._find_existing(composed, since or time.time())
+                        if existing is not None:
+                            return existing
                     await self.journal.record_attempt(entry.id, self.lease)
                     progress.attempts += 1
                     since = since or time.time()
                     try:
                         return await self.b2c.create_task(composed["body"])
                     except B2CConnectionError as error:
+                        unknown = unknown or error.sent
                         if not error.sent:
                             raise
                         existing = await self._find_existing(composed, since)
@@ -376,7 +387,12 @@ class TaskCreator:
         contact = (body.get("contact") or {}).get("id")
         if contact is not None:
             roql += f" and contact = {int(contact)}"
-        ids = await self.b2c.query_one_column(roql)
+        try:
+            ids = await self.b2c.query_one_column(roql)
+        except B2CError as error:
+            if error.retryable:
+                raise
+            raise OutcomeUnknown(error) from None
         if not ids:
             return None
         log.info("found the task an earlier attempt created: %s", max(ids, key=int))

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.access import Gate
 from bot.forms import TaskForms
 from bot.service import TaskCreator
 from bot.task_work import TaskWork
-from handlers import actions, commands, options, shortcuts, views
+from handlers import access, actions, commands, options, shortcuts, views
 
 
-def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork) -> None:
+def register(
+    app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork, gate: Gate
+) -> None:
+    access.register(app, gate)
     commands.register(app, creator, forms, work)
     views.register(app, forms)
     shortcuts.register(app, forms)

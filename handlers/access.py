@@ -1,0 +1,57 @@
+"""Allow-lists, checked before any listener: a polite refusal, and nothing reaches Oracle."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import render
+from bot.access import Gate
+
+
+def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None]:
+    if "command" in body:  # a slash command's form
+        return body.get("user_id", ""), body.get("channel_id")
+    user = (body.get("user") or {}).get("id", "")
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    return user, channel
+
+
+def register(app: AsyncApp, gate: Gate) -> None:
+    if gate.open:
+        return
+
+    @app.middleware
+    async def allow_lists(
+        body: dict[str, Any],
+        ack: AsyncAck,
+        client: AsyncWebClient,
+        next: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        kind = body.get("type")
+        if kind in ("block_suggestion", "view_closed") or body.get("ssl_check"):
+            return await next()
+        user, channel = _who_and_where(body)
+        if kind == "view_submission":  # the form opened where the user was allowed to
+            return await next()
+        refusal = await gate.refusal(user, channel)
+        if refusal is None:
+            return await next()
+        if "command" in body:
+            await ack(**render.refusal_message(refusal))
+            return None
+        await ack()
+        if channel:
+            try:
+                await client.chat_postEphemeral(
+                    channel=channel, user=user, **render.refusal_message(refusal)
+                )
+            except SlackApiError:
+                pass
+        return None

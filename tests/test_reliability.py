@@ -1,0 +1,285 @@
+"""Fault injection: Oracle down, slow, throttling or answering late; Slack throttling or away;
+duplicates. Each test counts the tasks in the sandbox and the messages in the Slack fake."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from bot.sandbox import B2CSandbox, Fault
+from bot.slack_fake import SlackFake
+from tests.conftest import Bot
+
+
+def replies(slack: SlackFake, channel: str = "C1") -> list[Any]:
+    return [m for m in slack.messages.values() if m.channel == channel and m.thread_ts]
+
+
+def shown(message: Any) -> str:
+    return message.text + json.dumps(message.blocks)
+
+
+async def restart(sandbox: B2CSandbox) -> None:
+    port = int(sandbox.base_url.rsplit(":", 1)[1])
+    await sandbox.start(port=port)
+
+
+async def test_oracle_down_20_seconds_then_back(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    bot.runtime.creator.retry_policy = type(bot.runtime.creator.retry_policy)(
+        budget=60, min_wait=0.5, max_wait=4
+    )
+    await sandbox.stop()
+    await bot.command("Return customer call @contact 83")
+    await slack.wait_for(lambda: any("retrying" in shown(m) for m in slack.top_messages("C1")))
+    await asyncio.sleep(20)  # the outage itself
+    await restart(sandbox)
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    [parent] = slack.top_messages("C1")
+    assert "Oracle is not answering, retrying" in json.dumps(parent.history)
+    assert "Not Started" in shown(parent)
+    [reply] = replies(slack)
+    assert "Task #100 created" in reply.text
+    [entry] = await bot.runtime.journal.all()
+    assert (entry.state, entry.delivery, entry.task_id) == ("created", "thread", 100)
+    assert entry.attempts >= 3
+
+
+async def test_timeout_after_oracle_created_the_task(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(1.0)
+    sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=3, after_create=True))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert len(sandbox.requests_to("POST", "/tasks")) == 1  # never re-sent blindly
+    [query] = [
+        r for r in sandbox.requests_to("GET", "/queryResults") if "from tasks" in r.query["query"]
+    ]
+    assert "name = 'Return customer call'" in query.query["query"]
+    assert "contact = 83" in query.query["query"]
+    [reply] = replies(slack)
+    assert "Task #100 created" in reply.text
+
+
+async def test_timeout_before_oracle_created_anything_is_retried(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(1.0)
+    sandbox.inject(Fault(method="POST", path="/tasks", status=503, delay=2))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert len(sandbox.requests_to("POST", "/tasks")) == 2
+    assert len(replies(slack)) == 1
+
+
+async def test_429_with_retry_after_is_honoured(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.inject(Fault(method="POST", path="/tasks", status=429, headers={"Retry-After": "2"}))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    first, second = sandbox.requests_to("POST", "/tasks")
+    assert second.at - first.at >= 2.0  # the wait Oracle asked for, at least
+    assert len(sandbox.tasks) == 1
+    assert len(replies(slack)) == 1
+
+
+async def test_budget_exhausted_keeps_the_request_and_offers_retry(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.inject(Fault(method="POST", path="/tasks", status=503, times=1000))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert sandbox.tasks == {}
+    [reply] = replies(slack)
+    assert "gave up after" in shown(reply) and "Your request is kept" in shown(reply)
+    button = next(b for b in reply.blocks if b["type"] == "actions")["elements"][0]
+    assert button["action_id"] == "request_retry"
+    [entry] = await bot.runtime.journal.all()
+    assert entry.state == "failed"
+
+    sandbox.faults.clear()  # Oracle is back; the user double-clicks Retry
+    click = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "api_app_id": "A1",
+        "trigger_id": "1.1",
+        "channel": {"id": "C1"},
+        "container": {"type": "message", "channel_id": "C1", "message_ts": reply.ts},
+        "message": {"ts": reply.ts, "thread_ts": reply.thread_ts, "text": reply.text},
+        "actions": [{**button, "block_id": "request_actions", "action_ts": "1"}],
+    }
+    await asyncio.gather(bot.interact(click), bot.interact(click))
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert "Task #100 created" in replies(slack)[-1].text
+    [parent] = slack.top_messages("C1")
+    assert "#100" in shown(parent)
+
+
+async def test_refused_content_offers_edit_and_retry(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("Return customer call @contact 209 @priority High")
+    await bot.finished()
+    [reply] = replies(slack)
+    button = next(b for b in reply.blocks if b["type"] == "actions")["elements"][0]
+    assert button["action_id"] == "request_edit"
+    click = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "api_app_id": "A1",
+        "trigger_id": "3.3",
+        "channel": {"id": "C1"},
+        "container": {"type": "message", "channel_id": "C1", "message_ts": reply.ts},
+        "message": {"ts": reply.ts, "text": reply.text},
+        "actions": [{**button, "block_id": "request_actions", "action_ts": "1"}],
+    }
+    await bot.interact(click)
+    await bot.finished()
+    opened = slack.calls_to("views.open")[-1].args
+    assert opened["trigger_id"] == "3.3"
+    view = opened["view"]
+    text = json.dumps(view)
+    assert "No such Contact with ID = 209" in text
+    fields = {b["block_id"]: b for b in view["blocks"] if "block_id" in b}
+    assert fields["name"]["element"]["initial_value"] == "Return customer call"
+    assert fields["contact"]["element"]["initial_option"]["value"] == "209"
+    assert sandbox.tasks == {}
+
+
+async def test_slack_rate_limits_are_retried(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.fail("chat.postMessage", "ratelimited", "ratelimited")
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert len(slack.top_messages("C1")) == 1
+    assert len(replies(slack)) == 1
+
+
+async def test_slack_away_after_the_task_exists_never_makes_a_second_task(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.fail("chat.postMessage", *["service_unavailable"] * 4)
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert slack.top_messages("C1") == []
+    [entry] = await bot.runtime.journal.all()
+    assert (entry.state, entry.delivery) == ("created", "pending")  # kept for later
+    # Slack is back: the sweeper (here: one round of it) posts the kept result
+    slack.errors.clear()
+    assert await bot.runtime.creator.resume() == 1
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert len(sandbox.requests_to("POST", "/tasks")) == 1
+    [parent] = slack.top_messages("C1")
+    [reply] = replies(slack)
+    assert "Task #100 created" in reply.text and "#100" in shown(parent)
+
+
+async def test_concurrent_oracle_calls_are_bounded(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    bound = bot.settings.b2c_max_concurrency
+    sandbox.latency = 0.2
+    in_flight = peak = 0
+    original = sandbox._create_task
+
+    async def counting(request: Any) -> Any:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await original(request)
+        finally:
+            in_flight -= 1
+
+    sandbox._create_task = counting  # type: ignore[method-assign]
+    await asyncio.gather(*(bot.command(f"Task {i}") for i in range(3 * bound)))
+    await bot.finished()
+    assert len(sandbox.tasks) == 3 * bound
+    assert peak <= bound
+
+
+async def test_two_instances_never_run_the_same_request(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    from bot.app import build_runtime
+    from bot.settings import Mode
+
+    other = await build_runtime(bot.settings, Mode.HTTP)  # a second bot on the same database
+    try:
+        sandbox.inject(Fault(method="POST", path="/tasks", status=503, times=1000))
+        await bot.command("Return customer call @contact 83")
+        await bot.finished()
+        [entry] = await bot.runtime.journal.all()
+        assert entry.state == "failed"
+        sandbox.faults.clear()
+        sandbox.latency = 0.3
+        results = await asyncio.gather(
+            bot.runtime.creator.retry(entry.id),
+            other.creator.retry(entry.id),
+            bot.runtime.creator.run(entry.id),
+            other.creator.run(entry.id),
+        )
+        await bot.finished()
+        await other.creator.wait_idle()
+        assert results[:2].count(True) == 1  # one Retry reopened it
+        assert len(sandbox.tasks) == 1
+        assert len(replies(slack)) == 2  # the failure, then the created task
+    finally:
+        await other.close()
+
+
+async def test_redelivered_command_creates_one_task(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    from urllib.parse import urlencode
+
+    from bot.demo import signed_headers, slash_form
+
+    form = slash_form("/task Return customer call @contact 83", response_url=slack.response_url())
+    body = urlencode(form)
+    secret = bot.settings.slack_signing_secret.get_secret_value()
+    retry_headers = {
+        **signed_headers(secret, body),
+        "X-Slack-Retry-Num": "1",
+        "X-Slack-Retry-Reason": "http_timeout",
+    }
+    await asyncio.gather(
+        bot.http.post(bot.url, content=body, headers=signed_headers(secret, body)),
+        bot.http.post(bot.url, content=body, headers=retry_headers),
+    )
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert len(slack.top_messages("C0DEMO")) == 1
+
+
+async def test_oversized_command_gets_a_clear_error(bot: Bot, sandbox: B2CSandbox) -> None:
+    response = await bot.command("x" * 40_000)
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert "too long (40,000 characters" in body["text"]
+    assert sandbox.requests == []
+
+
+async def test_healthz_reports_database_and_oracle(bot: Bot, sandbox: B2CSandbox) -> None:
+    url = bot.url.replace("/slack/events", "/healthz")
+    healthy = (await bot.http.get(url)).json()
+    assert healthy == {"live": True, "database": {"ok": True}, "oracle": {"ok": True}}
+    await sandbox.stop()
+    response = await bot.http.get(url)
+    assert response.status_code == 200
+    assert response.json()["oracle"]["ok"] is False
+    assert response.json()["database"] == {"ok": True}
