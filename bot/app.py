@@ -37,6 +37,7 @@ class Runtime:
     creator: TaskCreator
     b2c: B2CClient
     journal: Journal
+    sweep_interval: float = 15.0
     sandbox: B2CSandbox | None = None
 
     async def health(self) -> dict[str, object]:
@@ -128,6 +129,7 @@ async def build_runtime(
         task_url=settings.b2c_task_url,
         respond=respond,
         retry=RetryPolicy(budget=settings.b2c_retry_budget),
+        lease=settings.journal_lease,
     )
     work = TaskWork(
         b2c=b2c,
@@ -141,4 +143,11 @@ async def build_runtime(
     channels, users, usergroups = settings.access
     gate = Gate(client, channels=channels, users=users, usergroups=usergroups)
     handlers.register(app, creator, forms, work, gate)
-    return Runtime(app=app, creator=creator, b2c=b2c, journal=journal, sandbox=sandbox)
+    return Runtime(
+        app=app,
+        creator=creator,
+        b2c=b2c,
+        journal=journal,
+        sandbox=sandbox,
+        sweep_interval=settings.journal_sweep_interval,
+    )

@@ -16,9 +16,6 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-SWEEP_INTERVAL = 15.0  # seconds between looks for requests nobody holds
-
-
 def web_app(runtime: Runtime) -> web.Application:
     """The aiohttp application for HTTP mode."""
 
@@ -39,7 +36,7 @@ def web_app(runtime: Runtime) -> web.Application:
 
 def start_background(runtime: Runtime) -> asyncio.Task[None]:
     """Resume journaled requests now, and keep looking for ones nobody holds."""
-    return asyncio.ensure_future(runtime.creator.sweep_forever(SWEEP_INTERVAL))
+    return asyncio.ensure_future(runtime.creator.sweep_forever(runtime.sweep_interval))
 
 
 async def start_http(runtime: Runtime, host: str, port: int) -> tuple[web.AppRunner, int]:

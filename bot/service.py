@@ -109,7 +109,7 @@ class TaskCreator:
         self.respond = respond
         self.clock = clock
         self.retry_policy = retry
-        self.lease = max(lease, b2c.timeout * 3)
+        self.lease = max(lease, b2c.timeout * 2)  # a lease outlives any one Oracle call
         self._running: set[asyncio.Task[Any]] = set()
         self._active: set[str] = set()
 

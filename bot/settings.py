@@ -60,6 +60,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     journal_path: str = "task-journal.sqlite3"
+    journal_lease: float = Field(default=120.0, ge=1, le=3600)
+    journal_sweep_interval: float = Field(default=15.0, ge=0.1, le=3600)
 
     allowed_channels: str = ""
     allowed_users: str = ""

@@ -76,6 +76,7 @@ class SlackFake:
         self.responses: list[dict[str, Any]] = []
         self.errors: dict[str, list[str]] = {}
         self.unreachable_channels: set[str] = set()
+        self.usergroups: dict[str, set[str]] = {"S1": {"U2"}}
         self.acks: dict[str, dict[str, Any]] = {}
         self.base_url = ""
         self._ts = itertools.count(1)
@@ -248,6 +249,12 @@ class SlackFake:
             "channel": channel,
             "permalink": f"https://fake.slack.test/archives/{channel}/p{ts.replace('.', '')}",
         }
+
+    def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(args.get("usergroup", ""))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": sorted(group)}
 
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = args.get("view_id") or f"V{len(self.calls_to('views.open')) + 1}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,7 +32,6 @@ def register(app: AsyncApp, gate: Gate) -> None:
     @app.middleware
     async def allow_lists(
         body: dict[str, Any],
-        ack: AsyncAck,
         client: AsyncWebClient,
         next: Callable[[], Awaitable[Any]],
     ) -> Any:
@@ -44,9 +45,11 @@ def register(app: AsyncApp, gate: Gate) -> None:
         if refusal is None:
             return await next()
         if "command" in body:
-            await ack(**render.refusal_message(refusal))
-            return None
-        await ack()
+            return BoltResponse(
+                status=200,
+                body=json.dumps(render.refusal_message(refusal)),
+                headers={"content-type": "application/json"},
+            )
         if channel:
             try:
                 await client.chat_postEphemeral(
@@ -54,4 +57,4 @@ def register(app: AsyncApp, gate: Gate) -> None:
                 )
             except SlackApiError:
                 pass
-        return None
+        return BoltResponse(status=200, body="")

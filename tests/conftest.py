@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import os
 import secrets
 import tempfile
@@ -44,6 +46,12 @@ async def slack() -> AsyncIterator[SlackFake]:
 POSTGRES = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def _secret() -> str:
+    value = "sign-" + secrets.token_hex(16)
+    KNOWN_SECRETS.add(value)
+    return value
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, empty journal database on each engine (PostgreSQL: TEST_DATABASE_URL, which
@@ -67,7 +75,7 @@ def make_settings(sandbox: B2CSandbox, slack: SlackFake, **overrides: Any) -> Se
     values: dict[str, Any] = {
         "journal_path": os.path.join(tempfile.mkdtemp(), "journal.sqlite3"),
         "slack_bot_token": "xoxb-test-token-0123456789",
-        "slack_signing_secret": secrets.token_hex(16),
+        "slack_signing_secret": _secret(),
         "slack_app_token": "xapp-test-app-token-0123456789",
         "slack_api_url": slack.api_url,
         "b2c_site_url": sandbox.base_url,
@@ -135,3 +143,46 @@ async def bot(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> Async
         yield Bot(runtime, settings, f"http://127.0.0.1:{port}{EVENTS_PATH}", slack, http)
     await runner.cleanup()
     await runtime.close()
+
+
+# ------------------------------------------------------------------ secrets never logged
+# Every log record of the whole test run, at DEBUG, from every library, is kept; at the end the
+# run fails if any configured secret appears in it (tokens, signing secrets, passwords).
+KNOWN_SECRETS = {
+    "xoxb-test-token-0123456789",
+    "xapp-test-app-token-0123456789",
+    PASSWORD,
+    "hunter2-secret",
+    base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode(),
+}
+_RECORDS: list[str] = []
+
+
+class _Keep(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _RECORDS.append(self.format(record))
+        except Exception:  # a record that cannot be formatted is not a secret leak
+            _RECORDS.append(str(record.msg))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    handler = _Keep(level=logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = [line for line in _RECORDS if any(secret in line for secret in KNOWN_SECRETS)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"secret check: {len(_RECORDS)} log records of this run searched "
+            f"for {len(KNOWN_SECRETS)} configured secrets: {len(leaks)} found"
+        )
+    if leaks:
+        for line in leaks[:5]:
+            reporter.write_line("LEAK: " + line[:300])
+        session.exitstatus = 1

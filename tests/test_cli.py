@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -14,20 +12,9 @@ import httpx
 
 from bot.demo import signed_headers, slash_form
 from bot.slack_fake import SlackFake
+from tests.processes import bot_env, start_bot
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "cli-test-signing-secret"
-
-
-def bot_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "B2C_")) and k not in ("PORT", "LOG_LEVEL")
-    }
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env
 
 
 async def run(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
@@ -61,6 +48,7 @@ async def test_demo_prints_the_whole_path(tmp_path: Path) -> None:
     report = json.loads(out)
     assert code == 1 and report["tasks_created"] == []
     assert "No such Contact with ID = 209" in json.dumps(report["slack"])
+    assert not any(tmp_path.iterdir())  # noqa: ASYNC240 - the demo leaves nothing behind
 
 
 async def test_missing_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
@@ -82,42 +70,21 @@ async def test_serve_with_sandbox_from_another_folder(tmp_path: Path) -> None:
     await slack.start()
     (tmp_path / ".env").write_text(
         f"SLACK_BOT_TOKEN=xoxb-cli-secret-token\nSLACK_SIGNING_SECRET={SECRET}\n"
-        f"SLACK_API_URL={slack.api_url}\n"
+        f"SLACK_API_URL={slack.api_url}\nLOG_FORMAT=json\n"
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--sandbox",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        cwd=tmp_path,
-        env=bot_env(),
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    logged: list[str] = []
+    bot = await start_bot("--sandbox", cwd=tmp_path, env=bot_env())
     try:
-        port = None
-        while port is None:
-            line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-            assert line, "the bot exited: " + "".join(logged)
-            logged.append(line)
-            match = re.search(r"serving Slack requests on http://127\.0\.0\.1:(\d+)", line)
-            port = int(match.group(1)) if match else None
         async with httpx.AsyncClient() as http:
-            health = await http.get(f"http://127.0.0.1:{port}/healthz")
+            health = await http.get(f"http://127.0.0.1:{bot.port}/healthz")
             assert health.status_code == 200
+            assert health.json()["oracle"] == {"ok": True}
             body = urlencode(
                 slash_form(
                     "/task Return customer call @contact 83", response_url=slack.response_url()
                 )
             )
             ack = await http.post(
-                f"http://127.0.0.1:{port}/slack/events",
+                f"http://127.0.0.1:{bot.port}/slack/events",
                 content=body,
                 headers=signed_headers(SECRET, body),
             )
@@ -126,9 +93,14 @@ async def test_serve_with_sandbox_from_another_folder(tmp_path: Path) -> None:
         [reply] = [m for m in slack.messages.values() if m.thread_ts]
         assert "Task #100 created" in reply.text
     finally:
-        process.terminate()
-        _, rest = await asyncio.wait_for(process.communicate(), 30)
+        await bot.stop()
         await slack.stop()
-    log_text = "".join(logged) + rest.decode()
-    assert "xoxb-cli-secret-token" not in log_text and SECRET not in log_text
-    assert "using the embedded B2C sandbox" in log_text
+    assert (tmp_path / "task-journal.sqlite3").exists()  # the journal, in the working folder
+    assert "xoxb-cli-secret-token" not in bot.log and SECRET not in bot.log
+    records = [json.loads(line) for line in bot.log.splitlines() if line.startswith("{")]
+    assert any("using the embedded B2C sandbox" in r["message"] for r in records)
+    [outcome] = [r for r in records if r.get("event") == "task_request"]
+    assert outcome["state"] == "created" and outcome["task_id"] == 100
+    assert outcome["channel_id"] == "C0DEMO" and outcome["user_id"] == "U1"
+    assert outcome["attempts"] == 1 and outcome["delivery"] == "thread"
+    assert {"correlation_id", "team_id", "run_ms", "age_ms"} <= set(outcome)

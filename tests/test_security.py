@@ -1,0 +1,171 @@
+"""Allow-lists, log safety, and fuzzing of the parser and the escaping."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import render
+from bot.app import build_runtime
+from bot.grammar import GrammarError, parse, read
+from bot.logs import MASK, JsonFormatter, SecretFilter
+from bot.sandbox import B2CSandbox
+from bot.server import EVENTS_PATH, start_http
+from bot.settings import Mode
+from bot.slack_fake import SlackFake
+from bot.slack_text import escape, to_plain
+from tests.conftest import Bot, make_settings
+
+
+@pytest.fixture
+async def gated(sandbox: B2CSandbox, slack: SlackFake, tmp_path) -> AsyncIterator[Bot]:
+    settings = make_settings(
+        sandbox,
+        slack,
+        allowed_channels="C1, C2",
+        allowed_users="U1",
+        allowed_usergroups="S1",
+        journal_path=str(tmp_path / "j.sqlite3"),
+    )
+    runtime = await build_runtime(settings, Mode.HTTP)
+    runner, port = await start_http(runtime, "127.0.0.1", 0)
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield Bot(runtime, settings, f"http://127.0.0.1:{port}{EVENTS_PATH}", slack, http)
+    await runner.cleanup()
+    await runtime.close()
+
+
+async def test_allow_lists(gated: Bot, sandbox: B2CSandbox, slack: SlackFake) -> None:
+    outside = (await gated.command("Call back @contact 83", channel="C9")).json()
+    assert outside["response_type"] == "ephemeral"
+    assert "can't be created from this channel" in outside["text"]
+    stranger = (await gated.command("Call back @contact 83", user="U3")).json()
+    assert "not on the list of people" in stranger["text"]
+    await gated.finished()
+    assert sandbox.requests == [] and slack.top_messages() == []
+
+    await gated.command("Allowed by name @contact 83", user="U1")
+    await gated.command("Allowed by group @contact 83", user="U2", channel="C2")
+    await gated.finished()
+    assert sorted(t["name"] for t in sandbox.tasks.values()) == [
+        "Allowed by group",
+        "Allowed by name",
+    ]
+
+
+async def test_refused_button_click_is_told_privately(
+    gated: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    click = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U3"},
+        "api_app_id": "A1",
+        "trigger_id": "1.1",
+        "channel": {"id": "C1"},
+        "container": {"type": "message", "channel_id": "C1", "message_ts": "1.1"},
+        "message": {"ts": "1.1", "text": "x"},
+        "actions": [
+            {
+                "action_id": "task_complete",
+                "block_id": "task_actions",
+                "value": '{"t": 100, "r": "U1"}',
+                "type": "button",
+                "action_ts": "1",
+            }
+        ],
+    }
+    assert (await gated.interact(click)).status_code == 200
+    await gated.finished()
+    [ephemeral] = slack.calls_to("chat.postEphemeral")
+    assert ephemeral.args["user"] == "U3" and "not on the list" in ephemeral.args["text"]
+    assert sandbox.requests == []
+
+
+def test_secret_filter_masks_configured_secrets() -> None:
+    record = logging.makeLogRecord({"msg": "token %s and %s", "args": ("xoxb-abcdef", "ok")})
+    assert SecretFilter(["xoxb-abcdef"]).filter(record)
+    assert record.getMessage() == f"token {MASK} and ok"
+
+
+def test_json_log_lines_carry_the_extra_fields() -> None:
+    record = logging.makeLogRecord(
+        {
+            "msg": "done %s",
+            "args": ("x",),
+            "name": "bot.service",
+            "levelname": "INFO",
+            "task_id": 12,
+            "attempts": 2,
+        }
+    )
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "done x" and line["task_id"] == 12 and line["attempts"] == 2
+    assert line["level"] == "INFO" and "time" in line
+
+
+SLACKISH = st.text(
+    alphabet=st.sampled_from(list('ab @"“”<>&|!#:^/-_.,0123456789UCWS\n\t')) | st.characters(),
+    max_size=300,
+)
+TOKENS = st.lists(
+    st.sampled_from(
+        [
+            "<!channel>",
+            "<!here|here>",
+            "<@U9>",
+            "<@U1|me>",
+            "<#C1>",
+            "&lt;",
+            "&amp;",
+            "@due",
+            "@assign",
+            '"',
+            "<!subteam^S1>",
+            "<https://x|y>",
+            "@contact 83",
+            " ",
+        ]
+    )
+    | SLACKISH,
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TOKENS)
+def test_parser_never_crashes(text: str) -> None:
+    try:
+        parsed = parse(text)
+    except GrammarError as error:
+        assert error.message
+    else:
+        assert parsed.kind in ("help", "form", "create", "show", "mine")
+    reading = read(text)  # the form's partial reading never crashes either
+    assert isinstance(reading.errors, list)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TOKENS)
+def test_no_mention_injection_through_any_message(text: str) -> None:
+    plain = to_plain(text)
+    messages = [
+        render.pending_parent("U1", plain),
+        render.failed_parent("U1", plain),
+        render.mistake_message("/task", plain, text),
+        render.failed_reply(plain, plain, plain, "/task", text),
+        render.task_event(escape(plain)),
+        render.refusal_message(plain),
+    ]
+    for message in messages:
+        for block in message["blocks"]:
+            body = json.dumps(block)
+            assert "<!" not in body and "<#" not in body
+            assert body.count("<@") == body.count("<@U1>")
+        assert "<!" not in message["text"]
