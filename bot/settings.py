@@ -71,6 +71,22 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "text"
 
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "b2c_username",
+        "b2c_password",
+        "b2c_session_token",
+        "b2c_oauth_token",
+        "b2c_site_url",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """``NAME=`` (as in .env.example) means "not set", not "set to nothing"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("slack_api_url")
     @classmethod
     def _slack_url(cls, value: str) -> str:

@@ -110,3 +110,31 @@ def test_dotenv_in_working_folder(env, tmp_path) -> None:
 def test_settings_object_is_safe_to_log(env) -> None:
     text = repr(Settings(_env_file=None))  # type: ignore[call-arg]
     assert "xoxb-1" not in text and "'p'" not in text
+
+
+def test_blank_values_from_env_example_mean_unset(env, tmp_path) -> None:
+    env.setenv("B2C_OAUTH_TOKEN", "")
+    env.setenv("B2C_SESSION_TOKEN", "  ")
+    env.setenv("SLACK_APP_TOKEN", "")
+    settings = load_settings()
+    assert settings.b2c_oauth_token is None and settings.b2c_session_token is None
+    with pytest.raises(SettingsError, match="Missing setting SLACK_APP_TOKEN"):
+        settings.check(Mode.SOCKET)
+
+
+def test_env_example_is_complete_and_loads(env, tmp_path) -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    names = {
+        line.split("=", 1)[0]
+        for line in example.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert names == {name.upper() for name in Settings.model_fields}
+    for name in names:
+        env.delenv(name, raising=False)
+    (tmp_path / ".env").write_text(example.read_text())
+    settings = load_settings()
+    settings.check(Mode.HTTP)
+    assert settings.b2c_oauth_token is None and settings.database_url is None
