@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ class Message:
     blocks: list[dict[str, Any]] | None
     thread_ts: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    received_at: float = field(default_factory=time.monotonic)
 
 
 DEFAULT_USERS = {
@@ -91,6 +93,8 @@ class SlackFake:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/_fake/messages", self._list_messages)
+        app.router.add_post("/_fake/config", self._configure)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -268,6 +272,26 @@ class SlackFake:
 
     def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"}
+
+    # ----------------------------------------------------------------- control (for processes)
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """Messages posted so far (``?threaded=1``: thread replies only), with the monotonic
+        time each arrived, for a benchmark running in another process on this machine."""
+        threaded = request.query.get("threaded") == "1"
+        return web.json_response({"messages": [
+            {"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts, "text": m.text,
+             "received_at": m.received_at}
+            for m in self.messages.values() if not threaded or m.thread_ts]})
+
+    async def _configure(self, request: web.Request) -> web.Response:
+        config = await request.json()
+        if "latency" in config:
+            self.latency = float(config["latency"])
+        if config.get("reset"):
+            self.calls.clear()
+            self.messages.clear()
+            self.responses.clear()
+        return web.json_response({"ok": True})
 
     # ----------------------------------------------------------------- response_url
     async def _response_url(self, request: web.Request) -> web.Response:

@@ -1,0 +1,425 @@
+"""The benchmark: how much the bot adds to Oracle's and Slack's own latency, under bursts.
+
+    python bench/run.py                       # bursts 1, 50, 200, 1000; writes docs/benchmarks.md
+    python bench/run.py --bursts 10 --smoke   # what CI runs: proves the benchmark still works
+
+It starts the bot exactly as production does (``python -m bot serve``, HTTP mode, SQLite
+journal), the embedded B2C sandbox (``python -m bot sandbox``) and the Slack fake as separate
+processes with injected latencies, fires bursts of signed slash commands at the bot from
+pre-opened connections, and reports, per burst: ack latency, time from command to thread reply,
+whole-burst time against its limit (the time the burst would take if the bot cost nothing),
+tasks per second, the bot's CPU per task and peak memory; and start-up time. Then it runs the
+same bursts with no injected latency: the bot's own throughput ceiling on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.demo import signed_headers, slash_form  # noqa: E402
+from bot.sandbox import PASSWORD, USERNAME  # noqa: E402
+
+SECRET = "bench-signing-secret"
+USERS = ["U1", "U2", "U3", "U4"]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# ------------------------------------------------------------------------------ processes
+@dataclass
+class Process:
+    popen: subprocess.Popen[str]
+    url: str
+
+    def stop(self) -> None:
+        self.popen.terminate()
+        try:
+            self.popen.wait(15)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+
+
+def spawn(args: list[str], pattern: str, env: dict[str, str], cwd: Path,
+          stream: str = "stdout") -> Process:
+    popen = subprocess.Popen(
+        [sys.executable, *args], cwd=cwd, env=env, text=True,
+        stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
+        stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL)
+    pipe = popen.stdout if stream == "stdout" else popen.stderr
+    assert pipe is not None
+    for line in pipe:
+        match = re.search(pattern, line)
+        if match:
+            # keep reading in the background so the child never blocks on a full pipe
+            import threading
+
+            threading.Thread(target=lambda: [None for _ in pipe], daemon=True).start()
+            return Process(popen, match.group(1))
+    raise RuntimeError(f"{args} exited before it was ready")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ------------------------------------------------------------------------------ load
+def request_bytes(port: int, command: str, response_url: str, user: str) -> bytes:
+    form = slash_form(command, response_url=response_url, user=user, channel="CBENCH",
+                      channel_name="bench")
+    body = urlencode(form)
+    headers = signed_headers(SECRET, body)
+    head = (f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Length: {len(body.encode())}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
+    return head.encode() + body.encode()
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+@dataclass
+class BurstResult:
+    size: int
+    oracle_latency: float
+    slack_latency: float
+    acks_ms: list[float]
+    e2e_ms: list[float]
+    burst_s: float
+    limit_s: float
+    cpu_per_task_ms: float
+    peak_rss_mb: float
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def tasks_per_s(self) -> float:
+        return self.size / self.burst_s if self.burst_s else float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def limit_seconds(size: int, oracle: float, slack: float, bound: int) -> float:
+    """The burst's duration if the bot cost nothing: the calls each task needs, on the
+    critical path, with Oracle calls limited to ``bound`` at once (B2C_MAX_CONCURRENCY).
+
+    Per task: the task message (1 Slack call), the POST (1 Oracle call, in waves of ``bound``),
+    then the message update and the thread reply (2 Slack calls, one after the other). Once per
+    process: the requester's users.info (1 Slack call, before the task message) and the site's
+    named IDs for the buttons (1 round of Oracle calls, after the first POST)."""
+    return slack + slack + math.ceil(size / bound) * oracle + oracle + 2 * slack
+
+
+async def wait_delivered(fake_url: str, prefix: str, size: int, limit: float) -> list[dict]:
+    deadline = time.monotonic() + limit
+    async with httpx.AsyncClient(timeout=30) as http:
+        while True:
+            data = (await http.get(f"{fake_url}/_fake/messages", params={"threaded": "1"})).json()
+            mine = [m for m in data["messages"] if prefix in m["text"] and "created" in m["text"]]
+            if len(mine) >= size or time.monotonic() > deadline:
+                return mine
+            await asyncio.sleep(0.05)
+
+
+async def fire_burst(bot: Process, fake: Process, port: int, size: int, tag: str,
+                     oracle: float, slack: float, bound: int, journal: Path) -> BurstResult:
+    prefix = f"Bench {tag} "
+    payloads = [request_bytes(port, f"/task {prefix}{i} @contact 83", f"{fake.url}/response/b",
+                              USERS[i % len(USERS)]) for i in range(size)]
+    connections = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", port)
+                                         for _ in range(size)))
+    pid = bot.popen.pid
+    cpu_before = cpu_seconds(pid)
+    sent: list[float] = [0.0] * size
+    acks: list[float] = [0.0] * size
+    statuses: dict[int, int] = {}
+
+    async def one(index: int) -> None:
+        reader, _writer = connections[index]
+        status = await read_response(reader)
+        acks[index] = (time.monotonic() - sent[index]) * 1000
+        statuses[status] = statuses.get(status, 0) + 1
+
+    readers = []
+    for index, (_reader, writer) in enumerate(connections):
+        sent[index] = time.monotonic()
+        writer.write(payloads[index])
+        readers.append(one(index))
+    started = sent[0]
+    await asyncio.gather(*readers)
+    replies = await wait_delivered(fake.url, prefix, size, limit=120 + size * 0.5)
+    await wait_journal_settled(journal, size)
+    cpu_after = cpu_seconds(pid)
+    for _reader, writer in connections:
+        writer.close()
+    arrived = {}
+    for message in replies:
+        match = re.search(re.escape(prefix) + r"(\d+)", message["text"])
+        if match:
+            arrived[int(match.group(1))] = message["received_at"]
+    e2e = [(arrived[i] - sent[i]) * 1000 for i in arrived]
+    finished = max(arrived.values()) if arrived else time.monotonic()
+    return BurstResult(
+        size=size, oracle_latency=oracle, slack_latency=slack, acks_ms=acks, e2e_ms=e2e,
+        burst_s=finished - started, limit_s=limit_seconds(size, oracle, slack, bound),
+        cpu_per_task_ms=(cpu_after - cpu_before) / size * 1000, peak_rss_mb=peak_rss_mb(pid),
+        statuses=statuses)
+
+
+async def wait_journal_settled(journal: Path, size: int) -> None:
+    """Until nothing in the journal is left to do (the bot's CPU for the burst is all spent)."""
+    import sqlite3
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with sqlite3.connect(journal) as connection:
+            busy = connection.execute(
+                "select count(*) from task_requests where state = 'pending' "
+                "or delivery = 'pending' or lease_owner is not null").fetchone()[0]
+        if busy == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def set_latency(sandbox: Process, fake: Process, oracle: float, slack: float) -> None:
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{sandbox.url}/_sandbox/config", json={"latency": oracle})
+        await http.post(f"{fake.url}/_fake/config", json={"latency": slack, "reset": True})
+
+
+# ------------------------------------------------------------------------------ report
+def targets(results: list[BurstResult], startup_s: float) -> list[tuple[str, bool, str]]:
+    by_size = {r.size: r for r in results if r.oracle_latency > 0}
+    checks: list[tuple[str, bool, str]] = []
+    if 200 in by_size:
+        r = by_size[200]
+        checks.append(("ack p99 ≤ 100 ms (burst 200)", pct(r.acks_ms, 99) <= 100,
+                       f"{pct(r.acks_ms, 99):.1f} ms"))
+        ratio = r.burst_s / r.limit_s
+        checks.append(("whole burst ≤ 1.15 × limit (burst 200)", ratio <= 1.15,
+                       f"{ratio:.3f} × ({r.burst_s:.2f} s / {r.limit_s:.2f} s)"))
+    if 1000 in by_size:
+        r = by_size[1000]
+        checks.append(("ack p99 < 1000 ms (burst 1000)", pct(r.acks_ms, 99) < 1000,
+                       f"{pct(r.acks_ms, 99):.1f} ms"))
+        checks.append(("peak RSS ≤ 150 MB (burst 1000)", r.peak_rss_mb <= 150,
+                       f"{r.peak_rss_mb:.1f} MB"))
+    loaded = [r for r in results if r.oracle_latency > 0 and r.size >= 50]
+    if loaded:
+        worst = max(r.cpu_per_task_ms for r in loaded)
+        checks.append(("bot CPU ≤ 3 ms per task (bursts ≥ 50)", worst <= 3.0,
+                       f"{worst:.2f} ms worst"))
+    checks.append(("start-up ≤ 2 s", startup_s <= 2.0, f"{startup_s:.2f} s"))
+    return checks
+
+
+def table(results: list[BurstResult]) -> str:
+    lines = [
+        "| burst | Oracle / Slack latency | ack p50 | ack p95 | ack p99 | ack max | "
+        "reply p50 | reply p99 | whole burst | limit | measured ÷ limit | tasks/s | "
+        "CPU/task | peak RSS |",
+        "|" + "---|" * 14,
+    ]
+    for r in results:
+        ratio = r.burst_s / r.limit_s if r.oracle_latency else float("nan")
+        lines.append(
+            f"| {r.size} | {r.oracle_latency * 1000:.0f} / {r.slack_latency * 1000:.0f} ms | "
+            f"{pct(r.acks_ms, 50):.1f} ms | {pct(r.acks_ms, 95):.1f} ms | "
+            f"{pct(r.acks_ms, 99):.1f} ms | {max(r.acks_ms):.1f} ms | "
+            f"{pct(r.e2e_ms, 50):.0f} ms | {pct(r.e2e_ms, 99):.0f} ms | {r.burst_s:.2f} s | "
+            + (f"{r.limit_s:.2f} s | {ratio:.3f} | " if r.oracle_latency else "– | – | ")
+            + f"{r.tasks_per_s:.1f} | {r.cpu_per_task_ms:.2f} ms | {r.peak_rss_mb:.1f} MB |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    versions = []
+    for name in ("slack_bolt", "slack_sdk", "aiohttp", "httpx", "sqlalchemy", "pydantic"):
+        try:
+            from importlib.metadata import version
+
+            versions.append(f"{name} {version(name.replace('_', '-'))}")
+        except Exception:
+            pass
+    return (f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}; " + ", ".join(versions))
+
+
+def plot(results: list[BurstResult], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    loaded = [r for r in results if r.oracle_latency > 0]
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for r in loaded:
+        ordered = sorted(r.acks_ms)
+        axes[0].plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))],
+                     label=f"burst {r.size}")
+        ordered = sorted(r.e2e_ms)
+        axes[1].plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))],
+                     label=f"burst {r.size}")
+    axes[0].axvline(100, color="grey", linestyle="--", linewidth=1)
+    axes[0].set(title="Ack latency (cumulative)", xlabel="ms", ylabel="share of commands",
+                xscale="log")
+    axes[1].set(title="Command → thread reply (cumulative)", xlabel="ms", xscale="log")
+    for axis in axes:
+        axis.grid(True, alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+# ------------------------------------------------------------------------------ main
+async def run(args: argparse.Namespace) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "B2C_", "JOURNAL_", "ALLOWED_", "DATABASE_"))}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    sandbox = spawn(["-m", "bot", "sandbox", "--port", "0", "--latency", str(args.oracle)],
+                    r"B2C sandbox at (\S+)", env, workdir)
+    fake = spawn([str(ROOT / "bench" / "slack_fake_server.py"), "--latency", str(args.slack)],
+                 r"Slack fake at (\S+)", env, workdir)
+    bot_env = {**env, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
+               "SLACK_API_URL": fake.url + "/api/", "B2C_SITE_URL": sandbox.url,
+               "B2C_USERNAME": USERNAME, "B2C_PASSWORD": PASSWORD,
+               "B2C_MAX_CONCURRENCY": str(args.bound), "LOG_LEVEL": "INFO"}
+    started = time.monotonic()
+    bot = spawn(["-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0"],
+                r"serving Slack requests on http://127\.0\.0\.1:(\d+)", bot_env, workdir,
+                stream="stderr")
+    port = int(bot.url)
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.005)
+    startup = time.monotonic() - started
+    print(f"bot ready in {startup:.2f} s (pid {bot.popen.pid}); machine: {machine()}")
+    results: list[BurstResult] = []
+    try:
+        runs = [(args.oracle, args.slack)] + ([] if args.smoke else [(0.0, 0.0)])
+        for oracle, slack in runs:
+            await set_latency(sandbox, fake, oracle, slack)
+            for size in args.bursts:
+                tag = f"{'lat' if oracle else 'zero'}{size}"
+                result = await fire_burst(bot, fake, port, size, tag, oracle, slack,
+                                          args.bound, workdir / "task-journal.sqlite3")
+                results.append(result)
+                print(f"burst {size:5d} (Oracle {oracle * 1000:.0f} ms, Slack {slack * 1000:.0f}"
+                      f" ms): ack p50 {pct(result.acks_ms, 50):.1f} p95 "
+                      f"{pct(result.acks_ms, 95):.1f} p99 {pct(result.acks_ms, 99):.1f} max "
+                      f"{max(result.acks_ms):.1f} ms; reply p50 {pct(result.e2e_ms, 50):.0f} "
+                      f"p99 {pct(result.e2e_ms, 99):.0f} ms; burst {result.burst_s:.2f} s"
+                      + (f" (limit {result.limit_s:.2f} s, ×{result.burst_s / result.limit_s:.3f})"
+                         if oracle else "")
+                      + f"; {result.tasks_per_s:.1f} tasks/s; CPU {result.cpu_per_task_ms:.2f}"
+                      f" ms/task; peak RSS {result.peak_rss_mb:.1f} MB; statuses "
+                      f"{result.statuses}; replies {len(result.e2e_ms)}/{size}", flush=True)
+                if len(result.e2e_ms) != size or set(result.statuses) != {200}:
+                    print("error: not every command was acknowledged and answered")
+                    return 1
+    finally:
+        bot.stop()
+        fake.stop()
+        sandbox.stop()
+    checks = targets(results, startup)
+    for name, ok, value in checks:
+        print(f"{'✓' if ok else '✗'} {name}: {value}")
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        png = out.with_suffix(".png")
+        if not args.smoke:
+            plot(results, png)
+        report = [
+            "# Benchmarks", "",
+            f"Taken {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with "
+            f"`python bench/run.py` on {machine()}.", "",
+            f"Settings: injected latency Oracle {args.oracle * 1000:.0f} ms and Slack "
+            f"{args.slack * 1000:.0f} ms per call; `B2C_MAX_CONCURRENCY={args.bound}`; bot "
+            f"started as in production (`python -m bot serve`, HTTP mode, SQLite journal, "
+            f"`LOG_LEVEL=INFO`); sandbox, Slack fake and load generator in separate processes; "
+            f"connections opened before each burst. Start-up to `/healthz` ready: "
+            f"{startup:.2f} s.", "",
+            table(results), "",
+            "The limit is the time the burst would take if the bot cost nothing: "
+            "`2 × Slack + ceil(burst ÷ B2C_MAX_CONCURRENCY) × Oracle + Oracle + 2 × Slack` "
+            "(users.info and the task message before the POST, the waves of POSTs, the one-time "
+            "named-ID lookup, then the message update and the thread reply).", "",
+            "Targets:", "",
+            *[f"- {'✓' if ok else '✗'} {name}: {value}" for name, ok, value in checks], "",
+        ]
+        if not args.smoke:
+            report.append(f"![latency distributions]({png.name})")
+        out.write_text("\n".join(report) + "\n")
+        print(f"wrote {out}" + ("" if args.smoke else f" and {png}"))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bursts", default="1,50,200,1000",
+                        type=lambda v: [int(x) for x in v.split(",")])
+    parser.add_argument("--oracle", type=float, default=0.150, help="seconds per Oracle call")
+    parser.add_argument("--slack", type=float, default=0.030, help="seconds per Slack call")
+    parser.add_argument("--bound", type=int, default=8, help="B2C_MAX_CONCURRENCY")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--smoke", action="store_true",
+                        help="one latency setting, no zero-latency run, no plot")
+    return asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
