@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import platform
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -59,12 +56,17 @@ class Process:
             self.popen.kill()
 
 
-def spawn(args: list[str], pattern: str, env: dict[str, str], cwd: Path,
-          stream: str = "stdout") -> Process:
+def spawn(
+    args: list[str], pattern: str, env: dict[str, str], cwd: Path, stream: str = "stdout"
+) -> Process:
     popen = subprocess.Popen(
-        [sys.executable, *args], cwd=cwd, env=env, text=True,
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        text=True,
         stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
-        stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL)
+        stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL,
+    )
     pipe = popen.stdout if stream == "stdout" else popen.stderr
     assert pipe is not None
     for line in pipe:
@@ -92,13 +94,17 @@ def peak_rss_mb(pid: int) -> float:
 
 # ------------------------------------------------------------------------------ load
 def request_bytes(port: int, command: str, response_url: str, user: str) -> bytes:
-    form = slash_form(command, response_url=response_url, user=user, channel="CBENCH",
-                      channel_name="bench")
+    form = slash_form(
+        command, response_url=response_url, user=user, channel="CBENCH", channel_name="bench"
+    )
     body = urlencode(form)
     headers = signed_headers(SECRET, body)
-    head = (f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Length: {len(body.encode())}\r\n"
-            + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
+    head = (
+        f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Length: {len(body.encode())}\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        + "\r\n"
+    )
     return head.encode() + body.encode()
 
 
@@ -161,13 +167,27 @@ async def wait_delivered(fake_url: str, prefix: str, size: int, limit: float) ->
             await asyncio.sleep(0.05)
 
 
-async def fire_burst(bot: Process, fake: Process, port: int, size: int, tag: str,
-                     oracle: float, slack: float, bound: int, journal: Path) -> BurstResult:
+async def fire_burst(
+    bot: Process,
+    fake: Process,
+    port: int,
+    size: int,
+    tag: str,
+    oracle: float,
+    slack: float,
+    bound: int,
+    journal: Path,
+) -> BurstResult:
     prefix = f"Bench {tag} "
-    payloads = [request_bytes(port, f"/task {prefix}{i} @contact 83", f"{fake.url}/response/b",
-                              USERS[i % len(USERS)]) for i in range(size)]
-    connections = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", port)
-                                         for _ in range(size)))
+    payloads = [
+        request_bytes(
+            port, f"/task {prefix}{i} @contact 83", f"{fake.url}/response/b", USERS[i % len(USERS)]
+        )
+        for i in range(size)
+    ]
+    connections = await asyncio.gather(
+        *(asyncio.open_connection("127.0.0.1", port) for _ in range(size))
+    )
     pid = bot.popen.pid
     cpu_before = cpu_seconds(pid)
     sent: list[float] = [0.0] * size
@@ -200,10 +220,17 @@ async def fire_burst(bot: Process, fake: Process, port: int, size: int, tag: str
     e2e = [(arrived[i] - sent[i]) * 1000 for i in arrived]
     finished = max(arrived.values()) if arrived else time.monotonic()
     return BurstResult(
-        size=size, oracle_latency=oracle, slack_latency=slack, acks_ms=acks, e2e_ms=e2e,
-        burst_s=finished - started, limit_s=limit_seconds(size, oracle, slack, bound),
-        cpu_per_task_ms=(cpu_after - cpu_before) / size * 1000, peak_rss_mb=peak_rss_mb(pid),
-        statuses=statuses)
+        size=size,
+        oracle_latency=oracle,
+        slack_latency=slack,
+        acks_ms=acks,
+        e2e_ms=e2e,
+        burst_s=finished - started,
+        limit_s=limit_seconds(size, oracle, slack, bound),
+        cpu_per_task_ms=(cpu_after - cpu_before) / size * 1000,
+        peak_rss_mb=peak_rss_mb(pid),
+        statuses=statuses,
+    )
 
 
 async def wait_journal_settled(journal: Path, size: int) -> None:
@@ -215,7 +242,8 @@ async def wait_journal_settled(journal: Path, size: int) -> None:
         with sqlite3.connect(journal) as connection:
             busy = connection.execute(
                 "select count(*) from task_requests where state = 'pending' "
-                "or delivery = 'pending' or lease_owner is not null").fetchone()[0]
+                "or delivery = 'pending' or lease_owner is not null"
+            ).fetchone()[0]
         if busy == 0:
             return
         await asyncio.sleep(0.05)
@@ -233,22 +261,39 @@ def targets(results: list[BurstResult], startup_s: float) -> list[tuple[str, boo
     checks: list[tuple[str, bool, str]] = []
     if 200 in by_size:
         r = by_size[200]
-        checks.append(("ack p99 ≤ 100 ms (burst 200)", pct(r.acks_ms, 99) <= 100,
-                       f"{pct(r.acks_ms, 99):.1f} ms"))
+        checks.append(
+            (
+                "ack p99 ≤ 100 ms (burst 200)",
+                pct(r.acks_ms, 99) <= 100,
+                f"{pct(r.acks_ms, 99):.1f} ms",
+            )
+        )
         ratio = r.burst_s / r.limit_s
-        checks.append(("whole burst ≤ 1.15 × limit (burst 200)", ratio <= 1.15,
-                       f"{ratio:.3f} × ({r.burst_s:.2f} s / {r.limit_s:.2f} s)"))
+        checks.append(
+            (
+                "whole burst ≤ 1.15 × limit (burst 200)",
+                ratio <= 1.15,
+                f"{ratio:.3f} × ({r.burst_s:.2f} s / {r.limit_s:.2f} s)",
+            )
+        )
     if 1000 in by_size:
         r = by_size[1000]
-        checks.append(("ack p99 < 1000 ms (burst 1000)", pct(r.acks_ms, 99) < 1000,
-                       f"{pct(r.acks_ms, 99):.1f} ms"))
-        checks.append(("peak RSS ≤ 150 MB (burst 1000)", r.peak_rss_mb <= 150,
-                       f"{r.peak_rss_mb:.1f} MB"))
+        checks.append(
+            (
+                "ack p99 < 1000 ms (burst 1000)",
+                pct(r.acks_ms, 99) < 1000,
+                f"{pct(r.acks_ms, 99):.1f} ms",
+            )
+        )
+        checks.append(
+            ("peak RSS ≤ 150 MB (burst 1000)", r.peak_rss_mb <= 150, f"{r.peak_rss_mb:.1f} MB")
+        )
     loaded = [r for r in results if r.oracle_latency > 0 and r.size >= 50]
     if loaded:
         worst = max(r.cpu_per_task_ms for r in loaded)
-        checks.append(("bot CPU ≤ 3 ms per task (bursts ≥ 50)", worst <= 3.0,
-                       f"{worst:.2f} ms worst"))
+        checks.append(
+            ("bot CPU ≤ 3 ms per task (bursts ≥ 50)", worst <= 3.0, f"{worst:.2f} ms worst")
+        )
     checks.append(("start-up ≤ 2 s", startup_s <= 2.0, f"{startup_s:.2f} s"))
     return checks
 
@@ -268,7 +313,8 @@ def table(results: list[BurstResult]) -> str:
             f"{pct(r.acks_ms, 99):.1f} ms | {max(r.acks_ms):.1f} ms | "
             f"{pct(r.e2e_ms, 50):.0f} ms | {pct(r.e2e_ms, 99):.0f} ms | {r.burst_s:.2f} s | "
             + (f"{r.limit_s:.2f} s | {ratio:.3f} | " if r.oracle_latency else "– | – | ")
-            + f"{r.tasks_per_s:.1f} | {r.cpu_per_task_ms:.2f} ms | {r.peak_rss_mb:.1f} MB |")
+            + f"{r.tasks_per_s:.1f} | {r.cpu_per_task_ms:.2f} ms | {r.peak_rss_mb:.1f} MB |"
+        )
     return "\n".join(lines)
 
 
@@ -286,8 +332,10 @@ def machine() -> str:
             versions.append(f"{name} {version(name.replace('_', '-'))}")
         except Exception:
             pass
-    return (f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; " + ", ".join(versions))
+    return (
+        f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; " + ", ".join(versions)
+    )
 
 
 def plot(results: list[BurstResult], path: Path) -> None:
@@ -300,14 +348,17 @@ def plot(results: list[BurstResult], path: Path) -> None:
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for r in loaded:
         ordered = sorted(r.acks_ms)
-        axes[0].plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))],
-                     label=f"burst {r.size}")
+        axes[0].plot(
+            ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=f"burst {r.size}"
+        )
         ordered = sorted(r.e2e_ms)
-        axes[1].plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))],
-                     label=f"burst {r.size}")
+        axes[1].plot(
+            ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=f"burst {r.size}"
+        )
     axes[0].axvline(100, color="grey", linestyle="--", linewidth=1)
-    axes[0].set(title="Ack latency (cumulative)", xlabel="ms", ylabel="share of commands",
-                xscale="log")
+    axes[0].set(
+        title="Ack latency (cumulative)", xlabel="ms", ylabel="share of commands", xscale="log"
+    )
     axes[1].set(title="Command → thread reply (cumulative)", xlabel="ms", xscale="log")
     for axis in axes:
         axis.grid(True, alpha=0.3)
@@ -318,24 +369,46 @@ def plot(results: list[BurstResult], path: Path) -> None:
 
 # ------------------------------------------------------------------------------ main
 async def run(args: argparse.Namespace) -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "B2C_", "JOURNAL_", "ALLOWED_", "DATABASE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "B2C_", "JOURNAL_", "ALLOWED_", "DATABASE_"))
+    }
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    sandbox = spawn(["-m", "bot", "sandbox", "--port", "0", "--latency", str(args.oracle)],
-                    r"B2C sandbox at (\S+)", env, workdir)
-    fake = spawn([str(ROOT / "bench" / "slack_fake_server.py"), "--latency", str(args.slack)],
-                 r"Slack fake at (\S+)", env, workdir)
-    bot_env = {**env, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_URL": fake.url + "/api/", "B2C_SITE_URL": sandbox.url,
-               "B2C_USERNAME": USERNAME, "B2C_PASSWORD": PASSWORD,
-               "B2C_MAX_CONCURRENCY": str(args.bound), "LOG_LEVEL": "INFO"}
+    sandbox = spawn(
+        ["-m", "bot", "sandbox", "--port", "0", "--latency", str(args.oracle)],
+        r"B2C sandbox at (\S+)",
+        env,
+        workdir,
+    )
+    fake = spawn(
+        [str(ROOT / "bench" / "slack_fake_server.py"), "--latency", str(args.slack)],
+        r"Slack fake at (\S+)",
+        env,
+        workdir,
+    )
+    bot_env = {
+        **env,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.url + "/api/",
+        "B2C_SITE_URL": sandbox.url,
+        "B2C_USERNAME": USERNAME,
+        "B2C_PASSWORD": PASSWORD,
+        "B2C_MAX_CONCURRENCY": str(args.bound),
+        "LOG_LEVEL": "INFO",
+    }
     started = time.monotonic()
-    bot = spawn(["-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0"],
-                r"serving Slack requests on http://127\.0\.0\.1:(\d+)", bot_env, workdir,
-                stream="stderr")
+    bot = spawn(
+        ["-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0"],
+        r"serving Slack requests on http://127\.0\.0\.1:(\d+)",
+        bot_env,
+        workdir,
+        stream="stderr",
+    )
     port = int(bot.url)
     async with httpx.AsyncClient() as http:
         while True:
@@ -348,29 +421,66 @@ async def run(args: argparse.Namespace) -> int:
     startup = time.monotonic() - started
     print(f"bot ready in {startup:.2f} s (pid {bot.popen.pid}); machine: {machine()}")
     results: list[BurstResult] = []
+    profiler = None
+    if args.profile:  # py-spy samples the bot while the bursts run (folded stacks)
+        profiler = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(bot.popen.pid),
+                "-f",
+                "raw",
+                "-r",
+                "250",
+                "-o",
+                args.profile,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        await asyncio.sleep(1.0)
     try:
         runs = [(args.oracle, args.slack)] + ([] if args.smoke else [(0.0, 0.0)])
         for oracle, slack in runs:
             await set_latency(sandbox, fake, oracle, slack)
             for size in args.bursts:
                 tag = f"{'lat' if oracle else 'zero'}{size}"
-                result = await fire_burst(bot, fake, port, size, tag, oracle, slack,
-                                          args.bound, workdir / "task-journal.sqlite3")
+                result = await fire_burst(
+                    bot,
+                    fake,
+                    port,
+                    size,
+                    tag,
+                    oracle,
+                    slack,
+                    args.bound,
+                    workdir / "task-journal.sqlite3",
+                )
                 results.append(result)
-                print(f"burst {size:5d} (Oracle {oracle * 1000:.0f} ms, Slack {slack * 1000:.0f}"
-                      f" ms): ack p50 {pct(result.acks_ms, 50):.1f} p95 "
-                      f"{pct(result.acks_ms, 95):.1f} p99 {pct(result.acks_ms, 99):.1f} max "
-                      f"{max(result.acks_ms):.1f} ms; reply p50 {pct(result.e2e_ms, 50):.0f} "
-                      f"p99 {pct(result.e2e_ms, 99):.0f} ms; burst {result.burst_s:.2f} s"
-                      + (f" (limit {result.limit_s:.2f} s, ×{result.burst_s / result.limit_s:.3f})"
-                         if oracle else "")
-                      + f"; {result.tasks_per_s:.1f} tasks/s; CPU {result.cpu_per_task_ms:.2f}"
-                      f" ms/task; peak RSS {result.peak_rss_mb:.1f} MB; statuses "
-                      f"{result.statuses}; replies {len(result.e2e_ms)}/{size}", flush=True)
+                print(
+                    f"burst {size:5d} (Oracle {oracle * 1000:.0f} ms, Slack {slack * 1000:.0f}"
+                    f" ms): ack p50 {pct(result.acks_ms, 50):.1f} p95 "
+                    f"{pct(result.acks_ms, 95):.1f} p99 {pct(result.acks_ms, 99):.1f} max "
+                    f"{max(result.acks_ms):.1f} ms; reply p50 {pct(result.e2e_ms, 50):.0f} "
+                    f"p99 {pct(result.e2e_ms, 99):.0f} ms; burst {result.burst_s:.2f} s"
+                    + (
+                        f" (limit {result.limit_s:.2f} s, ×{result.burst_s / result.limit_s:.3f})"
+                        if oracle
+                        else ""
+                    )
+                    + f"; {result.tasks_per_s:.1f} tasks/s; CPU {result.cpu_per_task_ms:.2f}"
+                    f" ms/task; peak RSS {result.peak_rss_mb:.1f} MB; statuses "
+                    f"{result.statuses}; replies {len(result.e2e_ms)}/{size}",
+                    flush=True,
+                )
                 if len(result.e2e_ms) != size or set(result.statuses) != {200}:
                     print("error: not every command was acknowledged and answered")
                     return 1
     finally:
+        if profiler is not None:
+            profiler.send_signal(2)
+            profiler.wait(30)
         bot.stop()
         fake.stop()
         sandbox.stop()
@@ -384,22 +494,29 @@ async def run(args: argparse.Namespace) -> int:
         if not args.smoke:
             plot(results, png)
         report = [
-            "# Benchmarks", "",
+            "# Benchmarks",
+            "",
             f"Taken {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with "
-            f"`python bench/run.py` on {machine()}.", "",
+            f"`python bench/run.py` on {machine()}.",
+            "",
             f"Settings: injected latency Oracle {args.oracle * 1000:.0f} ms and Slack "
             f"{args.slack * 1000:.0f} ms per call; `B2C_MAX_CONCURRENCY={args.bound}`; bot "
             f"started as in production (`python -m bot serve`, HTTP mode, SQLite journal, "
             f"`LOG_LEVEL=INFO`); sandbox, Slack fake and load generator in separate processes; "
             f"connections opened before each burst. Start-up to `/healthz` ready: "
-            f"{startup:.2f} s.", "",
-            table(results), "",
+            f"{startup:.2f} s.",
+            "",
+            table(results),
+            "",
             "The limit is the time the burst would take if the bot cost nothing: "
             "`2 × Slack + ceil(burst ÷ B2C_MAX_CONCURRENCY) × Oracle + Oracle + 2 × Slack` "
             "(users.info and the task message before the POST, the waves of POSTs, the one-time "
-            "named-ID lookup, then the message update and the thread reply).", "",
-            "Targets:", "",
-            *[f"- {'✓' if ok else '✗'} {name}: {value}" for name, ok, value in checks], "",
+            "named-ID lookup, then the message update and the thread reply).",
+            "",
+            "Targets:",
+            "",
+            *[f"- {'✓' if ok else '✗'} {name}: {value}" for name, ok, value in checks],
+            "",
         ]
         if not args.smoke:
             report.append(f"![latency distributions]({png.name})")
@@ -410,14 +527,17 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bursts", default="1,50,200,1000",
-                        type=lambda v: [int(x) for x in v.split(",")])
+    parser.add_argument(
+        "--bursts", default="1,50,200,1000", type=lambda v: [int(x) for x in v.split(",")]
+    )
     parser.add_argument("--oracle", type=float, default=0.150, help="seconds per Oracle call")
     parser.add_argument("--slack", type=float, default=0.030, help="seconds per Slack call")
     parser.add_argument("--bound", type=int, default=8, help="B2C_MAX_CONCURRENCY")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--smoke", action="store_true",
-                        help="one latency setting, no zero-latency run, no plot")
+    parser.add_argument("--profile", help="write py-spy folded stacks of the bot here")
+    parser.add_argument(
+        "--smoke", action="store_true", help="one latency setting, no zero-latency run, no plot"
+    )
     return asyncio.run(run(parser.parse_args()))
 
 

@@ -20,7 +20,6 @@ from bot.b2c_errors import B2CError, B2CValidationError
 from bot.drafts import draft_from_dict
 from bot.failures import Failure, explain
 from bot.grammar import Reading
-from bot.journal import Entry
 from bot.modal import FormContext, FormValues
 from bot.requests import TaskRequest
 from bot.service import Hooks, TaskCreator
@@ -260,8 +259,11 @@ class TaskForms:
         hooks = Hooks(on_rejected=on_rejected, on_created=on_created)
         return progress, lambda: self.creator.start(entry_id, hooks)
 
-    async def open_for_entry(self, trigger_id: str, entry: Entry) -> bool:
+    async def open_for_entry(self, trigger_id: str, entry_id: str) -> bool:
         """ "Edit and retry": the form again, with what the user had asked for."""
+        entry = await self.creator.journal.get(entry_id)
+        if entry is None:
+            return False
         request = TaskRequest(**entry.request)
         context = FormContext(
             channel_id=request.channel_id,

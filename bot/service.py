@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,14 +133,21 @@ class TaskCreator:
     # ------------------------------------------------------------------ taking requests
     async def accept(
         self, request: TaskRequest, draft: TaskDraft, *, kind: str, dedupe_key: str
-    ) -> str | None:
+    ) -> Entry | None:
         """Journal a request (before the ack). None when it was already journaled."""
         return await self.journal.add(
-            dedupe_key=dedupe_key, kind=kind, request=asdict(request), draft=draft_to_dict(draft)
+            dedupe_key=dedupe_key,
+            kind=kind,
+            request=asdict(request),
+            draft=draft_to_dict(draft),
+            lease=self.lease,
         )
 
-    def start(self, entry_id: str, hooks: Hooks | None = None) -> asyncio.Task[Any]:
-        return self.spawn(self.run(entry_id, hooks), f"request-{entry_id[:8]}")
+    def start(self, entry: Entry | str, hooks: Hooks | None = None) -> asyncio.Task[Any]:
+        """Run a request in the background: one this process journaled (it holds the lease
+        already) or, by id, one to claim first."""
+        entry_id = entry if isinstance(entry, str) else entry.id
+        return self.spawn(self.run(entry, hooks), f"request-{entry_id[:8]}")
 
     async def resume(self) -> int:
         """Start every request that nobody holds and that still needs work."""
@@ -169,27 +176,31 @@ class TaskCreator:
         return True
 
     # ------------------------------------------------------------------ running one
-    async def run(self, entry_id: str, hooks: Hooks | None = None) -> Entry | None:
+    async def run(self, entry: Entry | str, hooks: Hooks | None = None) -> Entry | None:
+        entry_id = entry if isinstance(entry, str) else entry.id
         if entry_id in self._active:  # this process runs it already
             return None
         self._active.add(entry_id)  # before any await: two runs here must not both claim
-        try:
-            entry = await self.journal.claim(entry_id, lease=self.lease)
-        except BaseException:
-            self._active.discard(entry_id)
-            raise
-        if entry is None:
-            self._active.discard(entry_id)
-            return None  # another process holds it, or it is settled
+        if isinstance(entry, str):
+            try:
+                claimed = await self.journal.claim(entry_id, lease=self.lease)
+            except BaseException:
+                self._active.discard(entry_id)
+                raise
+            if claimed is None:
+                self._active.discard(entry_id)
+                return None  # another process holds it, or it is settled
+            entry = claimed
         progress = Progress()
         request = TaskRequest(**entry.request)
+        delivery = None
         try:
             if entry.state == "pending":
-                await self._settle(entry, request, hooks or Hooks(), progress)
-                entry = await self.journal.get(entry_id) or entry
+                entry = await self._settle(entry, request, hooks or Hooks(), progress)
             if entry.delivery == "pending":
-                await self._deliver(entry, request)
-                entry = await self.journal.get(entry_id) or entry
+                entry, delivery = await self._deliver(entry, request)
+            else:
+                delivery = entry.delivery
         except Exception:  # a bug must not vanish silently: keep the request, say so, log it
             log.exception("[%s] unexpected failure", request.correlation_id)
             await self.respond(
@@ -201,7 +212,7 @@ class TaskCreator:
             )
         finally:
             self._active.discard(entry_id)
-            await self.journal.release(entry_id)
+            entry = await self.journal.finish(entry, delivery)
         self._log_outcome(entry, request, progress)
         return entry
 
@@ -258,59 +269,58 @@ class TaskCreator:
             assignee=assignee,
             assignee_label=label,
         )
-        composed = {"name": task_name(draft, names), "body": body.body(), "details": details}
-        await self.journal.set_composed(entry.id, composed)
-        return composed
+        return {"name": task_name(draft, names), "body": body.body(), "details": details}
 
     async def _settle(
         self, entry: Entry, request: TaskRequest, hooks: Hooks, progress: Progress
-    ) -> None:
+    ) -> Entry:
         composed = entry.composed
         if composed is None:
             try:
                 composed = await self._compose(entry, request)
             except (IdentityError, ValueError) as error:
-                await self._unsettle(entry, error, hooks)
-                return
+                return await self._unsettle(entry, error, hooks)
         parent_ts = entry.parent_ts
         if entry.kind == "command" and parent_ts is None:
-            parent_ts = await self._post_parent(entry, request, composed["name"])
+            parent_ts = await self._post_parent(request, composed["name"])
+        # kept in memory now, written with the first attempt (one statement, not three)
+        entry = replace(entry, composed=composed, parent_ts=parent_ts)
         try:
-            task = await self._create_with_retries(entry, composed, request, parent_ts, progress)
+            entry, task = await self._create_with_retries(
+                entry, composed, request, parent_ts, progress
+            )
         except (B2CError, RetriesExhausted, OutcomeUnknown) as error:
-            await self._unsettle(entry, error, hooks)
-            return
-        await self.journal.mark_created(
-            entry.id, task.id, task.model_dump(mode="json", by_alias=True)
+            return await self._unsettle(entry, error, hooks)
+        entry = await self.journal.mark_created(
+            entry, task.id, task.model_dump(mode="json", by_alias=True)
         )
         if hooks.on_created is not None:
             await hooks.on_created(task, self.link(task.id))
+        return entry
 
-    async def _post_parent(self, entry: Entry, request: TaskRequest, name: str) -> str | None:
+    async def _post_parent(self, request: TaskRequest, name: str) -> str | None:
         try:
-            ts = await self.poster.post(
+            return await self.poster.post(
                 channel=request.channel_id, **render.pending_parent(request.user_id, name)
             )
         except SlackUnavailable:
             return None
-        if ts:
-            await self.journal.set_parent(entry.id, ts)
-        return ts
 
     async def _unsettle(
-        self, entry: Entry, error: Failure | RetriesExhausted, hooks: Hooks
-    ) -> None:
+        self, entry: Entry, error: Failure | RetriesExhausted | OutcomeUnknown, hooks: Hooks
+    ) -> Entry:
         kind = kind_of(error)
-        await self.journal.mark_unsettled(
-            entry.id, kind, json.dumps(explain(error)), type(error).__name__
+        entry = await self.journal.mark_unsettled(
+            entry, kind, json.dumps(explain(error)), type(error).__name__
         )
         if (
             kind == "rejected"
             and hooks.on_rejected is not None
-            and not isinstance(error, RetriesExhausted)
+            and isinstance(error, B2CError | IdentityError | ValueError)
             and await hooks.on_rejected(error)
         ):
-            await self.journal.mark_delivered(entry.id, "form")
+            entry = await self.journal.finish(entry, "form")
+        return entry
 
     def _wait(self, state: RetryCallState) -> float:
         policy = self.retry_policy
@@ -326,12 +336,12 @@ class TaskCreator:
         request: TaskRequest,
         parent_ts: str | None,
         progress: Progress,
-    ) -> Task:
+    ) -> tuple[Entry, Task]:
         since = entry.first_attempt_at
         if entry.attempts > 0 and since is not None:  # an earlier run may have created it
             existing = await self._find_existing(composed, since)
             if existing is not None:
-                return existing
+                return entry, existing
         told = False
 
         async def before_sleep(state: RetryCallState) -> None:
@@ -358,23 +368,25 @@ class TaskCreator:
                     if unknown:  # it may have gone through meanwhile: look before re-sending
                         existing = await self._find_existing(composed, since or time.time())
                         if existing is not None:
-                            return existing
-                    await self.journal.record_attempt(entry.id, self.lease)
+                            return entry, existing
+                    entry = await self.journal.record_attempt(
+                        entry, self.lease, composed=composed, parent_ts=parent_ts
+                    )
                     progress.attempts += 1
-                    since = since or time.time()
+                    since = entry.first_attempt_at
                     try:
-                        return await self.b2c.create_task(composed["body"])
+                        return entry, await self.b2c.create_task(composed["body"])
                     except B2CConnectionError as error:
                         unknown = unknown or error.sent
                         if not error.sent:
                             raise
-                        existing = await self._find_existing(composed, since)
+                        existing = await self._find_existing(composed, since or time.time())
                         if existing is not None:
-                            return existing
+                            return entry, existing
                         raise
         except B2CError as error:
             if error.retryable:
-                raise RetriesExhausted(error, entry.attempts + progress.attempts) from None
+                raise RetriesExhausted(error, entry.attempts) from None
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -399,7 +411,8 @@ class TaskCreator:
         return await self.b2c.get_task(int(max(ids, key=int)))
 
     # ------------------------------------------------------------------ telling Slack
-    async def _deliver(self, entry: Entry, request: TaskRequest) -> None:
+    async def _deliver(self, entry: Entry, request: TaskRequest) -> tuple[Entry, str | None]:
+        """Post the result; (the entry, how it reached Slack), or None while Slack is away."""
         name = (entry.composed or {}).get("name") or slack_text.to_plain(
             entry.draft.get("name", "")
         )
@@ -427,7 +440,7 @@ class TaskCreator:
             )
             task_message = render.failed_parent(request.user_id, name)
         try:
-            delivered = await self._post_result(entry, request, task_message, reply)
+            entry, delivered = await self._post_result(entry, request, task_message, reply)
         except SlackUnavailable as error:
             log.warning(
                 "[%s] Slack is not taking messages (%s): the result is kept and will "
@@ -435,10 +448,10 @@ class TaskCreator:
                 request.correlation_id,
                 error,
             )
-            return
-        await self.journal.mark_delivered(entry.id, delivered)
+            return entry, None
         if delivered == "lost":
             log.error("[%s] the result could not be delivered to Slack", request.correlation_id)
+        return entry, delivered
 
     async def _post_result(
         self,
@@ -446,23 +459,23 @@ class TaskCreator:
         request: TaskRequest,
         task_message: dict[str, Any],
         reply: dict[str, Any],
-    ) -> str:
+    ) -> tuple[Entry, str]:
         channel = request.channel_id
         if request.thread_ts is not None:  # a shortcut: the task message is the thread reply
             if await self.poster.post(channel=channel, thread_ts=request.thread_ts, **reply):
-                return "thread"
-            return await self._fallback(request, reply, in_channel=False)
+                return entry, "thread"
+            return entry, await self._fallback(request, reply, in_channel=False)
         parent_ts = entry.parent_ts
         if parent_ts is None:
             parent_ts = await self.poster.post(channel=channel, **task_message)
             if parent_ts is None:
-                return await self._fallback(request, reply, in_channel=False)
-            await self.journal.set_parent(entry.id, parent_ts)
+                return entry, await self._fallback(request, reply, in_channel=False)
+            entry = await self.journal.set_parent(entry, parent_ts)
         else:
             await self.poster.update(channel, parent_ts, task_message)
         if await self.poster.post(channel=channel, thread_ts=parent_ts, **reply):
-            return "thread"
-        return await self._fallback(request, reply, in_channel=True)
+            return entry, "thread"
+        return entry, await self._fallback(request, reply, in_channel=True)
 
     async def _fallback(
         self, request: TaskRequest, message: dict[str, Any], in_channel: bool

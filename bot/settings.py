@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.b2c import MAX_APP_CONTEXT
-from bot.journal import engine_url
+from bot.journal import parse_url
 
 
 class Mode(Enum):
@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str | None) -> str | None:
         if not value:
             return None
-        engine_url(value)  # raises ValueError naming the accepted forms
+        parse_url(value)  # raises ValueError naming the accepted forms
         return value
 
     @field_validator("log_format")

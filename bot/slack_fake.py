@@ -278,10 +278,21 @@ class SlackFake:
         """Messages posted so far (``?threaded=1``: thread replies only), with the monotonic
         time each arrived, for a benchmark running in another process on this machine."""
         threaded = request.query.get("threaded") == "1"
-        return web.json_response({"messages": [
-            {"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts, "text": m.text,
-             "received_at": m.received_at}
-            for m in self.messages.values() if not threaded or m.thread_ts]})
+        return web.json_response(
+            {
+                "messages": [
+                    {
+                        "channel": m.channel,
+                        "ts": m.ts,
+                        "thread_ts": m.thread_ts,
+                        "text": m.text,
+                        "received_at": m.received_at,
+                    }
+                    for m in self.messages.values()
+                    if not threaded or m.thread_ts
+                ]
+            }
+        )
 
     async def _configure(self, request: web.Request) -> web.Response:
         config = await request.json()

@@ -17,6 +17,6 @@ def register(
     access.register(app, gate)
     commands.register(app, creator, forms, work)
     views.register(app, forms)
-    shortcuts.register(app, forms)
+    shortcuts.register(app, creator, forms)
     actions.register(app, creator, forms, work)
     options.register(app, creator)

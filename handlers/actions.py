@@ -36,16 +36,15 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
     @app.action("request_retry")
     async def retry(ack: AsyncAck, action: dict[str, Any]) -> None:
         await ack()
-        await creator.retry(action["value"])  # a second click finds it no longer failed
+        creator.spawn(creator.retry(action["value"]), "retry")  # a 2nd click finds it running
 
     @app.action("request_edit")
     async def edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        entry = await creator.journal.get(action["value"])
-        if entry is not None:
-            await forms.open_for_entry(body["trigger_id"], entry)
+        creator.spawn(forms.open_for_entry(body["trigger_id"], action["value"]), "edit")
 
     @app.action("task_note")
     async def add_note(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await forms.open_note(body["trigger_id"], TaskMessage.from_action(body, action["value"]))
+        where = TaskMessage.from_action(body, action["value"])
+        creator.spawn(forms.open_note(body["trigger_id"], where), "note")

@@ -38,14 +38,15 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
             parsed = parse(text)
         except GrammarError as error:
             await ack(**render.mistake_message(name, error.message, text))
-            await forms.open_from_command(command.get("trigger_id", ""), command, read(text))
+            creator.spawn(
+                forms.open_from_command(command.get("trigger_id", ""), command, read(text)), "form"
+            )
             return
         if parsed.kind == "help":
             await ack(**render.help_message(name))
         elif parsed.kind == "form":
             await ack()
-            if not await forms.open_from_command(command.get("trigger_id", ""), command):
-                await creator.respond(command.get("response_url", ""), render.help_message(name))
+            creator.spawn(_open_form(creator, forms, command, name), "form")
         elif parsed.kind == "show" and parsed.task_id is not None:
             await ack()
             creator.spawn(_answer(creator, command, work.show(parsed.task_id)), "show")
@@ -57,6 +58,13 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
             request = TaskRequest.from_command(command)
             key = f"command:{request.team_id}:{command.get('trigger_id') or request.correlation_id}"
             await accept_then_ack(ack, creator, request, parsed.draft, key)
+
+
+async def _open_form(
+    creator: TaskCreator, forms: TaskForms, command: dict[str, Any], name: str
+) -> None:
+    if not await forms.open_from_command(command.get("trigger_id", ""), command):
+        await creator.respond(command.get("response_url", ""), render.help_message(name))
 
 
 async def accept_then_ack(

@@ -7,12 +7,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.forms import TaskForms
+from bot.service import TaskCreator
 
 CALLBACK = "create_task_from_message"
 
 
-def register(app: AsyncApp, forms: TaskForms) -> None:
+def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms) -> None:
     @app.shortcut(CALLBACK)
     async def create_from_message(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await forms.open_from_message(body.get("trigger_id", ""), body)
+        creator.spawn(forms.open_from_message(body.get("trigger_id", ""), body), "form")

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.journal import Journal, engine_url
+from bot.journal import Journal, parse_url
 
 
 class Clock:
@@ -35,7 +35,7 @@ async def test_duplicates_are_refused(journals) -> None:
     entry = await first.add(
         dedupe_key="command:T1:1", kind="command", request=REQUEST, draft={"name": "A"}
     )
-    assert entry is not None
+    assert entry is not None and entry.state == "pending"
     assert (
         await second.add(
             dedupe_key="command:T1:1", kind="command", request=REQUEST, draft={"name": "A"}
@@ -47,50 +47,58 @@ async def test_duplicates_are_refused(journals) -> None:
 
 async def test_only_one_process_holds_a_request(journals) -> None:
     first, second, clock = journals
-    entry = await first.add(dedupe_key="k", kind="command", request=REQUEST, draft={"name": "A"})
-    assert await second.claim(entry, lease=60) is None  # the adder holds it
+    entry = await first.add(
+        dedupe_key="k", kind="command", request=REQUEST, draft={"name": "A"}, lease=60
+    )
+    assert await second.claim(entry.id, lease=60) is None  # the adder holds it
     assert await second.unsettled() == []
-    await first.release(entry)
-    assert await second.unsettled() == [entry]
-    claimed = await second.claim(entry, lease=60)
+    await first.finish(entry)
+    assert await second.unsettled() == [entry.id]
+    claimed = await second.claim(entry.id, lease=60)
     assert claimed is not None and claimed.draft == {"name": "A"}
-    assert await first.claim(entry, lease=60) is None
+    assert await first.claim(entry.id, lease=60) is None
     clock.now += 61  # the holder died: its lease runs out
-    assert await first.claim(entry, lease=60) is not None
+    assert await first.claim(entry.id, lease=60) is not None
 
 
 async def test_life_of_a_request(journals) -> None:
     first, _, _ = journals
     entry = await first.add(dedupe_key="k", kind="form", request=REQUEST, draft={"name": "A"})
-    await first.record_attempt(entry, 60)
-    await first.record_attempt(entry, 60)
-    await first.set_composed(entry, {"name": "A", "body": {"name": "A"}, "details": []})
-    await first.set_parent(entry, "1.2")
-    got = await first.get(entry)
-    assert got.attempts == 2 and got.first_attempt_at == 1_000_000.0 and got.parent_ts == "1.2"
-    await first.mark_unsettled(entry, "failed", '["h", "r", "x"]', "RetriesExhausted")
-    assert await first.reopen(entry) is True
-    assert await first.reopen(entry) is False  # a double-clicked Retry reopens it once
-    await first.mark_created(entry, 100, {"id": 100})
-    await first.mark_delivered(entry)
-    got = await first.get(entry)
-    assert (got.state, got.delivery, got.task_id, got.task) == ("created", "done", 100, {"id": 100})
-    await first.release(entry)
+    composed = {"name": "A", "body": {"name": "A"}, "details": []}
+    entry = await first.record_attempt(entry, 60, composed=composed, parent_ts="1.2")
+    entry = await first.record_attempt(entry, 60)
+    stored = await first.get(entry.id)
+    assert stored == entry
+    assert (stored.attempts, stored.first_attempt_at, stored.parent_ts) == (2, 1_000_000.0, "1.2")
+    assert stored.composed == composed
+    entry = await first.mark_unsettled(entry, "failed", '["h", "r", "x"]', "RetriesExhausted")
+    assert await first.reopen(entry.id) is True
+    assert await first.reopen(entry.id) is False  # a double-clicked Retry reopens it once
+    entry = await first.mark_created(entry, 100, {"id": 100})
+    entry = await first.finish(entry, "thread")
+    stored = await first.get(entry.id)
+    assert (stored.state, stored.delivery, stored.task_id, stored.task) == (
+        "created",
+        "thread",
+        100,
+        {"id": 100},
+    )
     assert await first.unsettled() == []
 
 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("sqlite:///x.db", "sqlite+aiosqlite:///x.db"),
-        ("postgres://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
-        ("postgresql://u@h:5/db", "postgresql+asyncpg://u@h:5/db"),
+        ("sqlite:///x.db", ("sqlite", "x.db")),
+        ("sqlite:////abs/x.db", ("sqlite", "/abs/x.db")),
+        ("postgres://u:p@h/db", ("postgresql", "postgresql://u:p@h/db")),
+        ("postgresql://u@h:5/db", ("postgresql", "postgresql://u@h:5/db")),
     ],
 )
-def test_engine_urls(url: str, expected: str) -> None:
-    assert engine_url(url) == expected
+def test_engine_urls(url: str, expected: tuple[str, str]) -> None:
+    assert parse_url(url) == expected
 
 
 def test_bad_engine_url() -> None:
     with pytest.raises(ValueError):
-        engine_url("mysql://x")
+        parse_url("mysql://x")

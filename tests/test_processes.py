@@ -98,7 +98,7 @@ async def test_two_processes_share_the_work_without_duplicates(
     journal = await Journal.open(database_url)
     try:
         for number in range(count):
-            entry_id = await journal.add(
+            entry = await journal.add(
                 dedupe_key=f"seeded:{number}",
                 kind="command",
                 request={
@@ -110,8 +110,8 @@ async def test_two_processes_share_the_work_without_duplicates(
                 },
                 draft={"name": f"Task {number}"},
             )
-            assert entry_id is not None
-            await journal.release(entry_id)  # as if the process that took them had died
+            assert entry is not None
+            await journal.finish(entry)  # as if the process that took them had died
     finally:
         await journal.close()
     sandbox.latency = 0.05
