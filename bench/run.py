@@ -149,11 +149,10 @@ def limit_seconds(size: int, oracle: float, slack: float, bound: int) -> float:
     """The burst's duration if the bot cost nothing: the calls each task needs, on the
     critical path, with Oracle calls limited to ``bound`` at once (B2C_MAX_CONCURRENCY).
 
-    Per task: the task message (1 Slack call), the POST (1 Oracle call, in waves of ``bound``),
-    then the message update and the thread reply (2 Slack calls, one after the other). Once per
-    process: the requester's users.info (1 Slack call, before the task message) and the site's
-    named IDs for the buttons (1 round of Oracle calls, after the first POST)."""
-    return slack + slack + math.ceil(size / bound) * oracle + oracle + 2 * slack
+    Per task: the requester's users.info (1 Slack call; the same few users here, so once), the
+    POST (1 Oracle call, in waves of ``bound``), then the task message and its thread reply (2
+    Slack calls, one after the other). The site's named IDs are loaded at start-up."""
+    return slack + math.ceil(size / bound) * oracle + 2 * slack
 
 
 async def wait_delivered(fake_url: str, prefix: str, size: int, limit: float) -> list[dict]:
@@ -444,8 +443,8 @@ async def run(args: argparse.Namespace) -> int:
         runs = [(args.oracle, args.slack)] + ([] if args.smoke else [(0.0, 0.0)])
         for oracle, slack in runs:
             await set_latency(sandbox, fake, oracle, slack)
-            for size in args.bursts:
-                tag = f"{'lat' if oracle else 'zero'}{size}"
+            for number, size in enumerate(args.bursts):
+                tag = f"{'lat' if oracle else 'zero'}{number}x{size}"
                 result = await fire_burst(
                     bot,
                     fake,

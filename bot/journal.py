@@ -302,7 +302,8 @@ class Journal:
         first = entry.first_attempt_at or now
         await self.db.execute(
             "UPDATE task_requests SET attempts = attempts + 1, first_attempt_at = ?, "
-            "composed = ?, parent_ts = ?, lease_until = ?, updated_at = ? WHERE id = ?",
+            "composed = COALESCE(?, composed), parent_ts = COALESCE(?, parent_ts), "
+            "lease_until = ?, updated_at = ? WHERE id = ?",
             first,
             json.dumps(composed) if composed else None,
             parent_ts,
@@ -359,24 +360,19 @@ class Journal:
         )
 
     async def finish(self, entry: Entry, delivery: str | None = None) -> Entry:
-        """Give up the lease, recording how the result reached Slack when it did."""
-        if delivery is None:
-            await self.db.execute(
-                "UPDATE task_requests SET lease_owner = NULL, lease_until = NULL, "
-                "updated_at = ? WHERE id = ? AND lease_owner = ?",
-                self.clock(),
-                entry.id,
-                self.owner,
-            )
-            return entry
+        """Give up the lease, recording the task message's ts and, when the result reached
+        Slack, how."""
         await self.db.execute(
-            "UPDATE task_requests SET delivery = ?, lease_owner = NULL, lease_until = NULL, "
-            "updated_at = ? WHERE id = ?",
+            "UPDATE task_requests SET delivery = COALESCE(?, delivery), parent_ts = "
+            "COALESCE(?, parent_ts), lease_owner = NULL, lease_until = NULL, updated_at = ? "
+            "WHERE id = ? AND (lease_owner = ? OR lease_owner IS NULL)",
             delivery,
+            entry.parent_ts,
             self.clock(),
             entry.id,
+            self.owner,
         )
-        return replace(entry, delivery=delivery)
+        return replace(entry, delivery=delivery or entry.delivery)
 
     async def _set(self, entry_id: str, **values: Any) -> None:
         columns = ", ".join(f"{name} = ?" for name in values)

@@ -35,7 +35,9 @@ def web_app(runtime: Runtime) -> web.Application:
 
 
 def start_background(runtime: Runtime) -> asyncio.Task[None]:
-    """Resume journaled requests now, and keep looking for ones nobody holds."""
+    """Resume journaled requests now, and keep looking for ones nobody holds; meanwhile load
+    the site's named IDs, so that no request waits for them."""
+    runtime.creator.spawn(runtime.creator.catalog.get(), "catalog")
     return asyncio.ensure_future(runtime.creator.sweep_forever(runtime.sweep_interval))
 
 

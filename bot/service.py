@@ -97,6 +97,7 @@ class TaskCreator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retry: RetryPolicy = RetryPolicy(),
         lease: float = 120.0,
+        announce_after: float = 1.0,
     ) -> None:
         self.b2c = b2c
         self.slack = slack
@@ -109,6 +110,7 @@ class TaskCreator:
         self.respond = respond
         self.clock = clock
         self.retry_policy = retry
+        self.announce_after = announce_after  # seconds before a "creating…" message is posted
         self.lease = max(lease, b2c.timeout * 2)  # a lease outlives any one Oracle call
         self._running: set[asyncio.Task[Any]] = set()
         self._active: set[str] = set()
@@ -280,31 +282,29 @@ class TaskCreator:
                 composed = await self._compose(entry, request)
             except (IdentityError, ValueError) as error:
                 return await self._unsettle(entry, error, hooks)
-        parent_ts = entry.parent_ts
-        if entry.kind == "command" and parent_ts is None:
-            parent_ts = await self._post_parent(request, composed["name"])
-        # kept in memory now, written with the first attempt (one statement, not three)
-        entry = replace(entry, composed=composed, parent_ts=parent_ts)
+        entry = replace(entry, composed=composed)
+        announce = _Announcement(self, entry, request, composed["name"])
+        creation = asyncio.ensure_future(
+            self._create_with_retries(entry, composed, request, announce, progress)
+        )
+        if entry.kind == "command" and announce.ts is None:
+            # Oracle usually answers quickly: then the task message is posted once, complete.
+            # If it does not, the requester sees that their task is on its way meanwhile.
+            done, _ = await asyncio.wait({creation}, timeout=self.announce_after)
+            if not done:
+                await announce.pending()
         try:
-            entry, task = await self._create_with_retries(
-                entry, composed, request, parent_ts, progress
-            )
+            entry, task = await creation
         except (B2CError, RetriesExhausted, OutcomeUnknown) as error:
-            return await self._unsettle(entry, error, hooks)
+            return await self._unsettle(replace(entry, parent_ts=announce.ts), error, hooks)
         entry = await self.journal.mark_created(
-            entry, task.id, task.model_dump(mode="json", by_alias=True)
+            replace(entry, parent_ts=announce.ts),
+            task.id,
+            task.model_dump(mode="json", by_alias=True),
         )
         if hooks.on_created is not None:
             await hooks.on_created(task, self.link(task.id))
         return entry
-
-    async def _post_parent(self, request: TaskRequest, name: str) -> str | None:
-        try:
-            return await self.poster.post(
-                channel=request.channel_id, **render.pending_parent(request.user_id, name)
-            )
-        except SlackUnavailable:
-            return None
 
     async def _unsettle(
         self, entry: Entry, error: Failure | RetriesExhausted | OutcomeUnknown, hooks: Hooks
@@ -334,7 +334,7 @@ class TaskCreator:
         entry: Entry,
         composed: dict[str, Any],
         request: TaskRequest,
-        parent_ts: str | None,
+        announce: _Announcement,
         progress: Progress,
     ) -> tuple[Entry, Task]:
         since = entry.first_attempt_at
@@ -346,13 +346,9 @@ class TaskCreator:
 
         async def before_sleep(state: RetryCallState) -> None:
             nonlocal told
-            if not told and parent_ts:
+            if not told and entry.kind == "command":
                 told = True
-                await self.poster.update(
-                    request.channel_id,
-                    parent_ts,
-                    render.retrying_parent(request.user_id, composed["name"]),
-                )
+                await announce.retrying()
 
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
@@ -369,9 +365,7 @@ class TaskCreator:
                         existing = await self._find_existing(composed, since or time.time())
                         if existing is not None:
                             return entry, existing
-                    entry = await self.journal.record_attempt(
-                        entry, self.lease, composed=composed, parent_ts=parent_ts
-                    )
+                    entry = await self.journal.record_attempt(entry, self.lease, composed=composed)
                     progress.attempts += 1
                     since = entry.first_attempt_at
                     try:
@@ -441,6 +435,15 @@ class TaskCreator:
             task_message = render.failed_parent(request.user_id, name)
         try:
             entry, delivered = await self._post_result(entry, request, task_message, reply)
+        except _Interrupted as interrupted:  # the task message is up, its reply is not
+            entry, error = interrupted.entry, interrupted.__cause__
+            log.warning(
+                "[%s] Slack is not taking messages (%s): the result is kept and will "
+                "be posted later",
+                request.correlation_id,
+                error,
+            )
+            return entry, None
         except SlackUnavailable as error:
             log.warning(
                 "[%s] Slack is not taking messages (%s): the result is kept and will "
@@ -470,10 +473,14 @@ class TaskCreator:
             parent_ts = await self.poster.post(channel=channel, **task_message)
             if parent_ts is None:
                 return entry, await self._fallback(request, reply, in_channel=False)
-            entry = await self.journal.set_parent(entry, parent_ts)
+            entry = replace(entry, parent_ts=parent_ts)  # written when the run finishes
         else:
             await self.poster.update(channel, parent_ts, task_message)
-        if await self.poster.post(channel=channel, thread_ts=parent_ts, **reply):
+        try:
+            posted = await self.poster.post(channel=channel, thread_ts=parent_ts, **reply)
+        except SlackUnavailable as error:
+            raise _Interrupted(entry) from error
+        if posted:
             return entry, "thread"
         return entry, await self._fallback(request, reply, in_channel=True)
 
@@ -489,3 +496,42 @@ class TaskCreator:
         if await self.poster.post(channel=request.user_id, **message):
             return "direct_message"
         return "lost"
+
+
+class _Interrupted(Exception):
+    """Slack went away in the middle of a delivery; carries what was done."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__("delivery interrupted")
+        self.entry = entry
+
+
+class _Announcement:
+    """The task message of a slash command while its task is being created."""
+
+    def __init__(self, creator: TaskCreator, entry: Entry, request: TaskRequest, name: str) -> None:
+        self.creator = creator
+        self.entry = entry
+        self.request = request
+        self.name = name
+        self.ts = entry.parent_ts
+
+    async def _post(self, message: dict[str, Any]) -> None:
+        try:
+            ts = await self.creator.poster.post(channel=self.request.channel_id, **message)
+        except SlackUnavailable:
+            return
+        if ts:
+            self.ts = ts
+            await self.creator.journal.set_parent(self.entry, ts)
+
+    async def pending(self) -> None:
+        if self.ts is None:
+            await self._post(render.pending_parent(self.request.user_id, self.name))
+
+    async def retrying(self) -> None:
+        message = render.retrying_parent(self.request.user_id, self.name)
+        if self.ts is None:
+            await self._post(message)
+        else:
+            await self.creator.poster.update(self.request.channel_id, self.ts, message)

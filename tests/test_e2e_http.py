@@ -60,9 +60,10 @@ async def test_happy_path_creates_task_and_answers_in_thread(
     assert f"Task #{task_id} created" in reply_text
     assert "Not Started" in reply_text
     assert link in reply_text
-    # the parent is updated in place to the final state
-    assert parent.history, "the parent message was never updated"
+    # Oracle answered at once: the task message was posted once, in its final state
+    assert parent.history == []
     assert f"#{task_id}" in all_text(parent) and "Not Started" in all_text(parent)
+    assert "task_complete" in all_text(parent)
     assert slack.responses == []
 
 
@@ -149,7 +150,9 @@ async def test_slow_oracle_does_not_delay_the_ack(
     assert response.status_code == 200
     assert sandbox.tasks == {}, "the ack waited for Oracle"
     assert ack_seconds < 3.0  # Slack's hard limit; Oracle alone takes 5 s here
-    await slack.wait_for(lambda: slack.top_messages("C1"))  # the parent comes before Oracle ends
+    await slack.wait_for(lambda: slack.top_messages("C1"))  # "creating…" while Oracle works
+    assert sandbox.tasks == {}
+    assert "is creating a task" in all_text(slack.top_messages("C1")[0])
     await bot.finished()
     assert len(sandbox.tasks) == 1
     _parent, reply = the_thread(slack)
