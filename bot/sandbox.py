@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 API = "/services/rest/connect/v1.4"
 USERNAME = "sandbox"
@@ -43,6 +44,7 @@ class Fault:
     delay: float = 0.0
     after_create: bool = False
     html: bool = False  # answer like a proxy in front of Oracle: an HTML page, not JSON
+    drop: bool = False  # close the connection instead of answering
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
@@ -55,7 +57,7 @@ class Recorded:
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: CIMultiDict[str]  # as HTTP has them: names in any case
     body: Any
     at: float = field(default_factory=time.monotonic)
 
@@ -246,7 +248,7 @@ class B2CSandbox:
             body = raw.decode("utf-8", "replace")
         path = request.path[len(API) :] if request.path.startswith(API) else request.path
         self.requests.append(
-            Recorded(request.method, path, dict(request.query), dict(request.headers), body)
+            Recorded(request.method, path, dict(request.query), CIMultiDict(request.headers), body)
         )
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -263,6 +265,8 @@ class B2CSandbox:
             await self._notify()
         if fault is not None:  # the work is done; only the answer is late or lost
             await asyncio.sleep(fault.delay)
+            if fault.drop and request.transport is not None:
+                request.transport.close()
             return response if fault.status < 300 else self._fault_response(request, fault)
         return response
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.b2c import B2CClient, TokenAuth, quote_roql
+from bot.b2c import B2CClient, TokenAuth, _failure, quote_roql
 from bot.b2c_errors import (
     B2CAuthError,
     B2CConnectionError,
@@ -179,3 +179,34 @@ def test_app_context_is_checked() -> None:
         B2CClient("http://x", auth=auth, app_context="x" * 41)
     with pytest.raises(ValueError):
         B2CClient("http://x", auth=auth, app_context="")
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "sent"),
+    [
+        (httpx.ConnectTimeout("x"), B2CConnectionError, False),
+        (httpx.ConnectError("x"), B2CConnectionError, False),
+        (httpx.PoolTimeout("x"), B2CConnectionError, False),
+        (httpx.ReadTimeout("x"), B2CTimeoutError, True),
+        (httpx.RemoteProtocolError("x"), B2CConnectionError, True),
+    ],
+)
+def test_transport_failures_say_whether_the_request_may_have_arrived(error, kind, sent) -> None:
+    failure = _failure(error)
+    assert type(failure) is kind and failure.sent is sent
+
+
+def test_aiohttp_causes_are_told_apart() -> None:
+    """The aiohttp transport reports a dropped connection as ConnectTimeout: the cause says
+    the request had gone out."""
+    import aiohttp
+
+    dropped = httpx.ConnectTimeout("x")
+    dropped.__cause__ = aiohttp.ServerDisconnectedError()
+    assert _failure(dropped).sent is True
+    refused = httpx.ConnectError("x")
+    refused.__cause__ = aiohttp.ClientConnectorError(None, OSError(111, "refused"))
+    assert _failure(refused).sent is False
+    late = httpx.ConnectTimeout("x")
+    late.__cause__ = aiohttp.ServerTimeoutError()
+    assert isinstance(_failure(late), B2CTimeoutError) and _failure(late).sent is True

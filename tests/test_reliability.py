@@ -66,6 +66,18 @@ async def test_timeout_after_oracle_created_the_task(
     assert "Task #100 created" in reply.text
 
 
+async def test_connection_lost_after_oracle_created_the_task(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.inject(Fault(method="POST", path="/tasks", status=201, after_create=True, drop=True))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert len(sandbox.requests_to("POST", "/tasks")) == 1  # checked, not re-sent
+    [reply] = replies(slack)
+    assert "Task #100 created" in reply.text
+
+
 async def test_timeout_before_oracle_created_anything_is_retried(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
