@@ -120,6 +120,9 @@ async def build_runtime(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=mode is not Mode.SOCKET,
+        # the app takes commands and interactions, no Events API: skip the event middlewares
+        url_verification_enabled=False,
+        ignoring_self_events_enabled=False,
         # listeners ack and hand slow work to background tasks themselves; this sends the ack
         # as soon as the listener returns, instead of Bolt polling for it every 10 ms
         process_before_response=True,

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,7 +97,7 @@ class TaskCreator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retry: RetryPolicy = RetryPolicy(),
         lease: float = 120.0,
-        announce_after: float = 1.0,
+        announce_after: float = 2.0,
     ) -> None:
         self.b2c = b2c
         self.slack = slack
@@ -140,7 +140,7 @@ class TaskCreator:
         return await self.journal.add(
             dedupe_key=dedupe_key,
             kind=kind,
-            request=asdict(request),
+            request=dict(vars(request)),  # flat fields: cheaper than asdict
             draft=draft_to_dict(draft),
             lease=self.lease,
         )
