@@ -19,10 +19,16 @@ EVENTS_PATH = "/slack/events"
 def web_app(runtime: Runtime) -> web.Application:
     """The aiohttp application for HTTP mode."""
 
+    creator = runtime.creator
+
     async def events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await runtime.app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        creator.ack_started()
+        try:
+            bolt_request = await to_bolt_request(request)
+            bolt_response = await runtime.app.async_dispatch(bolt_request)
+            return await to_aiohttp_response(bolt_response)
+        finally:
+            creator.ack_finished()
 
     async def healthz(request: web.Request) -> web.Response:
         """Liveness (this answer) and, apart, whether the database and Oracle answer."""

@@ -51,6 +51,7 @@ Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]
 # in that window would be taken for ours (see README).
 FIND_EXISTING = "select id from tasks where name = {name} and createdTime >= {since}"
 CLOCK_SKEW = 300.0
+ACK_PRIORITY_WAIT = 1.0  # seconds background work may wait for a burst's acks
 
 __all__ = ["Hooks", "RetryPolicy", "TaskCreator", "TaskRequest", "explain", "respond_via_url"]
 
@@ -114,6 +115,29 @@ class TaskCreator:
         self.lease = max(lease, b2c.timeout * 2)  # a lease outlives any one Oracle call
         self._running: set[asyncio.Task[Any]] = set()
         self._active: set[str] = set()
+        self._acking = 0  # Slack requests being acknowledged right now
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    # ------------------------------------------------------------------ acks before work
+    def ack_started(self) -> None:
+        self._acking += 1
+        self._quiet.clear()
+
+    def ack_finished(self) -> None:
+        self._acking -= 1
+        if self._acking <= 0:
+            self._acking = 0
+            self._quiet.set()
+
+    async def _after_acks(self) -> None:
+        """Let the acks of a burst go first: Slack drops a request not acked in 3 s, while
+        background work can wait. Bounded, so a steady stream cannot starve the work."""
+        if not self._quiet.is_set():
+            try:
+                await asyncio.wait_for(self._quiet.wait(), ACK_PRIORITY_WAIT)
+            except TimeoutError:
+                pass
 
     # ------------------------------------------------------------------ plumbing
     def link(self, task_id: int) -> str:
@@ -193,6 +217,7 @@ class TaskCreator:
                 self._active.discard(entry_id)
                 return None  # another process holds it, or it is settled
             entry = claimed
+        await self._after_acks()
         progress = Progress()
         request = TaskRequest(**entry.request)
         delivery = None
