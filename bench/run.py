@@ -324,7 +324,15 @@ def machine() -> str:
             model = line.split(":", 1)[1].strip()
             break
     versions = []
-    for name in ("slack_bolt", "slack_sdk", "aiohttp", "httpx", "sqlalchemy", "pydantic"):
+    for name in (
+        "slack_bolt",
+        "slack_sdk",
+        "aiohttp",
+        "httpx",
+        "httpx_aiohttp",
+        "uvloop",
+        "pydantic",
+    ):
         try:
             from importlib.metadata import version
 

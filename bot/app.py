@@ -20,11 +20,12 @@ from bot import sandbox as sandbox_module
 from bot.access import Gate
 from bot.b2c import B2CClient, TokenAuth
 from bot.catalog import Catalog
+from bot.delivery import respond_via_url
 from bot.forms import TaskForms
 from bot.journal import Journal
 from bot.people import People
 from bot.sandbox import B2CSandbox
-from bot.service import Responder, RetryPolicy, TaskCreator, respond_via_url
+from bot.service import Responder, RetryPolicy, TaskCreator
 from bot.settings import Mode, Settings
 from bot.staff import Staff
 from bot.task_work import TaskWork

@@ -22,9 +22,6 @@ class IdOrName:
         if (self.id is None) == (self.name is None):
             raise ValueError("exactly one of id and name")
 
-    def to_oracle(self) -> dict[str, int | str]:
-        return {"id": self.id} if self.id is not None else {"lookupName": self.name or ""}
-
     def __str__(self) -> str:
         return str(self.id) if self.id is not None else self.name or ""
 

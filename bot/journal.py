@@ -319,10 +319,6 @@ class Journal:
             parent_ts=parent_ts,
         )
 
-    async def set_composed(self, entry: Entry, composed: dict[str, Any]) -> Entry:
-        await self._set(entry.id, composed=json.dumps(composed))
-        return replace(entry, composed=composed)
-
     async def set_parent(self, entry: Entry, ts: str) -> Entry:
         await self._set(entry.id, parent_ts=ts)
         return replace(entry, parent_ts=ts)

@@ -53,8 +53,6 @@ FIND_EXISTING = "select id from tasks where name = {name} and createdTime >= {si
 CLOCK_SKEW = 300.0
 ACK_PRIORITY_WAIT = 1.0  # seconds background work may wait for a burst's acks
 
-__all__ = ["Hooks", "RetryPolicy", "TaskCreator", "TaskRequest", "explain", "respond_via_url"]
-
 
 @dataclass
 class Hooks:
@@ -460,21 +458,14 @@ class TaskCreator:
             task_message = render.failed_parent(request.user_id, name)
         try:
             entry, delivered = await self._post_result(entry, request, task_message, reply)
-        except _Interrupted as interrupted:  # the task message is up, its reply is not
-            entry, error = interrupted.entry, interrupted.__cause__
+        except (_Interrupted, SlackUnavailable) as error:
+            if isinstance(error, _Interrupted):  # the task message is up, its reply is not
+                entry = error.entry
             log.warning(
                 "[%s] Slack is not taking messages (%s): the result is kept and will "
                 "be posted later",
                 request.correlation_id,
-                error,
-            )
-            return entry, None
-        except SlackUnavailable as error:
-            log.warning(
-                "[%s] Slack is not taking messages (%s): the result is kept and will "
-                "be posted later",
-                request.correlation_id,
-                error,
+                error.__cause__ or error,
             )
             return entry, None
         if delivered == "lost":

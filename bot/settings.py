@@ -19,7 +19,6 @@ from bot.journal import parse_url
 class Mode(Enum):
     HTTP = "http"
     SOCKET = "socket"
-    DEMO = "demo"
 
 
 class SettingsError(Exception):

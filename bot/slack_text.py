@@ -13,7 +13,6 @@ from collections.abc import Mapping
 
 _TOKEN = re.compile(r"<([^<>]*)>")
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
-_USER_TOKEN = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def escape(text: str) -> str:
@@ -64,8 +63,3 @@ def to_plain(text: str, names: Mapping[str, str] | None = None) -> str:
     """
     lookup = names or {}
     return unescape(_TOKEN.sub(lambda m: _token_to_plain(m.group(1), lookup), text))
-
-
-def user_ids(text: str) -> list[str]:
-    """Every user id mentioned in Slack-formatted text."""
-    return [m.group(1) for m in _USER_TOKEN.finditer(text)]

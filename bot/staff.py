@@ -23,9 +23,6 @@ class IdentityError(Exception):
     """A user or login could not be matched to exactly one staff account; says why."""
 
 
-AssigneeError = IdentityError
-
-
 class Staff:
     """Maps Slack users and logins to Oracle staff accounts."""
 

@@ -134,6 +134,34 @@ class Bot:
         await self.runtime.creator.wait_idle()
 
 
+def block_action(
+    action: dict[str, Any],
+    *,
+    user: str = "U1",
+    channel: str = "C1",
+    message_ts: str = "1.1",
+    thread_ts: str | None = None,
+    text: str = "",
+    trigger_id: str = "7.7",
+) -> dict[str, Any]:
+    """A block_actions payload for a click on ``action`` in a message, as Slack sends it."""
+    message = {"ts": message_ts, "text": text}
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": user},
+        "api_app_id": "A1",
+        "trigger_id": trigger_id,
+        "channel": {"id": channel},
+        "container": {"type": "message", "channel_id": channel, "message_ts": message_ts},
+        "message": message,
+        "response_url": "http://127.0.0.1:9/unused",
+        "actions": [{"action_ts": "1", "block_id": "actions", **action}],
+    }
+
+
 @pytest.fixture
 async def bot(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> AsyncIterator[Bot]:
     settings = make_settings(sandbox, slack, database_url=database_url, b2c_retry_budget=5)

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
 from bot.slack_fake import SlackFake
-from tests.conftest import Bot
+from tests.conftest import Bot, block_action
 
 
 def all_text(message: dict[str, Any] | Any) -> str:
@@ -297,26 +297,7 @@ async def test_link_button_click_is_acknowledged(bot: Bot, sandbox: B2CSandbox) 
 
     from bot.demo import signed_headers
 
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": "U1"},
-        "api_app_id": "A1",
-        "container": {"type": "message"},
-        "trigger_id": "1.2",
-        "channel": {"id": "C1"},
-        "message": {"ts": "1.1", "text": "x"},
-        "response_url": bot.slack.response_url(),
-        "actions": [
-            {
-                "action_id": "open_task",
-                "block_id": "b",
-                "type": "button",
-                "action_ts": "1.2",
-                "url": "https://x",
-            }
-        ],
-    }
+    payload = block_action({"action_id": "open_task", "type": "button", "url": "https://x"})
     body = urlencode({"payload": json.dumps(payload)})
     secret = bot.settings.slack_signing_secret.get_secret_value()
     response = await bot.http.post(bot.url, content=body, headers=signed_headers(secret, body))

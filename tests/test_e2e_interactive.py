@@ -12,7 +12,7 @@ import pytest
 from bot.sandbox import B2CSandbox
 from bot.sandbox import Fault as B2CSandboxFault
 from bot.slack_fake import SlackFake
-from tests.conftest import Bot
+from tests.conftest import Bot, block_action
 
 EPOCH_DUE = int(datetime(2026, 12, 1, 22, 0, tzinfo=UTC).timestamp())
 
@@ -328,18 +328,7 @@ async def created_task(bot: Bot, slack: SlackFake) -> tuple[Any, dict[str, Any]]
 
 
 def click(parent: Any, action: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": "U2"},
-        "api_app_id": "A1",
-        "trigger_id": "7.7",
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "channel_id": "C1", "message_ts": parent.ts},
-        "message": {"ts": parent.ts, "text": parent.text},
-        "response_url": "http://127.0.0.1:9/unused",
-        "actions": [{"block_id": "task_actions", "action_ts": "1.1", **action, **extra}],
-    }
+    return block_action({**action, **extra}, user="U2", message_ts=parent.ts, text=parent.text)
 
 
 async def test_mark_complete_patches_and_updates_the_task_message(

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.sandbox import B2CSandbox, Fault
 from bot.slack_fake import SlackFake
-from tests.conftest import Bot
+from tests.conftest import Bot, block_action
 
 
 def replies(slack: SlackFake, channel: str = "C1") -> list[Any]:
@@ -117,17 +117,13 @@ async def test_budget_exhausted_keeps_the_request_and_offers_retry(
     assert entry.state == "failed"
 
     sandbox.faults.clear()  # Oracle is back; the user double-clicks Retry
-    click = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": "U1"},
-        "api_app_id": "A1",
-        "trigger_id": "1.1",
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "channel_id": "C1", "message_ts": reply.ts},
-        "message": {"ts": reply.ts, "thread_ts": reply.thread_ts, "text": reply.text},
-        "actions": [{**button, "block_id": "request_actions", "action_ts": "1"}],
-    }
+    click = block_action(
+        {**button},
+        message_ts=reply.ts,
+        thread_ts=reply.thread_ts,
+        text=reply.text,
+        trigger_id="1.1",
+    )
     await asyncio.gather(bot.interact(click), bot.interact(click))
     await bot.finished()
     assert len(sandbox.tasks) == 1
@@ -144,17 +140,7 @@ async def test_refused_content_offers_edit_and_retry(
     [reply] = replies(slack)
     button = next(b for b in reply.blocks if b["type"] == "actions")["elements"][0]
     assert button["action_id"] == "request_edit"
-    click = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": "U1"},
-        "api_app_id": "A1",
-        "trigger_id": "3.3",
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "channel_id": "C1", "message_ts": reply.ts},
-        "message": {"ts": reply.ts, "text": reply.text},
-        "actions": [{**button, "block_id": "request_actions", "action_ts": "1"}],
-    }
+    click = block_action({**button}, message_ts=reply.ts, text=reply.text, trigger_id="3.3")
     await bot.interact(click)
     await bot.finished()
     opened = slack.calls_to("views.open")[-1].args

@@ -20,7 +20,7 @@ from bot.server import EVENTS_PATH, start_http
 from bot.settings import Mode
 from bot.slack_fake import SlackFake
 from bot.slack_text import escape, to_plain
-from tests.conftest import Bot, make_settings
+from tests.conftest import Bot, block_action, make_settings
 
 
 @pytest.fixture
@@ -62,25 +62,10 @@ async def test_allow_lists(gated: Bot, sandbox: B2CSandbox, slack: SlackFake) ->
 async def test_refused_button_click_is_told_privately(
     gated: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    click = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": "U3"},
-        "api_app_id": "A1",
-        "trigger_id": "1.1",
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "channel_id": "C1", "message_ts": "1.1"},
-        "message": {"ts": "1.1", "text": "x"},
-        "actions": [
-            {
-                "action_id": "task_complete",
-                "block_id": "task_actions",
-                "value": '{"t": 100, "r": "U1"}',
-                "type": "button",
-                "action_ts": "1",
-            }
-        ],
-    }
+    click = block_action(
+        {"action_id": "task_complete", "type": "button", "value": '{"t": 100, "r": "U1"}'},
+        user="U3",
+    )
     assert (await gated.interact(click)).status_code == 200
     await gated.finished()
     [ephemeral] = slack.calls_to("chat.postEphemeral")
