@@ -365,14 +365,11 @@ def plot(results: list[BurstResult], path: Path) -> None:
     loaded = [r for r in results if r.oracle_latency > 0]
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for r in loaded:
-        ordered = sorted(r.acks_ms)
-        axes[0].plot(
-            ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=f"burst {r.size}"
-        )
-        ordered = sorted(r.e2e_ms)
-        axes[1].plot(
-            ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=f"burst {r.size}"
-        )
+        marker = "o" if r.size == 1 else None  # a single command is a point, not a curve
+        for axis, values in ((axes[0], r.acks_ms), (axes[1], r.e2e_ms)):
+            ordered = sorted(values)
+            shares = [(i + 1) / len(ordered) for i in range(len(ordered))]
+            axis.plot(ordered, shares, marker=marker, label=f"burst {r.size}")
     axes[0].axvline(100, color="grey", linestyle="--", linewidth=1)
     axes[0].set(
         title="Ack latency (cumulative)", xlabel="ms", ylabel="share of commands", xscale="log"
