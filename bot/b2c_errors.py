@@ -72,9 +72,12 @@ class B2CRateLimitError(B2CError):
 
 
 class B2CServerError(B2CError):
-    """5xx: Oracle failed."""
+    """5xx: Oracle failed. 502, 503 and 504 (a gateway or an overloaded site) are retried; a
+    500 is not: the request reached Oracle and may have done part of its work."""
 
-    retryable = True
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return self.status in (502, 503, 504)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -84,6 +84,13 @@ def explain(error: Failure | RetriesExhausted | OutcomeUnknown) -> tuple[str, st
             error.reason,
             "Nothing was created. Try again in a few minutes.",
         )
+    if isinstance(error, B2CServerError) and not error.retryable:
+        return (
+            f"Oracle B2C Service failed (HTTP {error.status})",
+            error.reason,
+            "Your request is kept. Look for the task in B2C Service before pressing Retry: "
+            "Oracle may have done part of the work.",
+        )
     if isinstance(error, B2CRateLimitError | B2CServerError):
         return (
             f"Oracle B2C Service is busy or failing (HTTP {error.status})",

@@ -28,6 +28,10 @@ async def test_slash_command_over_socket_mode(sandbox: B2CSandbox, slack: SlackF
         assert "payload" not in ack or not ack["payload"]  # a bare ack
         await runtime.creator.wait_idle()
 
+        again = await slack.send_envelope("slash_commands", payload)  # redelivered envelope
+        assert "payload" not in again or not again["payload"]
+        await runtime.creator.wait_idle()
+
         bad = await slack.send_envelope("slash_commands", {**payload, "text": "@contact 83"})
         assert "The task needs a name" in json.dumps(bad["payload"])
     finally:

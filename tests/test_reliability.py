@@ -102,6 +102,20 @@ async def test_429_with_retry_after_is_honoured(
     assert len(replies(slack)) == 1
 
 
+async def test_internal_server_error_is_not_retried_blindly(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.inject(Fault(method="POST", path="/tasks", status=500))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.requests_to("POST", "/tasks")) == 1
+    [reply] = replies(slack)
+    assert "failed (HTTP 500)" in shown(reply) and "before pressing Retry" in shown(reply)
+    assert "request_retry" in shown(reply)
+    [entry] = await bot.runtime.journal.all()
+    assert entry.state == "failed"
+
+
 async def test_budget_exhausted_keeps_the_request_and_offers_retry(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
