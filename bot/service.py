@@ -34,7 +34,7 @@ from bot.b2c import B2CClient, quote_roql
 from bot.b2c_errors import B2CConnectionError, B2CError
 from bot.catalog import Catalog
 from bot.compose import Origin, compose_task, task_name
-from bot.delivery import SlackPoster, SlackUnavailable, respond_via_url
+from bot.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
 from bot.drafts import TaskDraft, draft_from_dict, draft_to_dict
 from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.journal import Entry, Journal
@@ -107,6 +107,9 @@ class TaskCreator:
         self.catalog = catalog or Catalog(b2c)
         self.task_url = task_url
         self.respond = respond
+        self.results = ResultDelivery(
+            poster=self.poster, respond=respond, catalog=self.catalog, link=self.link
+        )
         self.clock = clock
         self.retry_policy = retry
         self.announce_after = announce_after  # seconds before a "creating…" message is posted
@@ -223,7 +226,7 @@ class TaskCreator:
             if entry.state == "pending":
                 entry = await self._settle(entry, request, hooks or Hooks(), progress)
             if entry.delivery == "pending":
-                entry, delivery = await self._deliver(entry, request)
+                entry, delivery = await self.results.deliver(entry, request)
             else:
                 delivery = entry.delivery
         except Exception:  # a bug must not vanish silently: keep the request, say so, log it
@@ -426,100 +429,6 @@ class TaskCreator:
             return None
         log.info("found the task an earlier attempt created: %s", max(ids, key=int))
         return await self.b2c.get_task(int(max(ids, key=int)))
-
-    # ------------------------------------------------------------------ telling Slack
-    async def _deliver(self, entry: Entry, request: TaskRequest) -> tuple[Entry, str | None]:
-        """Post the result; (the entry, how it reached Slack), or None while Slack is away."""
-        name = (entry.composed or {}).get("name") or slack_text.to_plain(
-            entry.draft.get("name", "")
-        )
-        if entry.task is not None:
-            task = Task.model_validate(entry.task)
-            link = self.link(task.id)
-            statuses = (await self.catalog.get()).get("status")
-            task_message = render.created_parent(request.user_id, task, link, statuses)
-            details = [(label, value) for label, value in (entry.composed or {}).get("details", [])]
-            reply = render.created_reply(
-                task,
-                link,
-                details,
-                task_message["blocks"][-1] if request.thread_ts is not None else None,
-            )
-        else:
-            headline, reason, hint = json.loads(entry.reason or '["", "", ""]')
-            button = (
-                render.retry_button(entry.id)
-                if entry.state == "failed"
-                else render.edit_button(entry.id)
-            )
-            reply = render.failed_reply(
-                headline, reason, hint, request.command, request.text, button
-            )
-            task_message = render.failed_parent(request.user_id, name)
-        try:
-            entry, delivered = await self._post_result(entry, request, task_message, reply)
-        except (_Interrupted, SlackUnavailable) as error:
-            if isinstance(error, _Interrupted):  # the task message is up, its reply is not
-                entry = error.entry
-            log.warning(
-                "[%s] Slack is not taking messages (%s): the result is kept and will "
-                "be posted later",
-                request.correlation_id,
-                error.__cause__ or error,
-            )
-            return entry, None
-        if delivered == "lost":
-            log.error("[%s] the result could not be delivered to Slack", request.correlation_id)
-        return entry, delivered
-
-    async def _post_result(
-        self,
-        entry: Entry,
-        request: TaskRequest,
-        task_message: dict[str, Any],
-        reply: dict[str, Any],
-    ) -> tuple[Entry, str]:
-        channel = request.channel_id
-        if request.thread_ts is not None:  # a shortcut: the task message is the thread reply
-            if await self.poster.post(channel=channel, thread_ts=request.thread_ts, **reply):
-                return entry, "thread"
-            return entry, await self._fallback(request, reply, in_channel=False)
-        parent_ts = entry.parent_ts
-        if parent_ts is None:
-            parent_ts = await self.poster.post(channel=channel, **task_message)
-            if parent_ts is None:
-                return entry, await self._fallback(request, reply, in_channel=False)
-            entry = replace(entry, parent_ts=parent_ts)  # written when the run finishes
-        else:
-            await self.poster.update(channel, parent_ts, task_message)
-        try:
-            posted = await self.poster.post(channel=channel, thread_ts=parent_ts, **reply)
-        except SlackUnavailable as error:
-            raise _Interrupted(entry) from error
-        if posted:
-            return entry, "thread"
-        return entry, await self._fallback(request, reply, in_channel=True)
-
-    async def _fallback(
-        self, request: TaskRequest, message: dict[str, Any], in_channel: bool
-    ) -> str:
-        fallback = dict(message)
-        if not in_channel:
-            fallback["blocks"] = [*message["blocks"], render.not_in_channel_hint()]
-        if await self.respond(request.response_url, fallback):
-            return "response_url"
-        # last resort: a direct message from the bot to the requester
-        if await self.poster.post(channel=request.user_id, **message):
-            return "direct_message"
-        return "lost"
-
-
-class _Interrupted(Exception):
-    """Slack went away in the middle of a delivery; carries what was done."""
-
-    def __init__(self, entry: Entry) -> None:
-        super().__init__("delivery interrupted")
-        self.entry = entry
 
 
 class _Announcement:
