@@ -103,7 +103,10 @@ def _block_lines(blocks: list[dict[str, Any]] | None, fallback: str) -> list[str
             lines.append("  " + _plain(item["text"]).replace("\n", ": ", 1))
         for element in block.get("elements", []):
             if element.get("type") == "button":
-                lines.append(f"  [{element['text']['text']}] → {element.get('url', '')}")
+                link = f" → {element['url']}" if element.get("url") else ""
+                lines.append(f"  [{element['text']['text']}]{link}")
+            elif element.get("type") == "static_select":
+                lines.append(f"  [{element['placeholder']['text']} ▾]")
             elif element.get("text"):
                 lines.append("  " + _plain(element["text"]))
     return lines
@@ -120,8 +123,13 @@ def _print_readable(report: dict[str, Any], out: TextIO) -> None:
     for request in report["oracle"]:
         out.write(f"\nbot → Oracle: {request['method']} {API}{request['path']}\n")
         out.write(f"  OSvC-CREST-Application-Context: {request['app_context']}\n")
-        out.write("  " + json.dumps(request["body"], indent=2).replace("\n", "\n  ") + "\n")
+        if request["body"] is not None:
+            out.write("  " + json.dumps(request["body"], indent=2).replace("\n", "\n  ") + "\n")
     for call in report["slack"]:
+        if call["method"].startswith("views."):
+            labels = [b["label"]["text"] for b in call.get("blocks") or [] if b.get("label")]
+            out.write(f"\nbot → Slack: {call['method']}, a form: {', '.join(labels)}\n")
+            continue
         where = call["channel"] + (
             f" (thread {call['thread_ts']})" if call.get("thread_ts") else ""
         )
@@ -188,10 +196,10 @@ async def _run_demo(command_line: str, as_json: bool, out: TextIO, workdir: str)
                     "thread_ts": c.args.get("thread_ts"),
                     "ts": c.args.get("ts"),
                     "text": c.args.get("text", ""),
-                    "blocks": c.args.get("blocks"),
+                    "blocks": c.args.get("blocks") or (c.args.get("view") or {}).get("blocks"),
                 }
                 for c in slack.calls
-                if c.method.startswith("chat.")
+                if c.method.startswith(("chat.", "views."))
             ],
             "response_url": slack.responses,
             "tasks_created": sorted(sandbox.tasks),
