@@ -223,8 +223,8 @@ class TaskForms:
         # the same form state submitted twice is one request; a corrected form (Slack gives
         # every update of a view a new hash) is a new one
         key = f"view:{view_id}:{view.get('hash', '')}"
-        entry_id = await self.creator.accept(request, draft, kind="form", dedupe_key=key)
-        if entry_id is None:
+        entry = await self.creator.accept(request, draft, kind="form", dedupe_key=key)
+        if entry is None:
             return progress, _nothing
 
         async def on_rejected(failure: Failure) -> bool:
@@ -257,7 +257,7 @@ class TaskForms:
                 log.info("views.update (done) failed: %s", error.response.get("error"))
 
         hooks = Hooks(on_rejected=on_rejected, on_created=on_created)
-        return progress, lambda: self.creator.start(entry_id, hooks)
+        return progress, lambda: self.creator.start(entry, hooks)
 
     async def open_for_entry(self, trigger_id: str, entry_id: str) -> bool:
         """ "Edit and retry": the form again, with what the user had asked for."""

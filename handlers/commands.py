@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import render
+from bot.drafts import TaskDraft
 from bot.forms import TaskForms
 from bot.grammar import GrammarError, parse, read
 from bot.requests import TaskRequest
 from bot.service import TaskCreator
 from bot.task_work import TaskWork
 
+log = logging.getLogger(__name__)
 MAX_TEXT = 8000  # Slack's own limit on a command is lower; this guards the parser
 JOURNAL_WAIT = 1.5  # seconds a journal write may hold the ack (Slack allows 3)
 
@@ -68,26 +71,28 @@ async def _open_form(
 
 
 async def accept_then_ack(
-    ack: AsyncAck, creator: TaskCreator, request: TaskRequest, draft: Any, key: str
+    ack: AsyncAck, creator: TaskCreator, request: TaskRequest, draft: TaskDraft, key: str
 ) -> None:
     """Journal the request, then ack; a slow journal write never holds the ack past
     JOURNAL_WAIT (the request is started as soon as the write completes)."""
     write = asyncio.ensure_future(creator.accept(request, draft, kind="command", dedupe_key=key))
     done, _ = await asyncio.wait({write}, timeout=JOURNAL_WAIT)
     if write in done and write.exception() is not None:
-        logging.getLogger(__name__).error("could not journal a request: %s", write.exception())
+        log.error("could not journal a request: %s", write.exception())
         await ack(**render.not_recorded_message())
         return
     await ack()
     try:
-        entry_id = await write
+        entry = await write
     except Exception:
-        logging.getLogger(__name__).exception("could not journal a request")
+        log.exception("could not journal a request")
         await creator.respond(request.response_url, render.not_recorded_message())
         return
-    if entry_id is not None:  # None: the same request again (a redelivery)
-        creator.start(entry_id)
+    if entry is not None:  # None: the same request again (a redelivery)
+        creator.start(entry)
 
 
-async def _answer(creator: TaskCreator, command: dict[str, Any], reply: Any) -> None:
+async def _answer(
+    creator: TaskCreator, command: dict[str, Any], reply: Awaitable[dict[str, Any]]
+) -> None:
     await creator.respond(command.get("response_url", ""), await reply)
