@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -162,15 +163,24 @@ def block_action(
     }
 
 
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, slack: SlackFake) -> AsyncIterator[Bot]:
+    """The bot built from ``settings``, served over HTTP on a free local port."""
+    runtime = await build_runtime(settings, Mode.HTTP)
+    runner, port = await start_http(runtime, "127.0.0.1", 0)
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            yield Bot(runtime, settings, f"http://127.0.0.1:{port}{EVENTS_PATH}", slack, http)
+    finally:
+        await runner.cleanup()
+        await runtime.close()
+
+
 @pytest.fixture
 async def bot(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> AsyncIterator[Bot]:
     settings = make_settings(sandbox, slack, database_url=database_url, b2c_retry_budget=5)
-    runtime = await build_runtime(settings, Mode.HTTP)
-    runner, port = await start_http(runtime, "127.0.0.1", 0)
-    async with httpx.AsyncClient(timeout=30) as http:
-        yield Bot(runtime, settings, f"http://127.0.0.1:{port}{EVENTS_PATH}", slack, http)
-    await runner.cleanup()
-    await runtime.close()
+    async with serving(settings, slack) as served:
+        yield served
 
 
 # ------------------------------------------------------------------ secrets never logged

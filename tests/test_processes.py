@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -34,14 +33,6 @@ def settings_env(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> di
         JOURNAL_SWEEP_INTERVAL="0.5",
         LOG_LEVEL="INFO",
     )
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackFake]:
-    fake = SlackFake()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def thread_replies(slack: SlackFake) -> list:

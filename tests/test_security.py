@@ -6,21 +6,17 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import render
-from bot.app import build_runtime
 from bot.grammar import GrammarError, parse, read
 from bot.logs import MASK, JsonFormatter, SecretFilter
 from bot.sandbox import B2CSandbox
-from bot.server import EVENTS_PATH, start_http
-from bot.settings import Mode
 from bot.slack_fake import SlackFake
 from bot.slack_text import escape, to_plain
-from tests.conftest import Bot, block_action, make_settings
+from tests.conftest import Bot, block_action, make_settings, serving
 
 
 @pytest.fixture
@@ -33,12 +29,8 @@ async def gated(sandbox: B2CSandbox, slack: SlackFake, tmp_path) -> AsyncIterato
         allowed_usergroups="S1",
         journal_path=str(tmp_path / "j.sqlite3"),
     )
-    runtime = await build_runtime(settings, Mode.HTTP)
-    runner, port = await start_http(runtime, "127.0.0.1", 0)
-    async with httpx.AsyncClient(timeout=30) as http:
-        yield Bot(runtime, settings, f"http://127.0.0.1:{port}{EVENTS_PATH}", slack, http)
-    await runner.cleanup()
-    await runtime.close()
+    async with serving(settings, slack) as served:
+        yield served
 
 
 async def test_allow_lists(gated: Bot, sandbox: B2CSandbox, slack: SlackFake) -> None:
