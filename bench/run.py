@@ -425,6 +425,13 @@ async def run(args: argparse.Namespace) -> int:
         stream="stderr",
     )
     port = int(bot.url)
+    if args.pin and (os.cpu_count() or 1) >= 2:
+        # the bot on one core, the stand-ins and the load generator on the other, so that
+        # they do not take turns on the bot's core and its cache
+        os.sched_setaffinity(bot.popen.pid, {0})
+        for process in (sandbox, fake):
+            os.sched_setaffinity(process.popen.pid, {1})
+        os.sched_setaffinity(0, {1})
     async with httpx.AsyncClient() as http:
         while True:
             try:
@@ -531,7 +538,9 @@ async def run(args: argparse.Namespace) -> int:
             f"{args.slack * 1000:.0f} ms per call; `B2C_MAX_CONCURRENCY={args.bound}`; bot "
             f"started as in production (`python -m bot serve`, HTTP mode, SQLite journal, "
             f"`LOG_LEVEL=INFO`); sandbox, Slack fake and load generator in separate processes; "
-            f"connections opened before each burst; {args.warmup} commands sent first and not "
+            f"connections opened before each burst; "
+            + ("the bot pinned to one core, the other processes to the other; " if args.pin else "")
+            + f"{args.warmup} commands sent first and not "
             f"counted. Bot CPU is the bot process's on-CPU time (all threads, from "
             f"`/proc/PID/task/*/schedstat`) during the burst, divided by its size. "
             f"Start-up to `/healthz` ready: "
@@ -572,6 +581,9 @@ def main() -> int:
         type=int,
         default=20,
         help="commands sent (and not reported) before the measured bursts",
+    )
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="do not give the bot a core of its own"
     )
     parser.add_argument("--profile", help="write py-spy folded stacks of the bot here")
     parser.add_argument(
