@@ -11,6 +11,11 @@ from datetime import UTC, datetime
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 MASK = "**********"
+SLACK_SDK_LOGGERS = (
+    "slack_sdk.web.async_base_client",
+    "slack_sdk.web.async_slack_response",
+    "slack_sdk.webhook.async_client",
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -63,3 +68,8 @@ def configure(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # slack_sdk decides whether to build its debug lines (the whole request and response, on
+    # every call) from its logger's own level, which is unset (0, "everything") by default:
+    # give it the configured one, so that nothing is formatted only to be thrown away
+    for name in SLACK_SDK_LOGGERS:
+        logging.getLogger(name).setLevel(level)

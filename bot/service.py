@@ -126,9 +126,14 @@ class TaskCreator:
         self._quiet.clear()
 
     def ack_finished(self) -> None:
-        self._acking -= 1
-        if self._acking <= 0:
-            self._acking = 0
+        self._acking = max(0, self._acking - 1)
+        if self._acking == 0:
+            # not at once: requests that arrived with this one have handlers already scheduled
+            # but not yet started; let them count themselves in first
+            asyncio.get_running_loop().call_soon(self._quiet_if_idle)
+
+    def _quiet_if_idle(self) -> None:
+        if self._acking == 0:
             self._quiet.set()
 
     async def _after_acks(self) -> None:
