@@ -148,7 +148,7 @@ async def build_runtime(
         poster=creator.poster,
         catalog=catalog,
         staff=staff,
-        task_url=settings.b2c_task_url,
+        link=creator.link,
         completed_status=settings.b2c_completed_status,
     )
     forms = TaskForms(slack=client, creator=creator, work=work)

@@ -207,18 +207,7 @@ class TaskForms:
             return {"response_action": "errors", "errors": errors}, _nothing
         assert draft is not None
         context = FormContext.decode(view.get("private_metadata", ""))
-        user = body.get("user") or {}
-        request = TaskRequest(
-            user_id=user.get("id", ""),
-            user_name=user.get("username") or user.get("name", ""),
-            team_id=(body.get("team") or {}).get("id", ""),
-            channel_id=context.channel_id,
-            channel_name=context.channel_name,
-            response_url=context.response_url,
-            command=context.command,
-            text=context.text,
-            thread_ts=context.thread_ts,
-        )
+        request = context.request(body)
         progress = {"response_action": "update", "view": modal.progress_view(values.name)}
         # the same form state submitted twice is one request; a corrected form (Slack gives
         # every update of a view a new hash) is a new one
@@ -265,14 +254,7 @@ class TaskForms:
         if entry is None:
             return False
         request = TaskRequest(**entry.request)
-        context = FormContext(
-            channel_id=request.channel_id,
-            channel_name=request.channel_name,
-            response_url=request.response_url,
-            thread_ts=request.thread_ts,
-            command=request.command,
-            text=request.text,
-        )
+        context = FormContext.of(request)
         person = await self.creator.people.get(request.user_id)
         values = modal.values_from_draft(
             draft_from_dict(entry.draft), tz=person.tz if person else None, now=self.creator.clock()

@@ -16,6 +16,7 @@ from bot import grammar, when
 from bot.catalog import NamedID
 from bot.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft
 from bot.lookups import Choice
+from bot.requests import TaskRequest
 from bot.slack_text import escape, to_plain
 
 CALLBACK = "task_form"
@@ -54,6 +55,33 @@ class FormContext:
     message_ts: str | None = None  # the message the shortcut was used on
     command: str = "/task"
     text: str = ""
+
+    @classmethod
+    def of(cls, request: TaskRequest) -> FormContext:
+        """The context of a form reopened for a journaled request ("Edit and retry")."""
+        return cls(
+            channel_id=request.channel_id,
+            channel_name=request.channel_name,
+            response_url=request.response_url,
+            thread_ts=request.thread_ts,
+            command=request.command,
+            text=request.text,
+        )
+
+    def request(self, body: dict[str, Any]) -> TaskRequest:
+        """The task request of a submitted form: its context, and who submitted it."""
+        user = body.get("user") or {}
+        return TaskRequest(
+            user_id=user.get("id", ""),
+            user_name=user.get("username") or user.get("name", ""),
+            team_id=(body.get("team") or {}).get("id", ""),
+            channel_id=self.channel_id,
+            channel_name=self.channel_name,
+            response_url=self.response_url,
+            command=self.command,
+            text=self.text,
+            thread_ts=self.thread_ts,
+        )
 
     def encode(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,18 +67,15 @@ class TaskWork:
         poster: SlackPoster,
         catalog: Catalog,
         staff: Staff,
-        task_url: str,
+        link: Callable[[int], str],
         completed_status: str = "Completed",
     ) -> None:
         self.b2c = b2c
         self.poster = poster
         self.catalog = catalog
         self.staff = staff
-        self.task_url = task_url
+        self.link = link  # the task's address in B2C Service (TaskCreator.link)
         self.completed_status = completed_status
-
-    def link(self, task_id: int) -> str:
-        return self.task_url.format(site=self.b2c.site_url, id=task_id)
 
     async def _say(self, where: TaskMessage, text: str) -> None:
         try:
