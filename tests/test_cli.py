@@ -104,3 +104,18 @@ async def test_serve_with_sandbox_from_another_folder(tmp_path: Path) -> None:
     assert outcome["channel_id"] == "C0DEMO" and outcome["user_id"] == "U1"
     assert outcome["attempts"] == 1 and outcome["delivery"] == "thread"
     assert {"correlation_id", "team_id", "run_ms", "age_ms"} <= set(outcome)
+
+
+def test_start_up_objects_are_frozen_and_young_collections_are_rarer() -> None:
+    import gc
+
+    from bot.cli import GC_YOUNG_THRESHOLD, settle_heap
+
+    before = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
