@@ -32,3 +32,4 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     assert "replies 10/10" in result.stdout and "statuses {200: 10}" in result.stdout
     report = out.read_text()
     assert "| 10 | 150 / 30 ms |" in report and "start-up ≤ 2 s" in report
+    assert "Each burst ran 3 times" in report  # the runs of a size are combined
