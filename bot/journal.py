@@ -15,11 +15,13 @@ NOTHING``, ``UPDATE ... RETURNING``), run by a small adapter per engine: ``sqlit
 embedded default (a file, for one bot process), ``asyncpg`` for PostgreSQL (``DATABASE_URL``,
 for several). Written by hand rather than through SQLAlchemy's async layer because that layer
 measured about 1 ms of CPU per statement here against 0.02 ms for sqlite3 itself, and the
-whole bot has 3 ms per task (see docs/benchmarks.md); a happy-path request costs four statements.
+whole bot has 3 ms per task (see docs/benchmarks.md); a happy-path request costs four statements
+(on SQLite, committed in groups: see SqliteDatabase).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -115,7 +117,13 @@ class Database(Protocol):
 
 class SqliteDatabase:
     """sqlite3 on the event loop's thread: a statement costs tens of microseconds (WAL, no
-    fsync per commit), less than handing it to a thread. For one bot process."""
+    fsync per commit), less than handing it to a thread. For one bot process.
+
+    Group commit: the writes issued in one turn of the event loop (a burst's requests, a wave
+    of Oracle answers) run in one transaction, and each caller resumes once that transaction is
+    committed. Committing a row alone measured 45 µs of CPU here, within a group of 100 20 µs.
+    A statement that fails is undone alone (SQLite backs out the statement, not the
+    transaction); a commit that fails fails every statement of its group."""
 
     def __init__(self, path: str) -> None:
         self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -123,14 +131,56 @@ class SqliteDatabase:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.execute("PRAGMA busy_timeout=2000")
+        self._group: list[tuple[str, tuple[Any, ...], asyncio.Future[tuple[list, int]]]] = []
 
     async def execute(self, sql: str, *args: Any) -> int:
-        cursor = self.connection.execute(sql, args)
-        cursor.fetchall()  # a RETURNING statement commits once it is read to the end
-        return cursor.rowcount
+        _rows, changed = await self._write(sql, args)
+        return changed
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        return [dict(row) for row in self.connection.execute(sql, args).fetchall()]
+        if sql.lstrip()[:6].upper() == "SELECT":  # a read: nothing to commit
+            return [dict(row) for row in self.connection.execute(sql, args).fetchall()]
+        rows, _changed = await self._write(sql, args)  # UPDATE ... RETURNING
+        return rows
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> asyncio.Future[tuple[list, int]]:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[tuple[list, int]] = loop.create_future()
+        if not self._group:
+            loop.call_soon(self._commit_group)
+        self._group.append((sql, args, done))
+        return done
+
+    def _commit_group(self) -> None:
+        group, self._group = self._group, []
+        outcomes: list[tuple[asyncio.Future[tuple[list, int]], Any]] = []
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+            for sql, args, done in group:
+                try:
+                    cursor = self.connection.execute(sql, args)
+                    outcomes.append(
+                        (done, ([dict(row) for row in cursor.fetchall()], cursor.rowcount))
+                    )
+                except Exception as error:
+                    if not self.connection.in_transaction:  # it took the others with it
+                        raise
+                    outcomes.append((done, error))
+            self.connection.execute("COMMIT")
+        except Exception as error:
+            try:
+                if self.connection.in_transaction:
+                    self.connection.execute("ROLLBACK")
+            except Exception:  # the connection is unusable: the error below says why
+                pass
+            outcomes = [(done, error) for _sql, _args, done in group]
+        for done, outcome in outcomes:
+            if done.done():  # its caller gave up waiting
+                continue
+            if isinstance(outcome, BaseException):
+                done.set_exception(outcome)
+            else:
+                done.set_result(outcome)
 
     async def close(self) -> None:
         self.connection.close()

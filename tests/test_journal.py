@@ -102,3 +102,27 @@ def test_engine_urls(url: str, expected: tuple[str, str]) -> None:
 def test_bad_engine_url() -> None:
     with pytest.raises(ValueError):
         parse_url("mysql://x")
+
+
+async def test_sqlite_commits_a_turns_writes_together(tmp_path) -> None:
+    import asyncio
+    import sqlite3
+
+    journal = await Journal.open(f"sqlite:///{tmp_path / 'journal.sqlite3'}")
+    statements: list[str] = []
+    journal.db.connection.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+
+    async def add(number: int):
+        return await journal.add(
+            dedupe_key=f"burst:{number}", kind="command", request=REQUEST, draft={"name": "x"}
+        )
+
+    bad = journal.db.execute("UPDATE no_such_table SET x = 1")
+    entries = await asyncio.gather(*(add(n) for n in range(50)), bad, return_exceptions=True)
+    assert isinstance(entries[-1], sqlite3.OperationalError)  # it failed alone
+    assert all(entry is not None and not isinstance(entry, Exception) for entry in entries[:-1])
+    assert statements.count("BEGIN IMMEDIATE") == 1 and statements.count("COMMIT") == 1
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as other:  # durable, seen by others
+        assert other.execute("SELECT COUNT(*) FROM task_requests").fetchone()[0] == 50
+    assert await add(0) is None  # and still a duplicate, one at a time
+    await journal.close()
