@@ -45,6 +45,31 @@ class TokenAuth(httpx.Auth):
         return f"TokenAuth({self._header.split()[0]}, ***)"
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class _CookielessClient(httpx.AsyncClient):
+    """httpx's client, without its cookie store: Oracle's REST API authenticates every call
+    and needs no cookies, and httpx has no switch to keep none. Keeping them costs on every
+    answer (its headers are copied into an ``email.message`` for ``http.cookiejar``): 4% of
+    the bot's CPU per task under a burst (py-spy, docs/benchmarks.md)."""
+
+    @property  # type: ignore[override]
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        pass
+
+
 def _roql_escape(value: str) -> str:
     cleaned = "".join(ch for ch in value if ch >= " " or ch == "\t")
     return cleaned.replace("\\", "\\\\").replace("'", "\\'")
@@ -116,7 +141,7 @@ class B2CClient:
         limits = httpx.Limits(
             max_connections=max_concurrency + 2, max_keepalive_connections=max_concurrency
         )
-        self._http = httpx.AsyncClient(
+        self._http = _CookielessClient(
             base_url=self.site_url + API_PATH,
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),

@@ -210,3 +210,11 @@ def test_aiohttp_causes_are_told_apart() -> None:
     late = httpx.ConnectTimeout("x")
     late.__cause__ = aiohttp.ServerTimeoutError()
     assert isinstance(_failure(late), B2CTimeoutError) and _failure(late).sent is True
+
+
+async def test_cookies_are_neither_kept_nor_sent(client: B2CClient, sandbox: B2CSandbox) -> None:
+    sandbox.inject(Fault(status=404, headers={"Set-Cookie": "node=b2c-7; Path=/"}))
+    with pytest.raises(B2CNotFoundError):
+        await client.get_task(1)
+    await client.create_task(TaskCreate(name="x"))
+    assert "cookie" not in {name.lower() for name in sandbox.requests[-1].headers}
