@@ -20,6 +20,7 @@ from bot import sandbox as sandbox_module
 from bot.access import Gate
 from bot.b2c import B2CClient, TokenAuth
 from bot.catalog import Catalog
+from bot.command_route import CommandRoute
 from bot.delivery import respond_via_url
 from bot.forms import TaskForms
 from bot.journal import Journal
@@ -41,6 +42,7 @@ class Runtime:
     journal: Journal
     sweep_interval: float = 15.0
     sandbox: B2CSandbox | None = None
+    commands: CommandRoute | None = None  # HTTP mode: slash commands without Bolt's dispatch
 
     async def health(self) -> dict[str, object]:
         """Whether the journal's database and Oracle answer (each at most 3 seconds)."""
@@ -154,7 +156,7 @@ async def build_runtime(
     forms = TaskForms(slack=client, creator=creator, work=work)
     channels, users, usergroups = settings.access
     gate = Gate(client, channels=channels, users=users, usergroups=usergroups)
-    handlers.register(app, creator, forms, work, gate)
+    listener = handlers.register(app, creator, forms, work, gate)
     return Runtime(
         app=app,
         creator=creator,
@@ -162,4 +164,7 @@ async def build_runtime(
         journal=journal,
         sandbox=sandbox,
         sweep_interval=settings.journal_sweep_interval,
+        commands=CommandRoute(secret.get_secret_value(), listener, gate)
+        if mode is Mode.HTTP and secret is not None
+        else None,
     )

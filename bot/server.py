@@ -7,8 +7,9 @@ import logging
 import signal
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import Runtime
 
@@ -20,13 +21,21 @@ def web_app(runtime: Runtime) -> web.Application:
     """The aiohttp application for HTTP mode."""
 
     creator = runtime.creator
+    commands = runtime.commands
 
     async def events(request: web.Request) -> web.Response:
         creator.ack_started()
         try:
-            bolt_request = await to_bolt_request(request)
-            bolt_response = await runtime.app.async_dispatch(bolt_request)
-            return await to_aiohttp_response(bolt_response)
+            body = await request.text()
+            answer = await commands.answer(body, request.headers) if commands else None
+            if answer is None:
+                bolt_request = AsyncBoltRequest(
+                    body=body,
+                    query=request.query_string,
+                    headers=request.headers,  # type: ignore[arg-type]
+                )
+                answer = await runtime.app.async_dispatch(bolt_request)
+            return await to_aiohttp_response(answer)
         finally:
             creator.ack_finished()
 

@@ -13,10 +13,12 @@ from handlers import access, actions, commands, options, shortcuts, views
 
 def register(
     app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork, gate: Gate
-) -> None:
+) -> commands.CommandListener:
+    """Register every listener; returns the slash command's (see ``bot.command_route``)."""
     access.register(app, gate)
-    commands.register(app, creator, forms, work)
+    listener = commands.register(app, creator, forms, work)
     views.register(app, forms)
     shortcuts.register(app, creator, forms)
     actions.register(app, creator, forms, work)
     options.register(app, creator)
+    return listener

@@ -25,6 +25,24 @@ def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None]:
     return user, channel
 
 
+def refusal_answer(refusal: str) -> BoltResponse:
+    """A refused slash command's answer (ephemeral, in the ack)."""
+    return BoltResponse(
+        status=200,
+        body=json.dumps(render.refusal_message(refusal)),
+        headers={"content-type": "application/json"},
+    )
+
+
+async def command_refusal(gate: Gate, command: dict[str, Any]) -> BoltResponse | None:
+    """The answer to a slash command the allow-lists refuse; None when it may go on."""
+    if gate.open:
+        return None
+    user, channel = _who_and_where(command)
+    refusal = await gate.refusal(user, channel)
+    return None if refusal is None else refusal_answer(refusal)
+
+
 def register(app: AsyncApp, gate: Gate) -> None:
     if gate.open:
         return
@@ -45,11 +63,7 @@ def register(app: AsyncApp, gate: Gate) -> None:
         if refusal is None:
             return await next()
         if "command" in body:
-            return BoltResponse(
-                status=200,
-                body=json.dumps(render.refusal_message(refusal)),
-                headers={"content-type": "application/json"},
-            )
+            return refusal_answer(refusal)
         if channel:
             try:
                 await client.chat_postEphemeral(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -23,8 +23,20 @@ MAX_TEXT = 8000  # Slack's own limit on a command is lower; this guards the pars
 JOURNAL_WAIT = 1.5  # seconds a journal write may hold the ack (Slack allows 3)
 
 
-def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork) -> None:
-    @app.command(re.compile(r".+"))
+CommandListener = Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]
+
+
+def register(
+    app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork
+) -> CommandListener:
+    """Register the slash command's listener with Bolt; also returned, for the HTTP route that
+    calls it directly (``bot.command_route``)."""
+    listener = command_listener(creator, forms, work)
+    app.command(re.compile(r".+"))(listener)
+    return listener
+
+
+def command_listener(creator: TaskCreator, forms: TaskForms, work: TaskWork) -> CommandListener:
     async def task_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         name = command.get("command") or "/task"
         text = command.get("text") or ""
@@ -61,6 +73,8 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
             request = TaskRequest.from_command(command)
             key = f"command:{request.team_id}:{command.get('trigger_id') or request.correlation_id}"
             await accept_then_ack(ack, creator, request, parsed.draft, key)
+
+    return task_command
 
 
 async def _open_form(

@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+from bot.demo import signed_headers
 from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
 from bot.slack_fake import SlackFake
 from tests.conftest import Bot, block_action
@@ -303,3 +304,33 @@ async def test_link_button_click_is_acknowledged(bot: Bot, sandbox: B2CSandbox) 
     response = await bot.http.post(bot.url, content=body, headers=signed_headers(secret, body))
     assert response.status_code == 200
     assert sandbox.requests == []
+
+
+async def test_slash_commands_skip_bolts_dispatch_and_everything_else_uses_it(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    dispatched: list[str] = []
+    dispatch = bot.runtime.app.async_dispatch
+
+    async def counting(request: Any) -> Any:
+        dispatched.append(
+            request.body.get("type") or ("ssl_check" if "ssl_check" in request.body else "?")
+        )
+        return await dispatch(request)
+
+    bot.runtime.app.async_dispatch = counting  # type: ignore[method-assign]
+    created = await bot.command("Return customer call @contact 83")
+    mistaken = await bot.command("Return customer call @contakt 83")
+    helped = await bot.command("help")
+    await bot.finished()
+    assert created.status_code == 200 and created.text == ""
+    assert "contact" in mistaken.json()["text"] and mistaken.json()["response_type"] == "ephemeral"
+    assert "/task" in helped.text
+    assert len(sandbox.tasks) == 1 and dispatched == []  # none of them went through Bolt
+
+    key = bot.settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
+    body = "token=x&ssl_check=1"
+    ssl_check = await bot.http.post(bot.url, content=body, headers=signed_headers(key, body))
+    click = await bot.interact(block_action({"action_id": "no_such_action", "value": "1"}))
+    assert ssl_check.status_code == 200 and click.status_code in (200, 404)
+    assert dispatched == ["ssl_check", "block_actions"]
