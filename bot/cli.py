@@ -15,9 +15,10 @@ from bot.settings import Mode, Settings, SettingsError, load_settings
 
 # Allocations (net) between two collections of the youngest generation; Python's default is 700.
 # Under a burst, a thousand requests in flight keep their objects alive across those frequent
-# collections, so the objects climb to the oldest generation and get traversed again and again:
-# with the default, garbage collection took 0.51 s of the bot's CPU over the benchmark's bursts
-# of 50, 200 and 1000 (pauses of up to 117 ms), with this 0.14 s (pauses of about 11 ms).
+# collections, so the objects climb to the oldest generation and get traversed again and again.
+# Measured over the benchmark's bursts of 50, 200 and 1000 (three rounds, gc.callbacks): the
+# collector took 1.1-1.4 s of the bot's time with the default, 0.7 s with this. The longest
+# pauses stay about as long (100-150 ms, when a burst's live objects are traversed at all).
 GC_YOUNG_THRESHOLD = 20_000
 
 
