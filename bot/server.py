@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -17,14 +18,39 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
+class CollectorHold:
+    """No garbage collection while Slack waits for acks: under a burst a collection traverses
+    every request in flight (a pause of 100-150 ms measured in the benchmark), and each ack
+    behind it waits that long. What the collector would have done waits until the acks have
+    gone. (Only if it was enabled in the first place.)"""
+
+    def __init__(self) -> None:
+        self.acking = 0
+        self.held = False
+
+    def start(self) -> None:
+        if self.acking == 0 and gc.isenabled():
+            gc.disable()
+            self.held = True
+        self.acking += 1
+
+    def stop(self) -> None:
+        self.acking -= 1
+        if self.acking == 0 and self.held:
+            self.held = False
+            gc.enable()
+
+
 def web_app(runtime: Runtime) -> web.Application:
     """The aiohttp application for HTTP mode."""
 
     creator = runtime.creator
     commands = runtime.commands
+    hold = CollectorHold()
 
     async def events(request: web.Request) -> web.Response:
         creator.ack_started()
+        hold.start()
         try:
             body = await request.text()
             answer = await commands.answer(body, request.headers) if commands else None
@@ -37,6 +63,7 @@ def web_app(runtime: Runtime) -> web.Application:
                 answer = await runtime.app.async_dispatch(bolt_request)
             return await to_aiohttp_response(answer)
         finally:
+            hold.stop()
             creator.ack_finished()
 
     async def healthz(request: web.Request) -> web.Response:

@@ -119,3 +119,26 @@ def test_start_up_objects_are_frozen_and_young_collections_are_rarer() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_no_garbage_collection_while_acks_are_in_flight() -> None:
+    import gc
+
+    from bot.server import CollectorHold
+
+    hold = CollectorHold()
+    assert gc.isenabled()
+    try:
+        hold.start()
+        hold.start()  # a burst: acks overlap
+        assert not gc.isenabled()
+        hold.stop()
+        assert not gc.isenabled()
+        hold.stop()
+        assert gc.isenabled()  # the last ack has gone
+        gc.disable()  # an operator's choice is left alone
+        hold.start()
+        hold.stop()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
