@@ -400,7 +400,7 @@ def table(results: list[BurstResult]) -> str:
         lines.append(
             f"| {r.size} | {r.oracle_latency * 1000:.0f} / {r.slack_latency * 1000:.0f} ms | "
             f"{r.ack(50):.1f} ms | {r.ack(95):.1f} ms | "
-            f"{r.ack(99):.1f} ms{r.spread(lambda run: pct(run.acks_ms, 99), 0)} | "
+            f"{r.ack(99):.1f} ms{r.spread(lambda run: pct(run.acks_ms, 99), 1)} | "
             f"{max(r.acks_ms):.1f} ms | {r.reply(50):.0f} ms | {r.reply(99):.0f} ms | "
             f"{r.burst_s:.2f} s | "
             + (f"{r.limit_s:.2f} s | {ratio:.3f} | " if r.oracle_latency else "– | – | ")
