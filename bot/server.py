@@ -22,22 +22,29 @@ class CollectorHold:
     """No garbage collection while Slack waits for acks: under a burst a collection traverses
     every request in flight (a pause of 100-150 ms measured in the benchmark), and each ack
     behind it waits that long. What the collector would have done waits until the acks have
-    gone. (Only if it was enabled in the first place.)"""
+    gone, or ``max_hold`` seconds at most (a steady stream of requests, a listener that hangs).
+    Only if the collector was enabled in the first place."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_hold: float = 1.0) -> None:
+        self.max_hold = max_hold
         self.acking = 0
-        self.held = False
+        self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         if self.acking == 0 and gc.isenabled():
             gc.disable()
-            self.held = True
+            self._timer = asyncio.get_running_loop().call_later(self.max_hold, self._release)
         self.acking += 1
 
     def stop(self) -> None:
         self.acking -= 1
-        if self.acking == 0 and self.held:
-            self.held = False
+        if self.acking == 0:
+            self._release()
+
+    def _release(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
             gc.enable()
 
 

@@ -121,12 +121,13 @@ def test_start_up_objects_are_frozen_and_young_collections_are_rarer() -> None:
         gc.set_threshold(*before)
 
 
-def test_no_garbage_collection_while_acks_are_in_flight() -> None:
+async def test_no_garbage_collection_while_acks_are_in_flight() -> None:
+    import asyncio
     import gc
 
     from bot.server import CollectorHold
 
-    hold = CollectorHold()
+    hold = CollectorHold(max_hold=0.05)
     assert gc.isenabled()
     try:
         hold.start()
@@ -136,6 +137,11 @@ def test_no_garbage_collection_while_acks_are_in_flight() -> None:
         assert not gc.isenabled()
         hold.stop()
         assert gc.isenabled()  # the last ack has gone
+        hold.start()
+        await asyncio.sleep(0.1)
+        assert gc.isenabled()  # held no longer than max_hold, whatever is still in flight
+        hold.stop()
+        assert gc.isenabled()
         gc.disable()  # an operator's choice is left alone
         hold.start()
         hold.stop()
