@@ -631,9 +631,9 @@ async def run(args: argparse.Namespace) -> int:
             "The limit is the time the burst would take if the bot cost nothing: "
             "`ceil(burst ÷ B2C_MAX_CONCURRENCY) × Oracle + 2 × Slack` (the waves of POSTs, then "
             "the task message and its thread reply; users.info answers are cached after the "
-            "warm-up and the site's named IDs load at start-up). A burst that waits more than "
-            '2 s for Oracle also gets a "creating…" message and its later update, off the '
-            "critical path but not free of CPU.",
+            "warm-up and the site's named IDs load at start-up). A request whose POST takes "
+            'Oracle more than 2 s would also get a "creating…" message first; waiting for a '
+            "slot under `B2C_MAX_CONCURRENCY` does not count, so none of these bursts does.",
             "",
             "Targets:",
             "",

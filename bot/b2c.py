@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import aiohttp
@@ -166,11 +166,15 @@ class B2CClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _request(
+        self, method: str, path: str, on_send: Callable[[], None] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         async with self._slots:
             pause = self._not_before - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
+            if on_send is not None:
+                on_send()
             return await self._send(method, path, **kwargs)
 
     def _url(self, path: str) -> httpx.URL:
@@ -215,10 +219,13 @@ class B2CClient:
             raise B2CError("Oracle B2C Service sent an unexpected answer")
         return data
 
-    async def create_task(self, task: TaskCreate | dict[str, Any]) -> Task:
-        """``POST /tasks``; the created task as Oracle returned it."""
+    async def create_task(
+        self, task: TaskCreate | dict[str, Any], *, on_send: Callable[[], None] | None = None
+    ) -> Task:
+        """``POST /tasks``; the created task as Oracle returned it. ``on_send`` is called when
+        the POST leaves (it may first wait for one of the ``max_concurrency`` slots)."""
         body = task.body() if isinstance(task, TaskCreate) else task
-        response = await self._request("POST", "tasks", json=body)
+        response = await self._request("POST", "tasks", on_send=on_send, json=body)
         return Task.model_validate(self._json(response))
 
     async def get_task(self, task_id: int) -> Task:

@@ -112,7 +112,8 @@ class TaskCreator:
         )
         self.clock = clock
         self.retry_policy = retry
-        self.announce_after = announce_after  # seconds before a "creating…" message is posted
+        # seconds Oracle may take over a POST before a "creating…" message is posted
+        self.announce_after = announce_after
         self.lease = max(lease, b2c.timeout * 2)  # a lease outlives any one Oracle call
         self._running: set[asyncio.Task[Any]] = set()
         self._active: set[str] = set()
@@ -315,15 +316,12 @@ class TaskCreator:
                 return await self._unsettle(entry, error, hooks)
         entry = replace(entry, composed=composed)
         announce = _Announcement(self, entry, request, composed["name"])
+        sent = asyncio.Event()
         creation = asyncio.ensure_future(
-            self._create_with_retries(entry, composed, request, announce, progress)
+            self._create_with_retries(entry, composed, request, announce, progress, sent.set)
         )
         if entry.kind == "command" and announce.ts is None:
-            # Oracle usually answers quickly: then the task message is posted once, complete.
-            # If it does not, the requester sees that their task is on its way meanwhile.
-            done, _ = await asyncio.wait({creation}, timeout=self.announce_after)
-            if not done:
-                await announce.pending()
+            await self._announce_if_slow(creation, sent, announce)
         try:
             entry, task = await creation
         except (B2CError, RetriesExhausted, OutcomeUnknown) as error:
@@ -336,6 +334,25 @@ class TaskCreator:
         if hooks.on_created is not None:
             await hooks.on_created(task, self.link(task.id))
         return entry
+
+    async def _announce_if_slow(
+        self, creation: asyncio.Future[Any], sent: asyncio.Event, announce: _Announcement
+    ) -> None:
+        """Oracle usually answers quickly: then the task message is posted once, complete. If
+        it does not (``announce_after`` seconds after the POST left), the channel sees that the
+        task is on its way meanwhile. Time spent waiting for a slot (a burst queued behind
+        B2C_MAX_CONCURRENCY) does not count: it is not Oracle being slow, and a message each
+        would only compete with the results for the channel's rate limit (about one a second)."""
+        leaving = asyncio.ensure_future(sent.wait())
+        try:
+            await asyncio.wait({creation, leaving}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            leaving.cancel()
+        if creation.done():
+            return
+        done, _ = await asyncio.wait({creation}, timeout=self.announce_after)
+        if not done:
+            await announce.pending()
 
     async def _unsettle(
         self, entry: Entry, error: Failure | RetriesExhausted | OutcomeUnknown, hooks: Hooks
@@ -367,6 +384,7 @@ class TaskCreator:
         request: TaskRequest,
         announce: _Announcement,
         progress: Progress,
+        on_send: Callable[[], None] | None = None,
     ) -> tuple[Entry, Task]:
         since = entry.first_attempt_at
         if entry.attempts > 0 and since is not None:  # an earlier run may have created it
@@ -400,7 +418,7 @@ class TaskCreator:
                     progress.attempts += 1
                     since = entry.first_attempt_at
                     try:
-                        return entry, await self.b2c.create_task(composed["body"])
+                        return entry, await self.b2c.create_task(composed["body"], on_send=on_send)
                     except B2CConnectionError as error:
                         unknown = unknown or error.sent
                         if not error.sent:

@@ -11,7 +11,7 @@ from typing import Any
 from bot.demo import signed_headers
 from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
 from bot.slack_fake import SlackFake
-from tests.conftest import Bot, block_action
+from tests.conftest import Bot, block_action, make_settings, serving
 
 
 def all_text(message: dict[str, Any] | Any) -> str:
@@ -334,3 +334,27 @@ async def test_slash_commands_skip_bolts_dispatch_and_everything_else_uses_it(
     click = await bot.interact(block_action({"action_id": "no_such_action", "value": "1"}))
     assert ssl_check.status_code == 200 and click.status_code in (200, 404)
     assert dispatched == ["ssl_check", "block_actions"]
+
+
+async def test_a_queued_burst_gets_no_creating_messages_a_slow_oracle_does(
+    sandbox: B2CSandbox, slack: SlackFake, database_url: str
+) -> None:
+    settings = make_settings(sandbox, slack, database_url=database_url, b2c_max_concurrency=1)
+    async with serving(settings, slack) as bot:
+        bot.runtime.creator.announce_after = 1.0
+        sandbox.latency = 0.6  # each POST is quick enough; the fourth waits 1.8 s for its turn
+        await asyncio.gather(
+            *(bot.command(f"Call back customer {n} @contact 83") for n in range(4))
+        )
+        await bot.finished()
+        assert len(sandbox.tasks) == 4 and len(slack.top_messages("C1")) == 4
+        assert slack.calls_to("chat.update") == []  # no "creating…" message was replaced
+        assert not any("is creating" in all_text(m) for m in slack.top_messages("C1"))
+
+        sandbox.latency = 1.5  # Oracle itself is slow now
+        await bot.command("Return customer call @contact 83")
+        await slack.wait_for(lambda: len(slack.top_messages("C1")) == 5)
+        assert "is creating a task" in all_text(slack.top_messages("C1")[-1])
+        await bot.finished()
+        assert len(sandbox.tasks) == 5
+        assert "is creating" not in all_text(slack.top_messages("C1")[-1])  # replaced by the task
