@@ -139,6 +139,7 @@ class B2CClient:
         self._slots = asyncio.Semaphore(max_concurrency)
         self._not_before = 0.0  # osvc-crest-next-request-after: when the next call may go
         self._urls: dict[str, httpx.URL] = {}
+        self._calls: dict[object, float] = {}  # calls holding a slot: when each left
         limits = httpx.Limits(
             max_connections=max_concurrency + 2, max_keepalive_connections=max_concurrency
         )
@@ -175,7 +176,16 @@ class B2CClient:
                 await asyncio.sleep(pause)
             if on_send is not None:
                 on_send()
-            return await self._send(method, path, **kwargs)
+            call = object()
+            self._calls[call] = time.monotonic()
+            try:
+                return await self._send(method, path, **kwargs)
+            finally:
+                del self._calls[call]
+
+    def slowest_call(self) -> float:
+        """Seconds the longest call in flight has been waiting for Oracle (0: none)."""
+        return time.monotonic() - min(self._calls.values()) if self._calls else 0.0
 
     def _url(self, path: str) -> httpx.URL:
         """The absolute URL of an API path, parsed once: httpx parses a path relative to its

@@ -316,12 +316,12 @@ class TaskCreator:
                 return await self._unsettle(entry, error, hooks)
         entry = replace(entry, composed=composed)
         announce = _Announcement(self, entry, request, composed["name"])
-        sent = asyncio.Event()
+        sending = _Sending()
         creation = asyncio.ensure_future(
-            self._create_with_retries(entry, composed, request, announce, progress, sent.set)
+            self._create_with_retries(entry, composed, request, announce, progress, sending)
         )
         if entry.kind == "command" and announce.ts is None:
-            await self._announce_if_slow(creation, sent, announce)
+            await self._announce_if_slow(creation, sending, announce)
         try:
             entry, task = await creation
         except (B2CError, RetriesExhausted, OutcomeUnknown) as error:
@@ -336,23 +336,35 @@ class TaskCreator:
         return entry
 
     async def _announce_if_slow(
-        self, creation: asyncio.Future[Any], sent: asyncio.Event, announce: _Announcement
+        self, creation: asyncio.Future[Any], sending: _Sending, announce: _Announcement
     ) -> None:
         """Oracle usually answers quickly: then the task message is posted once, complete. If
-        it does not (``announce_after`` seconds after the POST left), the channel sees that the
-        task is on its way meanwhile. Time spent waiting for a slot (a burst queued behind
-        B2C_MAX_CONCURRENCY) does not count: it is not Oracle being slow, and a message each
-        would only compete with the results for the channel's rate limit (about one a second)."""
-        leaving = asyncio.ensure_future(sent.wait())
-        try:
-            await asyncio.wait({creation, leaving}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            leaving.cancel()
+        Oracle is slow (``announce_after`` seconds), the channel sees meanwhile that the task is
+        on its way. A request queued for a slot (a burst behind B2C_MAX_CONCURRENCY) while
+        Oracle answers quickly gets no such message until its own POST has been out that long:
+        a message each would only compete with the results for the channel's rate limit (about
+        one a second), and cost the bot a Slack call and an update each."""
+        done, _ = await asyncio.wait({creation}, timeout=self.announce_after)
+        if done:
+            return
+        if sending.at is not None:  # our POST is out: Oracle's time counts from when it left
+            remaining = sending.at + self.announce_after - time.monotonic()
+        elif self.b2c.slowest_call() >= self.announce_after:  # queued behind slow calls
+            remaining = 0.0
+        else:  # queued behind calls Oracle answers quickly
+            leaving = asyncio.ensure_future(sending.event.wait())
+            try:
+                await asyncio.wait({creation, leaving}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                leaving.cancel()
+            remaining = self.announce_after
         if creation.done():
             return
-        done, _ = await asyncio.wait({creation}, timeout=self.announce_after)
-        if not done:
-            await announce.pending()
+        if remaining > 0:
+            done, _ = await asyncio.wait({creation}, timeout=remaining)
+            if done:
+                return
+        await announce.pending()
 
     async def _unsettle(
         self, entry: Entry, error: Failure | RetriesExhausted | OutcomeUnknown, hooks: Hooks
@@ -452,6 +464,19 @@ class TaskCreator:
             return None
         log.info("found the task an earlier attempt created: %s", max(ids, key=int))
         return await self.b2c.get_task(int(max(ids, key=int)))
+
+
+class _Sending:
+    """Called when a request's POST leaves (after waiting for a slot): when, and an event."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+        self.event = asyncio.Event()
+
+    def __call__(self) -> None:
+        if self.at is None:
+            self.at = time.monotonic()
+        self.event.set()
 
 
 class _Announcement:

@@ -358,3 +358,20 @@ async def test_a_queued_burst_gets_no_creating_messages_a_slow_oracle_does(
         await bot.finished()
         assert len(sandbox.tasks) == 5
         assert "is creating" not in all_text(slack.top_messages("C1")[-1])  # replaced by the task
+
+
+async def test_a_request_queued_behind_slow_oracle_calls_is_announced(
+    sandbox: B2CSandbox, slack: SlackFake, database_url: str
+) -> None:
+    settings = make_settings(sandbox, slack, database_url=database_url, b2c_max_concurrency=1)
+    async with serving(settings, slack) as bot:
+        bot.runtime.creator.announce_after = 1.0
+        sandbox.latency = 2.5
+        await bot.command("Call back customer A @contact 83")
+        await asyncio.sleep(0.6)
+        await bot.command("Call back customer B @contact 83")  # waits for A's slot
+        await slack.wait_for(lambda: len(slack.top_messages("C1")) == 2, limit=2.0)
+        assert len(sandbox.tasks) == 0  # both told while A's POST is still out, B's not sent
+        assert all("is creating" in all_text(m) for m in slack.top_messages("C1"))
+        await bot.finished()
+        assert len(sandbox.tasks) == 2
