@@ -6,7 +6,10 @@ import asyncio
 import base64
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
 
 from bot.demo import signed_headers
 from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
@@ -336,42 +339,45 @@ async def test_slash_commands_skip_bolts_dispatch_and_everything_else_uses_it(
     assert dispatched == ["ssl_check", "block_actions"]
 
 
-async def test_a_queued_burst_gets_no_creating_messages_a_slow_oracle_does(
-    sandbox: B2CSandbox, slack: SlackFake, database_url: str
-) -> None:
+@pytest.fixture
+async def one_slot(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> AsyncIterator[Bot]:
+    """A bot with one Oracle call at a time, that says "creating…" after 1 s."""
     settings = make_settings(sandbox, slack, database_url=database_url, b2c_max_concurrency=1)
     async with serving(settings, slack) as bot:
         bot.runtime.creator.announce_after = 1.0
-        sandbox.latency = 0.6  # each POST is quick enough; the fourth waits 1.8 s for its turn
-        await asyncio.gather(
-            *(bot.command(f"Call back customer {n} @contact 83") for n in range(4))
-        )
-        await bot.finished()
-        assert len(sandbox.tasks) == 4 and len(slack.top_messages("C1")) == 4
-        assert slack.calls_to("chat.update") == []  # no "creating…" message was replaced
-        assert not any("is creating" in all_text(m) for m in slack.top_messages("C1"))
+        yield bot
 
-        sandbox.latency = 1.5  # Oracle itself is slow now
-        await bot.command("Return customer call @contact 83")
-        await slack.wait_for(lambda: len(slack.top_messages("C1")) == 5)
-        assert "is creating a task" in all_text(slack.top_messages("C1")[-1])
-        await bot.finished()
-        assert len(sandbox.tasks) == 5
-        assert "is creating" not in all_text(slack.top_messages("C1")[-1])  # replaced by the task
+
+async def test_a_queued_burst_gets_no_creating_messages_a_slow_oracle_does(
+    one_slot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    bot = one_slot
+    sandbox.latency = 0.6  # each POST is quick enough; the fourth waits 1.8 s for its turn
+    await asyncio.gather(*(bot.command(f"Call back customer {n} @contact 83") for n in range(4)))
+    await bot.finished()
+    assert len(sandbox.tasks) == 4 and len(slack.top_messages("C1")) == 4
+    assert slack.calls_to("chat.update") == []  # no "creating…" message was replaced
+    assert not any("is creating" in all_text(m) for m in slack.top_messages("C1"))
+
+    sandbox.latency = 1.5  # Oracle itself is slow now
+    await bot.command("Return customer call @contact 83")
+    await slack.wait_for(lambda: len(slack.top_messages("C1")) == 5)
+    assert "is creating a task" in all_text(slack.top_messages("C1")[-1])
+    await bot.finished()
+    assert len(sandbox.tasks) == 5
+    assert "is creating" not in all_text(slack.top_messages("C1")[-1])  # replaced by the task
 
 
 async def test_a_request_queued_behind_slow_oracle_calls_is_announced(
-    sandbox: B2CSandbox, slack: SlackFake, database_url: str
+    one_slot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    settings = make_settings(sandbox, slack, database_url=database_url, b2c_max_concurrency=1)
-    async with serving(settings, slack) as bot:
-        bot.runtime.creator.announce_after = 1.0
-        sandbox.latency = 2.5
-        await bot.command("Call back customer A @contact 83")
-        await asyncio.sleep(0.6)
-        await bot.command("Call back customer B @contact 83")  # waits for A's slot
-        await slack.wait_for(lambda: len(slack.top_messages("C1")) == 2, limit=2.0)
-        assert len(sandbox.tasks) == 0  # both told while A's POST is still out, B's not sent
-        assert all("is creating" in all_text(m) for m in slack.top_messages("C1"))
-        await bot.finished()
-        assert len(sandbox.tasks) == 2
+    bot = one_slot
+    sandbox.latency = 2.5
+    await bot.command("Call back customer A @contact 83")
+    await asyncio.sleep(0.6)
+    await bot.command("Call back customer B @contact 83")  # waits for A's slot
+    await slack.wait_for(lambda: len(slack.top_messages("C1")) == 2, limit=2.0)
+    assert len(sandbox.tasks) == 0  # both told while A's POST is still out, B's not sent
+    assert all("is creating" in all_text(m) for m in slack.top_messages("C1"))
+    await bot.finished()
+    assert len(sandbox.tasks) == 2
