@@ -8,9 +8,8 @@ import logging
 import signal
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import Runtime
 
@@ -61,13 +60,8 @@ def web_app(runtime: Runtime) -> web.Application:
         try:
             body = await request.text()
             answer = await commands.answer(body, request.headers) if commands else None
-            if answer is None:
-                bolt_request = AsyncBoltRequest(
-                    body=body,
-                    query=request.query_string,
-                    headers=request.headers,  # type: ignore[arg-type]
-                )
-                answer = await runtime.app.async_dispatch(bolt_request)
+            if answer is None:  # (aiohttp keeps the body read above)
+                answer = await runtime.app.async_dispatch(await to_bolt_request(request))
             return await to_aiohttp_response(answer)
         finally:
             hold.stop()
