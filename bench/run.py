@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.demo import signed_headers, slash_form  # noqa: E402
-from bot.sandbox import PASSWORD, USERNAME  # noqa: E402
+from bot.standins.sandbox import PASSWORD, USERNAME  # noqa: E402
 
 SECRET = "bench-signing-secret"
 USERS = ["U1", "U2", "U3", "U4"]

@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import signal
 
-from bot.slack_fake import SlackFake
+from bot.standins.slack_fake import SlackFake
 
 
 async def main() -> None:

@@ -16,7 +16,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot import sandbox as sandbox_module
 from bot.access import Gate
 from bot.b2c import B2CClient, TokenAuth
 from bot.catalog import Catalog
@@ -25,10 +24,11 @@ from bot.delivery import respond_via_url
 from bot.forms import TaskForms
 from bot.journal import Journal
 from bot.people import People
-from bot.sandbox import B2CSandbox
 from bot.service import Responder, RetryPolicy, TaskCreator
 from bot.settings import Mode, Settings
 from bot.staff import Staff
+from bot.standins import sandbox as sandbox_module
+from bot.standins.sandbox import B2CSandbox
 from bot.task_work import TaskWork
 
 

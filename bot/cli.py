@@ -86,8 +86,8 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 async def _sandbox(args: argparse.Namespace) -> None:
-    from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
     from bot.server import _until_signalled
+    from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
 
     logs.configure("INFO")
     sandbox = B2CSandbox(latency=args.latency)

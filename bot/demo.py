@@ -22,11 +22,11 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import build_runtime
-from bot.sandbox import API
 from bot.server import EVENTS_PATH, start_http
 from bot.settings import Mode, Settings
-from bot.slack_fake import DEFAULT_USERS, SlackFake
 from bot.slack_text import escape, to_plain
+from bot.standins.sandbox import API
+from bot.standins.slack_fake import DEFAULT_USERS, SlackFake
 
 DEMO_USER = "U1"  # Jane Doe, America/New_York, in the Slack fake
 

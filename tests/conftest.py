@@ -22,10 +22,10 @@ import pytest
 
 from bot.app import Runtime, build_runtime
 from bot.demo import as_slack_sends, signed_headers, slash_form
-from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
 from bot.server import EVENTS_PATH, start_http
 from bot.settings import Mode, Settings
-from bot.slack_fake import SlackFake
+from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
+from bot.standins.slack_fake import SlackFake
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.b2c_errors import (
     B2CTimeoutError,
     B2CValidationError,
 )
-from bot.sandbox import PASSWORD, USERNAME, B2CSandbox, Fault
+from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox, Fault
 from bot.tasks import NewNote, Ref, TaskCreate
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bot.demo import signed_headers, slash_form
-from bot.slack_fake import SlackFake
+from bot.standins.slack_fake import SlackFake
 from tests.processes import bot_env, start_bot
 
 SECRET = "cli-test-signing-secret"

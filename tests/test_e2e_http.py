@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from bot.demo import signed_headers
-from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
-from bot.slack_fake import SlackFake
+from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
+from bot.standins.slack_fake import SlackFake
 from tests.conftest import Bot, block_action, make_settings, serving
 
 

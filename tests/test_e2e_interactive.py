@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import B2CSandbox
-from bot.sandbox import Fault as B2CSandboxFault
-from bot.slack_fake import SlackFake
+from bot.standins.sandbox import B2CSandbox
+from bot.standins.sandbox import Fault as B2CSandboxFault
+from bot.standins.slack_fake import SlackFake
 from tests.conftest import Bot, block_action
 
 EPOCH_DUE = int(datetime(2026, 12, 1, 22, 0, tzinfo=UTC).timestamp())

@@ -8,9 +8,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import build_runtime
 from bot.demo import slash_form
-from bot.sandbox import B2CSandbox
 from bot.settings import Mode
-from bot.slack_fake import SlackFake
+from bot.standins.sandbox import B2CSandbox
+from bot.standins.slack_fake import SlackFake
 from tests.conftest import make_settings
 
 

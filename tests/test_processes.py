@@ -12,8 +12,8 @@ import pytest
 
 from bot.demo import signed_headers, slash_form
 from bot.journal import Journal
-from bot.sandbox import PASSWORD, USERNAME, B2CSandbox
-from bot.slack_fake import SlackFake
+from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
+from bot.standins.slack_fake import SlackFake
 from tests.processes import bot_env, start_bot
 
 SECRET = "process-test-signing-secret"

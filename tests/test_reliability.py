@@ -7,8 +7,8 @@ import asyncio
 import json
 from typing import Any
 
-from bot.sandbox import B2CSandbox, Fault
-from bot.slack_fake import SlackFake
+from bot.standins.sandbox import B2CSandbox, Fault
+from bot.standins.slack_fake import SlackFake
 from tests.conftest import Bot, block_action
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.sandbox import API, PASSWORD, USERNAME, B2CSandbox
+from bot.standins.sandbox import API, PASSWORD, USERNAME, B2CSandbox
 
 
 @pytest.fixture

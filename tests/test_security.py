@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from bot import render
 from bot.grammar import GrammarError, parse, read
 from bot.logs import MASK, JsonFormatter, SecretFilter
-from bot.sandbox import B2CSandbox
-from bot.slack_fake import SlackFake
 from bot.slack_text import escape, to_plain
+from bot.standins.sandbox import B2CSandbox
+from bot.standins.slack_fake import SlackFake
 from tests.conftest import Bot, block_action, make_settings, serving
 
 
