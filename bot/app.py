@@ -144,6 +144,7 @@ async def build_runtime(
         respond=respond,
         retry=RetryPolicy(budget=settings.b2c_retry_budget),
         lease=settings.journal_lease,
+        request_id_field=settings.b2c_request_id_field,
     )
     work = TaskWork(
         b2c=b2c,

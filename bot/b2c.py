@@ -70,24 +70,6 @@ class _CookielessClient(httpx.AsyncClient):
         pass
 
 
-def _roql_escape(value: str) -> str:
-    cleaned = "".join(ch for ch in value if ch >= " " or ch == "\t")
-    return cleaned.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def quote_roql(value: str) -> str:
-    """A ROQL string literal. ROQL strings are single-quoted; a backslash escapes a quote or a
-    backslash (MySQL-style, which ROQL follows; unverified on a live site for exotic input)."""
-    return "'" + _roql_escape(value) + "'"
-
-
-def like_roql(value: str, *, prefix_only: bool = False) -> str:
-    """A ROQL ``like`` pattern matching ``value`` literally anywhere (or at the start):
-    the user's ``%`` and ``_`` are escaped so they are not wildcards."""
-    escaped = _roql_escape(value).replace("%", "\\%").replace("_", "\\_")
-    return "'" + ("" if prefix_only else "%") + escaped + "%'"
-
-
 def _failure(error: httpx.HTTPError) -> B2CConnectionError:
     """The typed error for a transport failure, and whether the request may have arrived.
 
@@ -238,6 +220,10 @@ class B2CClient:
         response = await self._request("POST", "tasks", on_send=on_send, json=body)
         return Task.model_validate(self._json(response))
 
+    async def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """``POST`` to any API path, the answer as it came (``doctor`` reads its headers)."""
+        return await self._request("POST", path, json=body)
+
     async def get_task(self, task_id: int) -> Task:
         response = await self._request("GET", f"tasks/{int(task_id)}")
         return Task.model_validate(self._json(response))
@@ -258,9 +244,29 @@ class B2CClient:
         items = self._json(response).get("items") or []
         return [QueryTable.model_validate(item) for item in items]
 
+    async def rows(self, roql: str) -> list[list[str | None]]:
+        """The rows of a single query, each cell read by its position in the select list (how
+        Oracle names a dotted column in ``columnNames`` is unverified)."""
+        tables = await self.query(roql)
+        return tables[0].rows if tables else []
+
     async def query_one_column(self, roql: str) -> list[str]:
         """The first column of the first table's rows (empty cells dropped)."""
-        tables = await self.query(roql)
-        if not tables:
-            return []
-        return [row[0] for row in tables[0].rows if row and row[0]]
+        return [row[0] for row in await self.rows(roql) if row and row[0]]
+
+    async def delete_task(self, task_id: int) -> None:
+        """``DELETE /tasks/{id}``; Oracle answers 200 with an empty body."""
+        await self._request("DELETE", f"tasks/{int(task_id)}")
+
+    async def get(self, path: str, **params: Any) -> dict:
+        """``GET`` any API path, as JSON (``doctor`` reads collections and listings)."""
+        return self._json(await self._request("GET", path, params=params or None))
+
+    async def metadata(self, resource: str) -> dict:
+        """``GET /metadata-catalog/{resource}`` as JSON Schema."""
+        response = await self._request(
+            "GET",
+            f"metadata-catalog/{resource}",
+            headers={"Accept": "application/schema+json"},
+        )
+        return self._json(response)

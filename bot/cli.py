@@ -10,7 +10,11 @@ import sys
 from collections.abc import Coroutine
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot import logs
+from bot.journal import JournalUnavailable
 from bot.settings import Mode, Settings, SettingsError, load_settings
 
 # Allocations (net) between two collections of the youngest generation; Python's default is 700.
@@ -40,6 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run one command offline and print what happens")
     demo.add_argument("command_line", help='e.g. "/task Return customer call @contact 83"')
     demo.add_argument("--json", action="store_true", help="print the result as JSON")
+    doctor = commands.add_parser(
+        "doctor", help="check the settings, Slack, Oracle and the journal, and say what to fix"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the checklist as JSON")
+    doctor.add_argument(
+        "--socket",
+        action="store_true",
+        help="check for Socket Mode (default: HTTP mode, or "
+        "Socket Mode when only SLACK_APP_TOKEN is set)",
+    )
+    doctor.add_argument(
+        "--write",
+        action="store_true",
+        help="also create a task named 'doctor check …' in Oracle, and delete it",
+    )
     sandbox = commands.add_parser("sandbox", help="serve the embedded B2C sandbox alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8399)
@@ -71,7 +90,11 @@ async def _serve(args: argparse.Namespace) -> None:
     settings = load_settings()
     settings.check(mode, sandbox=args.sandbox)
     logs.configure(settings.log_level, settings.log_format, _secrets(settings))
-    runtime = await build_runtime(settings, mode, use_sandbox=args.sandbox)
+    await check_slack_token(settings)
+    try:
+        runtime = await build_runtime(settings, mode, use_sandbox=args.sandbox)
+    except JournalUnavailable as error:
+        raise SettingsError(str(error)) from None
     settle_heap()
     if runtime.sandbox is not None:
         logging.getLogger("bot").info(
@@ -83,6 +106,44 @@ async def _serve(args: argparse.Namespace) -> None:
     else:
         port = args.port if args.port is not None else settings.port
         await serve_http(runtime, args.host, port)
+
+
+async def _doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run_doctor
+    from bot.settings import read_all_settings
+
+    settings, problems = read_all_settings()
+    logs.configure("WARNING", "text", _secrets(settings))
+    report = await run_doctor(settings, problems, socket=args.socket, write=args.write)
+    print(report.json() if args.json else report.text())
+    return 1 if report.failed else 0
+
+
+# Slack's answers to auth.test that mean the token itself is wrong
+TOKEN_REFUSED = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
+
+
+async def check_slack_token(settings: Settings) -> None:
+    """A bot token Slack refuses stops start-up with one line; Slack being unreachable does
+    not (the bot retries its calls, and the journal keeps what it could not post)."""
+    assert settings.slack_bot_token is not None
+    slack = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+    try:
+        await slack.auth_test()
+    except SlackApiError as error:
+        code = error.response.get("error", "")
+        if code in TOKEN_REFUSED:
+            raise SettingsError(
+                f"Slack refused SLACK_BOT_TOKEN ({code}): copy the Bot User OAuth Token "
+                "(xoxb-…) again from the app's OAuth & Permissions page"
+            ) from None
+        logging.getLogger("bot").warning("auth.test answered %s at start-up", code)
+    except Exception as error:  # Slack unreachable: start anyway
+        logging.getLogger("bot").warning(
+            "could not reach Slack at start-up (%s)", type(error).__name__
+        )
 
 
 async def _sandbox(args: argparse.Namespace) -> None:
@@ -131,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "sandbox":
             asyncio.run(_sandbox(args))
             return 0
+        if args.action == "doctor":
+            return asyncio.run(_doctor(args))
         _run(_serve(args))
         return 0
     except SettingsError as error:

@@ -57,6 +57,10 @@ class TaskForms:
         self.creator = creator
         self.work = work
 
+    @property
+    def _name_max(self) -> int:
+        return self.creator.limits.name_max_length
+
     # ------------------------------------------------------------------ opening
     async def open(
         self,
@@ -70,7 +74,9 @@ class TaskForms:
     ) -> bool:
         """Open the form now; complete it in the background if data is still missing."""
         catalog = self.creator.catalog.cached()
-        view = modal.form_view(values, context, catalog=catalog, errors=errors, banner=banner)
+        view = modal.form_view(
+            values, context, catalog=catalog, errors=errors, banner=banner, name_max=self._name_max
+        )
         try:
             response = await self.slack.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as error:
@@ -98,7 +104,9 @@ class TaskForms:
                 await fill(values)
             except (B2CError, SlackApiError) as error:
                 log.info("form pre-fill incomplete: %s", type(error).__name__)
-        view = modal.form_view(values, context, catalog=catalog, errors=errors, banner=banner)
+        view = modal.form_view(
+            values, context, catalog=catalog, errors=errors, banner=banner, name_max=self._name_max
+        )
         try:
             await self.slack.views_update(
                 view_id=opened.get("id"), hash=opened.get("hash"), view=view
@@ -202,7 +210,7 @@ class TaskForms:
         view = body.get("view") or {}
         view_id = view.get("id", "")
         values = modal.read_submission((view.get("state") or {}).get("values") or {})
-        draft, errors = modal.draft_from_form(values)
+        draft, errors = modal.draft_from_form(values, name_max=self._name_max)
         if errors:
             return {"response_action": "errors", "errors": errors}, _nothing
         assert draft is not None
@@ -229,6 +237,7 @@ class TaskForms:
                 catalog=self.creator.catalog.cached(),
                 errors={field: reason} if field else None,
                 banner=headline if field else f"{headline}: {reason}",
+                name_max=self._name_max,
             )
             try:
                 await self.slack.views_update(view_id=view_id, view=form)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sqlite3
 import time
@@ -30,6 +31,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS task_requests (
@@ -197,7 +199,7 @@ class PostgresDatabase:
     async def connect(cls, url: str) -> PostgresDatabase:
         import asyncpg
 
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=10, timeout=10)
         return cls(pool)
 
     def _numbered(self, sql: str) -> str:
@@ -215,6 +217,43 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self.pool.close()
+
+
+class JournalUnavailable(Exception):
+    """The journal's database cannot be opened or written: one line naming the setting and
+    what to do, never a password."""
+
+
+def _where(location: str) -> str:
+    """``user@host:port/db`` of a PostgreSQL URL, without the password."""
+    parts = urlsplit(location)
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{user}{parts.hostname or 'localhost'}{port}{parts.path}"
+
+
+def _unavailable(engine: str, location: str, error: BaseException) -> JournalUnavailable:
+    if engine == "sqlite":
+        folder = os.path.dirname(os.path.abspath(location))
+        if not os.path.isdir(folder):
+            why = f"the folder {folder} does not exist: create it or set JOURNAL_PATH"
+        elif not os.access(folder, os.W_OK) or (
+            os.path.exists(location) and not os.access(location, os.W_OK)
+        ):
+            why = f"{location} cannot be written (permissions): fix them or set JOURNAL_PATH"
+        else:
+            why = f"{location} could not be opened ({type(error).__name__}: {error})"
+        return JournalUnavailable(f"Journal (JOURNAL_PATH): {why}")
+    name = type(error).__name__
+    if "Password" in name or "Authorization" in name:
+        why = f"the server refused the user or password for {_where(location)}"
+    elif "InvalidCatalogName" in name:
+        why = f"the database in {_where(location)} does not exist: create it"
+    elif isinstance(error, OSError | TimeoutError):
+        why = f"could not connect to {_where(location)} ({name}): is the server running?"
+    else:
+        why = f"{_where(location)} answered {name}"
+    return JournalUnavailable(f"Journal (DATABASE_URL): {why}")
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -237,18 +276,28 @@ class Journal:
 
     @classmethod
     async def open(cls, url: str, **kwargs: Any) -> Journal:
+        """Open (and create) the journal; ``JournalUnavailable`` says in one line why not."""
         engine, location = parse_url(url)
         db: Database
-        if engine == "sqlite":
-            db = SqliteDatabase(location)
-        else:
-            db = await PostgresDatabase.connect(location)
-        for statement in SCHEMA:
-            try:
-                await db.execute(statement)
-            except Exception as error:  # two processes creating the table at once (PostgreSQL)
-                if "already exists" not in str(error) and "duplicate key" not in str(error):
-                    raise
+        try:
+            if engine == "sqlite":
+                db = SqliteDatabase(location)
+            else:
+                db = await PostgresDatabase.connect(location)
+        except Exception as error:
+            raise _unavailable(engine, location, error) from None
+        try:
+            for statement in SCHEMA:
+                try:
+                    await db.execute(statement)
+                except Exception as error:  # two processes creating the table at once (PG)
+                    if "already exists" not in str(error) and "duplicate key" not in str(error):
+                        raise
+            # a write that changes nothing: a read-only file or database fails here, not later
+            await db.execute("DELETE FROM task_requests WHERE id = ?", "-")
+        except Exception as error:
+            await db.close()
+            raise _unavailable(engine, location, error) from None
         return cls(db, **kwargs)
 
     async def close(self) -> None:

@@ -17,11 +17,12 @@ from bot.catalog import NamedID
 from bot.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft
 from bot.lookups import Choice
 from bot.requests import TaskRequest
+from bot.site import DEFAULT_NAME_MAX
 from bot.slack_text import escape, to_plain
 
 CALLBACK = "task_form"
 NOTE_CALLBACK = "task_note_form"
-MAX_NAME = 255
+MAX_NAME = DEFAULT_NAME_MAX  # until the site says otherwise
 MAX_METADATA = 3000
 NAMED_KINDS = ("priority", "status", "type", "template")
 
@@ -202,8 +203,10 @@ def form_view(
     catalog: dict[str, list[NamedID]] | None = None,
     errors: dict[str, str] | None = None,
     banner: str | None = None,
+    name_max: int = MAX_NAME,
 ) -> dict[str, Any]:
-    """The task form. ``errors`` are shown under their fields; ``banner`` at the top."""
+    """The task form. ``errors`` are shown under their fields; ``banner`` at the top;
+    ``name_max`` is the site's limit on a task name."""
     named = catalog or {}
     blocks: list[dict[str, Any]] = []
     if banner:
@@ -225,7 +228,7 @@ def form_view(
             "Task name",
             values.name,
             optional=False,
-            max_length=MAX_NAME,
+            max_length=min(name_max, 3000),
             placeholder="Return customer call",
         ),
         _external("contact", "Contact", values.contact, "Search by name or e-mail"),
@@ -426,7 +429,9 @@ def _iso(epoch: int | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None
 
 
-def draft_from_form(values: FormValues) -> tuple[TaskDraft | None, dict[str, str]]:
+def draft_from_form(
+    values: FormValues, *, name_max: int = MAX_NAME
+) -> tuple[TaskDraft | None, dict[str, str]]:
     """A draft from submitted values, or the errors to show on their fields."""
     errors: dict[str, str] = {}
     parts: dict[str, Any] = {}
@@ -441,6 +446,11 @@ def draft_from_form(values: FormValues) -> tuple[TaskDraft | None, dict[str, str
 
     if not values.name.strip():
         errors["name"] = "Give the task a name."
+    elif len(values.name.strip()) > name_max:
+        errors["name"] = (
+            f"B2C Service takes at most {name_max:,} characters here "
+            f"(this is {len(values.name.strip()):,}); put the rest in the note."
+        )
     if values.contact is not None:
         read("contact", values.contact.value, "contact")
     if values.org is not None:

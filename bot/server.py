@@ -79,8 +79,9 @@ def web_app(runtime: Runtime) -> web.Application:
 
 def start_background(runtime: Runtime) -> asyncio.Task[None]:
     """Resume journaled requests now, and keep looking for ones nobody holds; meanwhile load
-    the site's named IDs, so that no request waits for them."""
+    the site's named IDs and its task name limit, so that no request waits for them."""
     runtime.creator.spawn(runtime.creator.catalog.get(), "catalog")
+    runtime.creator.spawn(runtime.creator.limits.learn(runtime.b2c), "site limits")
     return asyncio.ensure_future(runtime.creator.sweep_forever(runtime.sweep_interval))
 
 

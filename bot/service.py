@@ -29,8 +29,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from bot import render, slack_text
-from bot.b2c import B2CClient, quote_roql
+from bot import render, roql, slack_text
+from bot.b2c import B2CClient
 from bot.b2c_errors import B2CConnectionError, B2CError
 from bot.catalog import Catalog
 from bot.compose import Origin, compose_task, task_name
@@ -40,16 +40,12 @@ from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kin
 from bot.journal import Entry, Journal
 from bot.people import People
 from bot.requests import TaskRequest
+from bot.site import SiteLimits
 from bot.staff import IdentityError, Staff
 from bot.tasks import Task
-from bot.when import oracle_time
 
 log = logging.getLogger(__name__)
 Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]
-# Does a task with this name (and contact) exist, created since the first attempt? The check
-# that makes an unknown outcome safe to retry. Limit: a same-named task created by someone else
-# in that window would be taken for ours (see README).
-FIND_EXISTING = "select id from tasks where name = {name} and createdTime >= {since}"
 CLOCK_SKEW = 300.0
 ACK_PRIORITY_WAIT = 1.0  # seconds background work may wait for a burst's acks
 
@@ -97,6 +93,8 @@ class TaskCreator:
         retry: RetryPolicy = RetryPolicy(),
         lease: float = 120.0,
         announce_after: float = 2.0,
+        request_id_field: str | None = None,
+        limits: SiteLimits | None = None,
     ) -> None:
         self.b2c = b2c
         self.slack = slack
@@ -112,6 +110,9 @@ class TaskCreator:
         )
         self.clock = clock
         self.retry_policy = retry
+        # a task custom field that receives each request's id: an exact no-duplicate check
+        self.request_id_field = request_id_field
+        self.limits = limits or SiteLimits()
         # seconds Oracle may take over a POST before a "creating…" message is posted
         self.announce_after = announce_after
         self.lease = max(lease, b2c.timeout * 2)  # a lease outlives any one Oracle call
@@ -303,7 +304,14 @@ class TaskCreator:
             assignee=assignee,
             assignee_label=label,
         )
-        return {"name": task_name(draft, names), "body": body.body(), "details": details}
+        name = task_name(draft, names)
+        problem = self.limits.name_problem(name)
+        if problem is not None:  # mentions in the name made it longer than it was typed
+            raise ValueError(problem)
+        payload = body.body()
+        if self.request_id_field:
+            payload["customFields"] = {"c": {self.request_id_field: entry.id}}
+        return {"name": name, "body": payload, "details": details}
 
     async def _settle(
         self, entry: Entry, request: TaskRequest, hooks: Hooks, progress: Progress
@@ -446,16 +454,22 @@ class TaskCreator:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _find_existing(self, composed: dict[str, Any], since: float) -> Task | None:
+        """The task an earlier attempt created, if any. Does a task with this name (and contact)
+        exist, created since the first attempt? The check that makes an unknown outcome safe to
+        retry. Limit: a same-named task created by someone else in that window would be taken
+        for ours (see README)."""
         body = composed["body"]
-        moment = datetime.fromtimestamp(since - CLOCK_SKEW, UTC)
-        roql = FIND_EXISTING.format(
-            name=quote_roql(body["name"]), since=quote_roql(oracle_time(moment))
-        )
-        contact = (body.get("contact") or {}).get("id")
-        if contact is not None:
-            roql += f" and contact = {int(contact)}"
+        request_id = ((body.get("customFields") or {}).get("c") or {}).get(self.request_id_field)
+        if self.request_id_field and request_id:  # exact, whoever else creates tasks
+            query = roql.task_by_request_id(self.request_id_field, request_id)
+        else:
+            moment = datetime.fromtimestamp(since - CLOCK_SKEW, UTC)
+            contact = (body.get("contact") or {}).get("id")
+            query = roql.task_by_name_since(
+                body["name"], moment, int(contact) if contact is not None else None
+            )
         try:
-            ids = await self.b2c.query_one_column(roql)
+            ids = await self.b2c.query_one_column(query)
         except B2CError as error:
             if error.retryable:
                 raise

@@ -6,7 +6,9 @@ Secrets are ``SecretStr``: their repr is ``**********``, so a settings object ca
 
 from __future__ import annotations
 
+import re
 from enum import Enum
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -53,6 +55,7 @@ class Settings(BaseSettings):
     b2c_task_url: str = "{site}/AgentWeb/Bookmark/Task/{id}"
     b2c_timeout: float = Field(default=20.0, gt=0, le=120)
     b2c_completed_status: str = Field(default="Completed", min_length=1, max_length=80)
+    b2c_request_id_field: str | None = None
 
     b2c_retry_budget: float = Field(default=120.0, ge=0, le=86400)
     b2c_max_concurrency: int = Field(default=8, ge=1, le=100)
@@ -79,6 +82,7 @@ class Settings(BaseSettings):
         "b2c_session_token",
         "b2c_oauth_token",
         "b2c_site_url",
+        "b2c_request_id_field",
         mode="before",
     )
     @classmethod
@@ -96,6 +100,19 @@ class Settings(BaseSettings):
     @classmethod
     def _site_url(cls, value: str | None) -> str | None:
         return _check_url(value, "B2C_SITE_URL").rstrip("/") if value else None
+
+    @field_validator("b2c_request_id_field")
+    @classmethod
+    def _request_id_field(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().removeprefix("customFields.c.").removeprefix("c.")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,79}", name):
+            raise ValueError(
+                "must be the name of a task custom field (letters, digits and _), "
+                f"like slack_request_id, not {value!r}"
+            )
+        return name
 
     @field_validator("b2c_app_context")
     @classmethod
@@ -160,6 +177,13 @@ class Settings(BaseSettings):
 
     def check(self, mode: Mode, *, sandbox: bool = False) -> None:
         """Raise SettingsError naming the first setting this mode needs and lacks."""
+        problems = self.problems(mode, sandbox=sandbox)
+        if problems:
+            raise SettingsError(problems[0])
+
+    def problems(self, mode: Mode, *, sandbox: bool = False) -> list[str]:
+        """Every setting this mode needs and lacks, or has in the wrong form, one line each."""
+        found: list[str] = []
         required: list[tuple[str, object]] = [("SLACK_BOT_TOKEN", self.slack_bot_token)]
         if mode is Mode.HTTP:
             required.append(("SLACK_SIGNING_SECRET", self.slack_signing_secret))
@@ -169,26 +193,50 @@ class Settings(BaseSettings):
             required.append(("B2C_SITE_URL", self.b2c_site_url))
         for name, value in required:
             if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
-                raise SettingsError(
+                found.append(
                     f"Missing setting {name}: set it in the environment or .env (see .env.example)"
                 )
-        self._check_prefix("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")
+        found += self._check_prefix("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")
         if mode is Mode.SOCKET:
-            self._check_prefix("SLACK_APP_TOKEN", self.slack_app_token, "xapp-")
+            found += self._check_prefix("SLACK_APP_TOKEN", self.slack_app_token, "xapp-")
         if not sandbox and not (
             (self.b2c_username and self.b2c_password)
             or self.b2c_session_token
             or self.b2c_oauth_token
         ):
-            raise SettingsError(
+            found.append(
                 "Missing setting B2C_USERNAME/B2C_PASSWORD: set both (or "
                 "B2C_SESSION_TOKEN or B2C_OAUTH_TOKEN) for Oracle B2C Service"
             )
+        return found
 
     @staticmethod
-    def _check_prefix(name: str, value: SecretStr | None, prefix: str) -> None:
+    def _check_prefix(name: str, value: SecretStr | None, prefix: str) -> list[str]:
         if value is not None and not value.get_secret_value().startswith(prefix):
-            raise SettingsError(f"Malformed setting {name}: it must start with {prefix}")
+            return [f"Malformed setting {name}: it must start with {prefix}"]
+        return []
+
+
+def _line(error: dict[str, Any]) -> str:
+    name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+    return f"Malformed setting {name}: " + error["msg"].removeprefix("Value error, ")
+
+
+def read_all_settings(**overrides: object) -> tuple[Settings, list[str]]:
+    """The settings with every malformed one set back to its default, and a line for each
+    (for ``doctor``, which reports them all at once)."""
+    problems: list[str] = []
+    defaults: dict[str, object] = {}
+    for _ in range(len(Settings.model_fields) + 1):
+        try:
+            return Settings(**overrides, **defaults), problems  # type: ignore[arg-type]
+        except ValidationError as error:
+            for item in error.errors():
+                problems.append(_line(item))  # type: ignore[arg-type]
+                name = str(item["loc"][0]) if item["loc"] else ""
+                if name in Settings.model_fields:
+                    defaults[name] = Settings.model_fields[name].default
+    raise SettingsError(problems[-1] if problems else "the settings could not be read")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -196,7 +244,4 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        first = error.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"Malformed setting {name}: {message}") from None
+        raise SettingsError(_line(error.errors()[0])) from None  # type: ignore[arg-type]

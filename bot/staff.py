@@ -8,15 +8,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.b2c import B2CClient, quote_roql
+from bot import roql
+from bot.b2c import B2CClient
 from bot.drafts import AccountLogin, Assignee, IdOrName, SlackUser
 from bot.people import People
 from bot.tasks import Ref
-
-# Account e-mail path in ROQL (unverified on a live site; Connect PHP spells it
-# Account.Emails.Address). One place to change it.
-ACCOUNT_BY_EMAIL = "select id from accounts where emails.address = {email}"
-ACCOUNT_BY_LOGIN = "select id from accounts where login = {login}"
 
 
 class IdentityError(Exception):
@@ -56,7 +52,7 @@ class Staff:
         cached = self._by_email.get(email)
         if cached and cached[0] > self._clock():
             return cached[1], person.name
-        ids = await self._b2c.query_one_column(ACCOUNT_BY_EMAIL.format(email=quote_roql(email)))
+        ids = await self._b2c.query_one_column(roql.account_by_email(email))
         if not ids:
             raise IdentityError(
                 f"No Oracle B2C Service staff account has {person.name}'s e-mail "
@@ -76,9 +72,7 @@ class Staff:
         if isinstance(assignee, IdOrName):
             return Ref(id=assignee.id, lookup_name=assignee.name), f"account {assignee}"
         if isinstance(assignee, AccountLogin):
-            ids = await self._b2c.query_one_column(
-                ACCOUNT_BY_LOGIN.format(login=quote_roql(assignee.login))
-            )
+            ids = await self._b2c.query_one_column(roql.account_by_login(assignee.login))
             if not ids:
                 raise IdentityError(
                     f"No Oracle B2C Service staff account has the login “{assignee.login}”."

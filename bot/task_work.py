@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot import render
+from bot import render, roql
 from bot.b2c import B2CClient
 from bot.b2c_errors import B2CError
 from bot.catalog import Catalog
@@ -23,10 +23,6 @@ from bot.slack_text import escape
 from bot.staff import IdentityError, Staff
 
 log = logging.getLogger(__name__)
-OPEN_TASKS = (
-    "select id, name, statusWithType.status, statusWithType.statusType from tasks "
-    "where assignedToAccount = {account} limit 200"
-)
 COMPLETE_TYPE = "completed"
 
 
@@ -150,24 +146,15 @@ class TaskWork:
     async def mine(self, user_id: str) -> dict[str, Any]:
         try:
             account, _name = await self.staff.account_for_user(user_id)
-            tables = await self.b2c.query(OPEN_TASKS.format(account=account))
+            found = await self.b2c.rows(roql.open_tasks(account))
         except IdentityError as error:
             return render.task_event(f":x: {escape(str(error))}")
         except B2CError as error:
             headline, reason, _ = explain(error)
             return render.task_event(f":x: {escape(headline)}\n>{escape(reason)}")
         rows = []
-        for record in tables[0].records() if tables else []:
-            status_type = (record.get("statusWithType.statusType") or "").lower()
-            if status_type == COMPLETE_TYPE or not record.get("id"):
+        for task_id, name, status, status_type, *_ in found:
+            if (status_type or "").lower() == COMPLETE_TYPE or not task_id:
                 continue
-            task_id = int(record["id"] or 0)
-            rows.append(
-                (
-                    task_id,
-                    record.get("name") or "",
-                    record.get("statusWithType.status") or "",
-                    self.link(task_id),
-                )
-            )
+            rows.append((int(task_id), name or "", status or "", self.link(int(task_id))))
         return render.task_list(rows)

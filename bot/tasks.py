@@ -115,12 +115,9 @@ class Task(OracleModel):
 
 
 class QueryTable(OracleModel):
-    """One result table of ``GET /queryResults``; cells are strings."""
+    """One result table of ``GET /queryResults``; cells are strings, read by position."""
 
     table_name: str | None = None
     count: int = 0
     column_names: list[str] = Field(default_factory=list)
     rows: list[list[str | None]] = Field(default_factory=list)
-
-    def records(self) -> list[dict[str, str | None]]:
-        return [dict(zip(self.column_names, row, strict=False)) for row in self.rows]

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import render
+from bot.compose import task_name
 from bot.drafts import TaskDraft
 from bot.forms import TaskForms
 from bot.grammar import GrammarError, parse, read
@@ -70,6 +71,10 @@ def command_listener(creator: TaskCreator, forms: TaskForms, work: TaskWork) -> 
             creator.spawn(_answer(creator, command, work.mine(command.get("user_id", ""))), "mine")
         else:
             assert parsed.draft is not None
+            problem = creator.limits.name_problem(task_name(parsed.draft))
+            if problem is not None:
+                await ack(**render.mistake_message(name, problem, text))
+                return
             request = TaskRequest.from_command(command)
             key = f"command:{request.team_id}:{command.get('trigger_id') or request.correlation_id}"
             await accept_then_ack(ack, creator, request, parsed.draft, key)

@@ -24,7 +24,7 @@ from bot.app import Runtime, build_runtime
 from bot.demo import as_slack_sends, signed_headers, slash_form
 from bot.server import EVENTS_PATH, start_http
 from bot.settings import Mode, Settings
-from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
+from bot.standins.sandbox import API, PASSWORD, USERNAME, B2CSandbox
 from bot.standins.slack_fake import SlackFake
 
 
@@ -34,6 +34,17 @@ async def sandbox() -> AsyncIterator[B2CSandbox]:
     await box.start()
     yield box
     await box.stop()
+
+
+@pytest.fixture
+async def http(sandbox: B2CSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """A plain HTTP client for the sandbox's API, as any Oracle client would call it."""
+    async with httpx.AsyncClient(
+        base_url=sandbox.base_url + API,
+        auth=httpx.BasicAuth(USERNAME, PASSWORD),
+        headers={"OSvC-CREST-Application-Context": "tests"},
+    ) as client:
+        yield client
 
 
 @pytest.fixture

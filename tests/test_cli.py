@@ -104,6 +104,59 @@ async def test_serve_with_sandbox_from_another_folder(tmp_path: Path) -> None:
     assert outcome["channel_id"] == "C0DEMO" and outcome["user_id"] == "U1"
     assert outcome["attempts"] == 1 and outcome["delivery"] == "thread"
     assert {"correlation_id", "team_id", "run_ms", "age_ms"} <= set(outcome)
+    # the site's task name limit is read at start-up, in the background
+    assert any("task names: at most 240 characters (metadata)" in r["message"] for r in records)
+
+
+async def test_start_up_failures_are_one_line_naming_the_setting(tmp_path: Path) -> None:
+    slack = SlackFake()
+    await slack.start()
+    slack.refused_tokens.add("xoxb-revoked-token")
+    base = {"SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": slack.api_url}
+    cases = {
+        "JOURNAL_PATH": (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "JOURNAL_PATH": str(tmp_path / "no" / "j.sqlite3")},
+            f"error: Journal (JOURNAL_PATH): the folder {tmp_path / 'no'} does not exist",
+        ),
+        "DATABASE_URL": (
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1",
+                "DATABASE_URL": "postgresql://bot:pg-secret-pw@127.0.0.1:9/tasks",
+            },
+            "error: Journal (DATABASE_URL): could not connect to bot@127.0.0.1:9/tasks",
+        ),
+        "SLACK_BOT_TOKEN": (
+            {"SLACK_BOT_TOKEN": "xoxb-revoked-token"},
+            "error: Slack refused SLACK_BOT_TOKEN (token_revoked)",
+        ),
+    }
+    try:
+        for name, (settings, expected) in cases.items():
+            code, out, err = await run(
+                "serve", "--sandbox", cwd=tmp_path, env=bot_env(**base, **settings)
+            )
+            assert code == 2, (name, err)
+            assert len(err.strip().splitlines()) == 1, (name, err)
+            line = err.strip()
+            assert line.startswith(expected), (name, line)
+            assert "pg-secret-pw" not in out + err and "Traceback" not in err
+    finally:
+        await slack.stop()
+
+
+def test_a_refused_database_password_is_named_without_it() -> None:
+    from bot.journal import _unavailable
+
+    class InvalidPasswordError(Exception):
+        pass
+
+    error = _unavailable(
+        "postgresql", "postgresql://bot:pg-secret-pw@db.example:5432/tasks", InvalidPasswordError()
+    )
+    assert str(error) == (
+        "Journal (DATABASE_URL): the server refused the user or password for "
+        "bot@db.example:5432/tasks"
+    )
 
 
 def test_start_up_objects_are_frozen_and_young_collections_are_rarer() -> None:

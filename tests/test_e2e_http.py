@@ -102,7 +102,8 @@ async def test_all_fields_reach_oracle(bot: Bot, sandbox: B2CSandbox, slack: Sla
     }
     [query] = sandbox.requests_to("GET", "/queryResults")
     assert (
-        query.query["query"] == "select id from accounts where emails.address = 'sam@example.com'"
+        query.query["query"]
+        == "select id from accounts where emails.address = 'sam@example.com' limit 2"
     )
     [task] = sandbox.tasks.values()
     assert task["statusWithType"]["status"]["lookupName"] == "In Progress"
@@ -381,3 +382,21 @@ async def test_a_request_queued_behind_slow_oracle_calls_is_announced(
     assert all("is creating" in all_text(m) for m in slack.top_messages("C1"))
     await bot.finished()
     assert len(sandbox.tasks) == 2
+
+
+async def test_a_name_longer_than_the_site_allows_is_refused_privately(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """The limit comes from the site's metadata (here 50), read at start-up."""
+    sandbox.name_max_length = 50
+    await bot.runtime.creator.limits.learn(bot.runtime.b2c)
+    assert [r.path for r in sandbox.requests] == ["/metadata-catalog/tasks"]
+    response = await bot.command("n" * 51 + " @contact 83")
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert "51 characters long; B2C Service takes at most 50" in all_text(body)
+    await bot.finished()
+    assert sandbox.requests_to("POST", "/tasks") == [] and posted(slack) == []
+    await bot.command("n" * 50 + " @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1

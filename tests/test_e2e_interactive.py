@@ -403,18 +403,24 @@ async def test_add_note_opens_a_form_and_patches_the_note(
     assert "<@U2> added a note to task #100" in last and "&lt;!here&gt;" in last
 
 
+def found(value: str, text: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
 @pytest.mark.parametrize(
-    ("typed", "expected_literal"),
+    ("typed", "expected_literal", "options"),
     [
-        ("O'Br", "'%O\\'Br%'"),
-        ("50%", "'%50\\%%'"),
-        ("back\\slash", "'%back\\\\slash%'"),
-        ("Zoë", "'%Zoë%'"),
-        ("東京", "'%東京%'"),
+        ("O'Br", "'%O''Br%'", [found("85", "Zoë O'Brien · zoe@example.org")]),
+        ("50%", "'%50_%'", [found("87", "50% Off Ltd · deals@fifty.example")]),
+        ("under_s", "'%under_s%'", [found("89", "Ann under_score · ann@under.example")]),
+        ("back\\slash", "'%back\\slash%'", [found("91", "Back\\Slash Ltd · bs@example.com")]),
+        ("Zoë", "'%Zoë%'", [found("85", "Zoë O'Brien · zoe@example.org")]),
+        ("東京", "'%東京%'", []),
+        ("山田", "'%山田%'", [found("92", "山田 太郎 · yamada@example.jp")]),
     ],
 )
-async def test_contact_search_quotes_roql_safely(
-    bot: Bot, sandbox: B2CSandbox, typed: str, expected_literal: str
+async def test_contact_search_quotes_roql_as_oracle_does(
+    bot: Bot, sandbox: B2CSandbox, typed: str, expected_literal: str, options: list[Any]
 ) -> None:
     response = await bot.interact(
         {
@@ -431,13 +437,7 @@ async def test_contact_search_quotes_roql_safely(
     assert response.status_code == 200
     [query] = sandbox.requests_to("GET", "/queryResults")
     assert f"lookupName like {expected_literal}" in query.query["query"]
-    options = response.json()["options"]
-    if typed in ("O'Br", "Zoë"):
-        assert options == [
-            {"text": {"type": "plain_text", "text": "Zoë O'Brien · zoe@example.org"}, "value": "85"}
-        ]
-    else:
-        assert options == []
+    assert response.json()["options"] == options
 
 
 async def test_organization_search(bot: Bot, sandbox: B2CSandbox) -> None:
@@ -477,3 +477,19 @@ async def test_show_and_mine(bot: Bot, sandbox: B2CSandbox, slack: SlackFake) ->
     assert "#100" in mine and "Mine, open" in mine
     assert "Mine, done" not in mine and "Not mine" not in mine
     assert "No Oracle B2C Service staff account has No Match's e-mail" in nobody
+
+
+async def test_form_refuses_a_name_longer_than_the_site_allows(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.name_max_length = 50
+    await bot.runtime.creator.limits.learn(bot.runtime.b2c)
+    view = await opened_form(bot, slack)
+    name_input = next(b for b in view["blocks"] if b.get("block_id") == "name")
+    assert name_input["element"]["max_length"] == 50  # Slack stops the typing there
+    response = await bot.interact(submission(view, {"name": text_value("n" * 51)}))
+    ack = response.json()
+    assert ack["response_action"] == "errors"
+    assert "at most 50 characters" in ack["errors"]["name"]
+    await bot.finished()
+    assert sandbox.requests_to("POST", "/tasks") == []

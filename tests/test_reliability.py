@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.standins.sandbox import B2CSandbox, Fault
 from bot.standins.slack_fake import SlackFake
-from tests.conftest import Bot, block_action
+from tests.conftest import Bot, block_action, make_settings, serving
 
 
 def replies(slack: SlackFake, channel: str = "C1") -> list[Any]:
@@ -18,6 +18,14 @@ def replies(slack: SlackFake, channel: str = "C1") -> list[Any]:
 
 def shown(message: Any) -> str:
     return message.text + json.dumps(message.blocks)
+
+
+def the_tasks_query(sandbox: B2CSandbox) -> Any:
+    """The one ROQL query on tasks the bot sent (its no-duplicate check)."""
+    [query] = [
+        r for r in sandbox.requests_to("GET", "/queryResults") if "from tasks" in r.query["query"]
+    ]
+    return query
 
 
 async def restart(sandbox: B2CSandbox) -> None:
@@ -57,13 +65,60 @@ async def test_timeout_after_oracle_created_the_task(
     await bot.finished()
     assert len(sandbox.tasks) == 1
     assert len(sandbox.requests_to("POST", "/tasks")) == 1  # never re-sent blindly
-    [query] = [
-        r for r in sandbox.requests_to("GET", "/queryResults") if "from tasks" in r.query["query"]
-    ]
+    query = the_tasks_query(sandbox)
     assert "name = 'Return customer call'" in query.query["query"]
-    assert "contact = 83" in query.query["query"]
+    assert "contact.id = 83" in query.query["query"]
     [reply] = replies(slack)
     assert "Task #100 created" in reply.text
+
+
+async def test_unknown_outcome_check_on_a_name_with_an_apostrophe(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(1.0)
+    sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=3, after_create=True))
+    await bot.command("Customer's callback @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert len(sandbox.requests_to("POST", "/tasks")) == 1
+    query = the_tasks_query(sandbox)
+    assert "name = 'Customer''s callback'" in query.query["query"]
+    assert "createdTime >= '20" in query.query["query"]
+    [reply] = replies(slack)
+    assert "Task #100 created" in reply.text
+
+
+async def test_request_id_field_makes_the_no_duplicate_check_exact(
+    sandbox: B2CSandbox, slack: SlackFake, database_url: str
+) -> None:
+    settings = make_settings(
+        sandbox,
+        slack,
+        database_url=database_url,
+        b2c_retry_budget=5,
+        b2c_request_id_field="slack_request_id",
+    )
+    async with serving(settings, slack) as bot:
+        # someone else creates a task of the same name, for the same contact, meanwhile
+        decoy = await bot.runtime.b2c.create_task(
+            {"name": "Return customer call", "contact": {"id": 83}}
+        )
+        bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(1.0)
+        sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=3, after_create=True))
+        await bot.command("Return customer call @contact 83")
+        await bot.finished()
+        [entry] = await bot.runtime.journal.all()
+    [ours] = [
+        t for t in sandbox.tasks.values() if t["customFields"]["c"]["slack_request_id"] == entry.id
+    ]
+    assert ours["id"] != decoy.id and len(sandbox.tasks) == 2
+    assert len(sandbox.requests_to("POST", "/tasks")) == 2  # the decoy's and ours, never again
+    query = the_tasks_query(sandbox)
+    assert query.query["query"] == (
+        f"select id from tasks where customFields.c.slack_request_id = '{entry.id}'"
+    )
+    [reply] = replies(slack)
+    assert f"Task #{ours['id']} created" in reply.text
 
 
 async def test_connection_lost_after_oracle_created_the_task(

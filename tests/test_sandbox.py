@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
-from bot.standins.sandbox import API, PASSWORD, USERNAME, B2CSandbox
-
-
-@pytest.fixture
-async def http(sandbox: B2CSandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=sandbox.base_url + API,
-        auth=httpx.BasicAuth(USERNAME, PASSWORD),
-        headers={"OSvC-CREST-Application-Context": "tests"},
-    ) as client:
-        yield client
+from bot.standins.sandbox import API, PASSWORD, USERNAME
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict:
@@ -157,7 +145,7 @@ async def test_named_ids_and_queries(http: httpx.AsyncClient) -> None:
         await http.get(
             "/queryResults",
             params={
-                "query": "select id, name from contacts where emails.address = "
+                "query": "select id, lookupName from contacts where emails.address = "
                 "'carlos@example.com'; select id from organizations where name like 'Glo%'"
             },
         )

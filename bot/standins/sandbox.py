@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
 import re
 import time
@@ -21,6 +22,8 @@ from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
+
+from bot.standins import roql
 
 API = "/services/rest/connect/v1.4"
 USERNAME = "sandbox"
@@ -69,6 +72,15 @@ def _seed() -> dict[str, dict[int, dict[str, Any]]]:
             84: {"name": "Carlos Salazar", "email": "carlos@example.com", "disabled": False},
             85: {"name": "Zoë O'Brien", "email": "zoe@example.org", "disabled": False},
             86: {"name": "Inactive Person", "email": "gone@example.com", "disabled": True},
+            # names that test quoting: %, _, a backslash, non-Latin, and their look-alikes that
+            # a wildcard would wrongly match
+            87: {"name": "50% Off Ltd", "email": "deals@fifty.example", "disabled": False},
+            88: {"name": "500 Off Ltd", "email": "five@hundred.example", "disabled": False},
+            89: {"name": "Ann under_score", "email": "ann@under.example", "disabled": False},
+            90: {"name": "Ann underXscore", "email": "ann@x.example", "disabled": False},
+            91: {"name": "Back\\Slash Ltd", "email": "bs@example.com", "disabled": False},
+            92: {"name": "山田 太郎", "email": "yamada@example.jp", "disabled": False},
+            93: {"name": "Ольга Петрова", "email": "olga@example.ru", "disabled": False},
         },
         "accounts": {
             2: {"name": "Jane Doe", "login": "jdoe", "email": "jane@example.com"},
@@ -79,6 +91,7 @@ def _seed() -> dict[str, dict[int, dict[str, Any]]]:
             1: {"name": "Acme"},
             2: {"name": "Globex Corporation"},
             3: {"name": "Initech & Partners"},
+            4: {"name": "O'Neil & Sons"},
         },
         "incidents": {
             4021: {"name": "261128-000123"},
@@ -103,6 +116,9 @@ NAMED_IDS: dict[str, dict[int, str]] = {
     "taskTemplate": {1: "Onboarding", 2: "Renewal call"},
 }
 STATUS_TYPE = {16: 14, 17: 14, 18: 15, 19: 14, 20: 14}
+# inferred: the task name's maximum length is not documented; a live site reports it in
+# GET /metadata-catalog/tasks, which `doctor` reads
+NAME_MAX_LENGTH = 240
 _REFERENCES = {  # body attribute -> (table, Oracle class name)
     "contact": ("contacts", "Contact"),
     "organization": ("organizations", "Organization"),
@@ -169,6 +185,15 @@ class B2CSandbox:
         self.tokens = set(tokens)
         self.latency = latency
         self.data = _seed()
+        self.named_ids = copy.deepcopy(NAMED_IDS)  # a test may take a kind away
+        # the site's task custom fields (name -> maximum length); an admin adds them
+        self.custom_fields: dict[str, int] = {"slack_request_id": 64}
+        self.name_max_length = NAME_MAX_LENGTH
+        # switches that make the site misbehave as a live one can (doctor's tests use them)
+        self.rest_enabled = True
+        self.refused_contexts: set[str] = set()
+        self.denied: set[str] = set()  # e.g. {"Read Task"}: permissions the API account lacks
+        self.refused_queries: list[str] = []  # queries containing one of these are refused
         self.tasks: dict[int, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
@@ -310,11 +335,21 @@ class B2CSandbox:
         elif scheme in ("Session", "Bearer"):
             ok = credentials in self.tokens
         if not ok:
+            # inferred: 401 for wrong credentials (Oracle's documentation says "likely")
             raise SandboxError(
                 401, "OSC-CREST-00001", "Unauthorized", "Access Denied: invalid credentials"
             )
+        if not self.rest_enabled:
+            # Oracle doc: OSC-CREST-00015 "The Connect REST API isn't enabled"; status inferred
+            raise SandboxError(
+                403,
+                "OSC-CREST-00015",
+                "The Connect REST API isn't enabled",
+                "The Connect REST API is not enabled for this account",
+            )
         context = request.headers.get("OSvC-CREST-Application-Context")
-        if not context or len(context) > 40:
+        # Oracle doc: the header is required from v1.4 on, at most 40 characters
+        if not context or len(context) > 40 or context in self.refused_contexts:
             raise SandboxError(
                 400,
                 "OSC-CREST-00016",
@@ -323,21 +358,49 @@ class B2CSandbox:
                 "40 characters",
             )
 
+    def _allowed(self, permission: str) -> None:
+        if permission in self.denied:
+            # Oracle's answer 12346 (accounts): 403 OSC-CREST-00028 "Not Allowed: No
+            # permission granted to Read Account."; for tasks inferred by analogy
+            raise SandboxError(
+                403,
+                "OSC-CREST-00028",
+                "You are forbidden to access this site",
+                f"Not Allowed: No permission granted to {permission}.",
+            )
+
     async def _dispatch(self, request: web.Request) -> web.Response:
         tail = request.match_info["tail"].strip("/")
         method = request.method
         if tail == "tasks" and method == "POST":
+            self._allowed("Create Task")
             return await self._create_task(request)
-        match = re.fullmatch(r"tasks/(\d+)", tail)
+        if tail == "tasks" and method == "GET":
+            self._allowed("Read Task")
+            return self._list(request)
+        match = re.fullmatch(r"tasks/(\d+)(/notes)?", tail)
         if match and method == "GET":
+            self._allowed("Read Task")
+            if match.group(2):
+                return self._notes(request, int(match.group(1)))
             return self._get_task(request, int(match.group(1)))
-        if match and method == "PATCH":
+        if match and not match.group(2) and method == "PATCH":
+            self._allowed("Update Task")
             return await self._patch_task(request, int(match.group(1)))
+        if match and not match.group(2) and method == "DELETE":
+            self._allowed("Delete Task")
+            self._task(int(match.group(1)))
+            del self.tasks[int(match.group(1))]
+            return web.Response(status=200)  # Oracle doc: 200 with an empty body
         if tail == "queryResults" and method == "GET":
             return self._query(request)
+        if tail == "namedIDs/tasks" and method == "GET":
+            return self._named_id_paths(request)
         match = re.fullmatch(r"namedIDs/tasks/([\w/]+)", tail)
         if match and method == "GET":
             return self._named_ids(match.group(1))
+        if tail == "metadata-catalog/tasks" and method == "GET":
+            return self._metadata(request)
         raise SandboxError(
             404, "OSC-CREST-00013", "Unknown resource", f"Unknown resource: {tail or '/'}"
         )
@@ -345,6 +408,7 @@ class B2CSandbox:
     # ----------------------------------------------------------------- tasks
     async def _json_body(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
+        # Oracle doc: OSC-CREST-00010 no POST data, 00011 bad JSON
         if not raw.strip():
             raise SandboxError(400, "OSC-CREST-00010", "No POST data", "No data was submitted")
         try:
@@ -362,6 +426,7 @@ class B2CSandbox:
     def _resolve(self, value: Any, table: str, label: str) -> dict[str, Any] | None:
         if value is None:
             return None
+        # Oracle doc: a reference has either id or lookupName, never both; error text: Oracle's
         if not isinstance(value, dict) or ("id" in value) == ("lookupName" in value):
             raise _bad_reference(f"Only ID or lookupName can be provided to specify a {label}")
         rows = self.data[table]
@@ -380,6 +445,7 @@ class B2CSandbox:
     def _named(value: Any, table: dict[int, str], label: str) -> dict[str, Any] | None:
         if value is None:
             return None
+        # Oracle doc: a named ID is set by id or by a name that identifies exactly one value
         if not isinstance(value, dict) or ("id" in value) == ("lookupName" in value):
             raise _write_failed(f"Only ID or lookupName can be provided to specify a {label}")
         if "id" in value:
@@ -395,16 +461,26 @@ class B2CSandbox:
         return {"id": found[0], "lookupName": table[found[0]]}
 
     def _apply(self, task: dict[str, Any], body: dict[str, Any]) -> None:
+        # Oracle doc: the seed page's writable task attributes; inferred: wording for others
         unknown = sorted(set(body) - _WRITABLE)
         if unknown:
             raise _write_failed(f"Unknown property: {unknown[0]}")
         if "name" in body:
             if not isinstance(body["name"], str) or not body["name"].strip():
                 raise _write_failed("Task.Name is a required field and cannot be empty")
+            if len(body["name"]) > self.name_max_length:
+                # inferred: a live site's limit and its wording are unverified (doctor reads
+                # the limit from the metadata catalog)
+                raise _write_failed(
+                    f"Task.Name exceeds its maximum length of {self.name_max_length} characters"
+                )
             task["name"] = task["lookupName"] = body["name"]
+        if "customFields" in body:
+            task["customFields"] = self._custom_fields(task["customFields"], body["customFields"])
         for attribute, (table, label) in _REFERENCES.items():
             if attribute in body:
                 ref = self._resolve(body[attribute], table, label)
+                # inferred: a disabled contact is refused (wording inferred)
                 if attribute == "contact" and ref and self.data["contacts"][ref["id"]]["disabled"]:
                     raise _bad_reference(f"Invalid ID: Contact with ID = {ref['id']} is disabled")
                 task[attribute] = ref
@@ -413,30 +489,57 @@ class B2CSandbox:
                 task[group][attribute] = self._resolve(body[group][attribute], table, label)
         for attribute, label in _NAMED.items():
             if attribute in body:
-                task[attribute] = self._named(body[attribute], NAMED_IDS[attribute], label)
+                task[attribute] = self._named(body[attribute], self.named_ids[attribute], label)
         if isinstance(body.get("statusWithType"), dict) and "status" in body["statusWithType"]:
-            status = self._named(body["statusWithType"]["status"], NAMED_IDS["status"], "Status")
+            status = self._named(
+                body["statusWithType"]["status"], self.named_ids["status"], "Status"
+            )
             if status is not None:
                 type_id = STATUS_TYPE[status["id"]]
                 task["statusWithType"] = {
                     "status": status,
-                    "statusType": {"id": type_id, "lookupName": NAMED_IDS["statusType"][type_id]},
+                    "statusType": {
+                        "id": type_id,
+                        "lookupName": self.named_ids["statusType"][type_id],
+                    },
                 }
         for attribute in ("dueTime", "startTime", "plannedCompletionTime", "completedTime"):
             if attribute in body:
                 task[attribute] = self._time(body[attribute], attribute)
         if "percentComplete" in body:
             value = body["percentComplete"]
+            # inferred: percentComplete outside 0-100 is refused (wording inferred)
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 100):
                 raise _write_failed("Task.PercentComplete must be between 0 and 100")
             task["percentComplete"] = value
         if "notes" in body:
             notes = body["notes"]
+            # Oracle doc: notes are a list of {text, ...}; inferred: items are appended
             if not isinstance(notes, list) or not all(
                 isinstance(n, dict) and isinstance(n.get("text"), str) for n in notes
             ):
                 raise _write_failed("Task.Notes must be a list of notes with text")
             task["_notes"].extend(n["text"] for n in notes)
+
+    def _custom_fields(self, current: dict[str, Any], value: Any) -> dict[str, Any]:
+        # Oracle doc: task custom fields live under customFields.c.<name>, created by the
+        # site's admin; inferred: an unknown one is refused like any unknown property
+        fields = value.get("c") if isinstance(value, dict) else None
+        if not isinstance(fields, dict) or set(value) - {"c"}:
+            raise _write_failed("Task.CustomFields must be an object with c")
+        merged = {"c": dict(current.get("c", {}))}
+        for name, text in fields.items():
+            if name not in self.custom_fields:
+                raise _write_failed(f"Unknown property: customFields.c.{name}")
+            if text is not None and (
+                not isinstance(text, str) or len(text) > self.custom_fields[name]
+            ):
+                raise _write_failed(
+                    f"Task.CustomFields.c.{name} must be text of at most "
+                    f"{self.custom_fields[name]} characters"
+                )
+            merged["c"][name] = text
+        return merged
 
     @staticmethod
     def _time(value: Any, attribute: str) -> str | None:
@@ -463,7 +566,7 @@ class B2CSandbox:
             "assignedToAccount": None,
             "completedTime": None,
             "contact": None,
-            "customFields": {"c": {}},
+            "customFields": {"c": dict.fromkeys(self.custom_fields)},
             "dueTime": None,
             "inherit": {
                 "inheritContact": False,
@@ -551,67 +654,172 @@ class B2CSandbox:
         return out
 
     # ----------------------------------------------------------------- queries and named IDs
+    _NAMED_PATHS: dict[str, str] = {  # noqa: RUF012 - a constant table
+        "priority": "priority",
+        "statusWithType/status": "status",
+        "statusWithType/statusType": "statusType",
+        "taskType": "taskType",
+        "taskTemplate": "taskTemplate",
+    }
+
     def _named_ids(self, path: str) -> web.Response:
-        key = {
-            "priority": "priority",
-            "statusWithType/status": "status",
-            "taskType": "taskType",
-            "taskTemplate": "taskTemplate",
-            "statusWithType/statusType": "statusType",
-        }.get(path)
-        if key is None:
+        # Oracle doc: GET /namedIDs/{resource}/{property path} lists {id, lookupName} items;
+        # inferred: the task paths, by analogy with namedIDs/incidents/severity
+        key = self._NAMED_PATHS.get(path)
+        if key is None or key not in self.named_ids:
             raise SandboxError(404, "OSC-CREST-00013", "Unknown resource", f"Unknown: {path}")
-        items = [{"id": i, "lookupName": n} for i, n in NAMED_IDS[key].items()]
+        items = [{"id": i, "lookupName": n} for i, n in self.named_ids[key].items()]
         return web.json_response({"items": items})
 
-    def _table_rows(self, table: str) -> list[dict[str, Any]]:
+    def _named_id_paths(self, request: web.Request) -> web.Response:
+        # Oracle doc: GET /namedIDs/incidents lists one link per property; inferred for tasks
+        base = f"{request.scheme}://{request.host}{API}/namedIDs/tasks"
+        items = [
+            {"name": path, "links": [{"rel": "self", "href": f"{base}/{path}"}]}
+            for path, key in self._NAMED_PATHS.items()
+            if key in self.named_ids
+        ]
+        return web.json_response({"items": items})
+
+    def _metadata(self, request: web.Request) -> web.Response:
+        # Oracle doc: GET /metadata-catalog/tasks with Accept: application/schema+json describes
+        # the resource as JSON Schema; inferred: where it puts maxLength and the custom fields
+        custom = {
+            name: {"type": "string", "maxLength": length, "isAvailableForPOST": True}
+            for name, length in self.custom_fields.items()
+        }
+        schema = {
+            "title": "tasks",
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "id": {"type": "integer", "isAvailableForPOST": False},
+                "name": {
+                    "type": "string",
+                    "maxLength": self.name_max_length,
+                    "isAvailableForPOST": True,
+                },
+                "dueTime": {"type": "string", "format": "date-time", "isAvailableForPOST": True},
+                "customFields": {
+                    "type": "object",
+                    "properties": {"c": {"type": "object", "properties": custom}},
+                },
+            },
+        }
+        return web.json_response(schema, content_type="application/schema+json")
+
+    def _list(self, request: web.Request) -> web.Response:
+        # Oracle doc: collections answer items with id, lookupName and links; limit/offset
+        limit = int(request.query.get("limit", "1000") or 1000)
+        offset = int(request.query.get("offset", "0") or 0)
+        chosen = list(self.tasks.values())[offset : offset + limit]
+        base = f"{request.scheme}://{request.host}{API}/tasks"
+        items = [
+            {
+                "id": t["id"],
+                "lookupName": t["lookupName"],
+                "links": [{"rel": "canonical", "href": f"{base}/{t['id']}"}],
+            }
+            for t in chosen
+        ]
+        has_more = offset + limit < len(self.tasks)
+        return web.json_response({"items": items, "hasMore": has_more, "links": []})
+
+    def _notes(self, request: web.Request, task_id: int) -> web.Response:
+        # inferred: the notes of a task as a collection (its link is in the task's notes)
+        notes = self._task(task_id)["_notes"]
+        items = [{"id": i + 1, "text": text} for i, text in enumerate(notes)]
+        return web.json_response({"items": items, "hasMore": False, "links": []})
+
+    def _reference(self, table: str, ref: dict[str, Any] | None) -> dict[str, Any]:
+        if not ref:
+            return {"id": None, "lookupName": None}
+        return {"id": ref["id"], "lookupName": self.data[table][ref["id"]]["name"]}
+
+    @staticmethod
+    def _moment(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+    def _rows(self, table: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """A table's rows as nested objects, as ROQL paths walk them, and a template row with
+        every field (so that a column is checked even when the table is empty)."""
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        blank = {"id": None, "lookupName": None}
         if table == "tasks":
-            return [
+            template = {
+                "id": 0,
+                "name": "",
+                "lookupName": "",
+                "createdTime": epoch,
+                "updatedTime": epoch,
+                "dueTime": epoch,
+                "startTime": epoch,
+                "contact": blank,
+                "organization": blank,
+                "assignedToAccount": blank,
+                "statusWithType": {"status": blank, "statusType": blank},
+                "priority": blank,
+                "taskType": blank,
+                "customFields": {"c": dict.fromkeys(self.custom_fields, "")},
+            }
+            rows = [
                 {
                     "id": t["id"],
                     "name": t["name"],
-                    "contact": (t["contact"] or {}).get("id"),
-                    "assignedtoaccount": (t["assignedToAccount"] or {}).get("id"),
-                    "createdtime": t["createdTime"],
-                    "statuswithtype.status": t["statusWithType"]["status"]["lookupName"],
-                    "statuswithtype.statustype": t["statusWithType"]["statusType"]["lookupName"],
+                    "lookupName": t["lookupName"],
+                    "createdTime": self._moment(t["createdTime"]),
+                    "updatedTime": self._moment(t["updatedTime"]),
+                    "dueTime": self._moment(t["dueTime"]),
+                    "startTime": self._moment(t["startTime"]),
+                    "contact": self._reference("contacts", t["contact"]),
+                    "organization": self._reference("organizations", t["organization"]),
+                    "assignedToAccount": self._reference("accounts", t["assignedToAccount"]),
+                    "statusWithType": t["statusWithType"],
+                    "priority": t["priority"] or blank,
+                    "taskType": t["taskType"] or blank,
+                    "customFields": t["customFields"],
                 }
                 for t in self.tasks.values()
             ]
+            return rows, template
         if table not in self.data:
-            raise SandboxError(
-                400, "OSC-CREST-00007", "Invalid query", f"Unknown table in query: {table}"
-            )
+            # inferred: the wording of an unknown table's error
+            raise roql.RoqlError(f"Unknown table in query: {table}")
         rows = []
         for rid, row in self.data[table].items():
-            record = {"id": rid, "name": row["name"], "lookupname": row["name"]}
+            first, _, last = row["name"].partition(" ")
+            record: dict[str, Any] = {
+                "id": rid,
+                "lookupName": row["name"],
+                "name": row["name"] if table == "organizations" else {"first": first, "last": last},
+            }
             if "email" in row:
-                record["emails.address"] = row["email"]
+                record["emails"] = {"address": row["email"]}
             if "login" in row:
                 record["login"] = row["login"]
+            if "disabled" in row:
+                record["disabled"] = row["disabled"]
             rows.append(record)
-        return rows
+        template = rows[0] if rows else {"id": 0, "lookupName": ""}
+        return rows, template
 
     def _query(self, request: web.Request) -> web.Response:
         text = request.query.get("query", "")
         items = []
-        for statement in (s for s in _split_statements(text) if s.strip()):
-            columns, table, conditions, limit = _parse_roql(statement)
-            rows = [r for r in self._table_rows(table) if _matches(r, conditions)][:limit]
-            items.append(
-                {
-                    "tableName": table,
-                    "count": len(rows),
-                    "columnNames": columns,
-                    "rows": [
-                        [
-                            None if r.get(c.lower()) is None else str(r.get(c.lower()))
-                            for c in columns
-                        ]
-                        for r in rows
-                    ],
-                }
-            )
+        try:
+            for statement in roql.split_statements(text):
+                if any(refused in statement for refused in self.refused_queries):
+                    raise roql.RoqlError(f"Invalid field in query: {statement.strip()}")
+                query = roql.parse(statement)
+                if query.table.lower() == "tasks":
+                    self._allowed("Read Task")
+                rows, template = self._rows(query.table.lower())
+                items.append(roql.run(query, rows, template))
+        except roql.RoqlError as error:
+            # Oracle doc: OSC-CREST-00007, an invalid query parameter
+            raise SandboxError(
+                400, "OSC-CREST-00007", "An invalid query parameter was used", str(error)
+            ) from None
         return web.json_response({"items": items, "links": []})
 
     # ----------------------------------------------------------------- control (for processes)
@@ -632,106 +840,3 @@ class B2CSandbox:
         for fault in config.get("faults", []):
             self.inject(Fault(**fault))
         return web.json_response({"ok": True})
-
-
-# --------------------------------------------------------------------- a tiny ROQL reader
-# Enough ROQL for the bot's own queries: select <columns> from <table> [where <conditions>]
-# [limit n], conditions joined by "and"/"or" ("and" binds tighter), each "<column> = <literal>",
-# "<column> != <literal>" or "<column> like <pattern>". Literals are single-quoted with
-# backslash escapes; in a pattern, % and _ are wildcards unless escaped.
-_STRING = r"'(?:\\.|[^'\\])*'"
-_ROQL = re.compile(
-    r"^\s*select\s+(?P<columns>.+?)\s+from\s+(?P<table>\w+)"
-    r"(?:\s+where\s+(?P<where>.+?))?(?:\s+limit\s+(?P<limit>\d+))?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_CONDITION = re.compile(
-    rf"^\s*(?P<column>[\w.]+)\s*(?P<op>!=|>=|<=|=|>|<|like)\s*(?P<value>{_STRING}|\d+)\s*$",
-    re.IGNORECASE,
-)
-Condition = tuple[str, str, Any]
-
-
-def _split_statements(text: str) -> list[str]:
-    return re.findall(rf"(?:{_STRING}|[^;'])+", text)
-
-
-def _split_outside_quotes(text: str, word: str) -> list[str]:
-    masked = re.sub(_STRING, lambda m: "'" + "x" * (len(m.group(0)) - 2) + "'", text)
-    pieces, start = [], 0
-    for match in re.finditer(rf"\s+{word}\s+", masked, re.IGNORECASE):
-        pieces.append(text[start : match.start()])
-        start = match.end()
-    pieces.append(text[start:])
-    return [piece.strip() for piece in pieces if piece.strip()]
-
-
-def _literal(literal: str) -> str | int:
-    if literal.startswith("'"):
-        return re.sub(r"\\(.)", r"\1", literal[1:-1])
-    return int(literal)
-
-
-def _pattern(literal: str) -> re.Pattern[str]:
-    body, out, index = literal[1:-1], [], 0
-    while index < len(body):
-        char = body[index]
-        if char == "\\" and index + 1 < len(body):
-            out.append(re.escape(body[index + 1]))
-            index += 2
-            continue
-        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
-        index += 1
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
-
-
-def _parse_roql(statement: str) -> tuple[list[str], str, list[list[Condition]], int]:
-    match = _ROQL.match(statement)
-    if not match:
-        raise SandboxError(400, "OSC-CREST-00007", "Invalid query", f"Bad query: {statement}")
-    columns = [c.strip() for c in match.group("columns").split(",")]
-    alternatives: list[list[Condition]] = []
-    if match.group("where"):
-        for alternative in _split_outside_quotes(match.group("where"), "or"):
-            conditions: list[Condition] = []
-            for part in _split_outside_quotes(alternative, "and"):
-                cond = _CONDITION.match(part)
-                if not cond:
-                    raise SandboxError(
-                        400, "OSC-CREST-00007", "Invalid query", f"Bad condition: {part}"
-                    )
-                op, value = cond.group("op").lower(), cond.group("value")
-                conditions.append(
-                    (
-                        cond.group("column").lower(),
-                        op,
-                        _pattern(value) if op == "like" else _literal(value),
-                    )
-                )
-            alternatives.append(conditions)
-    return columns, match.group("table").lower(), alternatives, int(match.group("limit") or 20000)
-
-
-def _matches(row: dict[str, Any], alternatives: list[list[Condition]]) -> bool:
-    if not alternatives:
-        return True
-    return any(
-        all(_holds(row, condition) for condition in conditions) for conditions in alternatives
-    )
-
-
-def _holds(row: dict[str, Any], condition: Condition) -> bool:
-    column, op, value = condition
-    cell = row.get(column)
-    if op == "like":
-        return cell is not None and bool(value.fullmatch(str(cell)))
-    if op in ("=", "!="):
-        same = str(cell).lower() == str(value).lower()
-        return same if op == "=" else not same
-    if cell is None:
-        return False
-    left, right = (cell, value) if isinstance(value, int) else (str(cell), str(value))
-    try:
-        return {">=": left >= right, "<=": left <= right, ">": left > right, "<": left < right}[op]
-    except TypeError:
-        return False

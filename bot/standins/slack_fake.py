@@ -67,6 +67,9 @@ DEFAULT_USERS = {
 }
 
 
+MANIFEST_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email")
+
+
 class SlackFake:
     """An in-process Slack Web API served by aiohttp on a local port."""
 
@@ -80,6 +83,10 @@ class SlackFake:
         self.unreachable_channels: set[str] = set()
         self.usergroups: dict[str, set[str]] = {"S1": {"U2"}}
         self.acks: dict[str, dict[str, Any]] = {}
+        # the scopes the app was granted (as manifest.yaml asks), sent back in x-oauth-scopes
+        # on every Web API answer as Slack does; tokens Slack refuses (revoked, say)
+        self.scopes = list(MANIFEST_SCOPES)
+        self.refused_tokens: set[str] = set()
         self.base_url = ""
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -165,6 +172,10 @@ class SlackFake:
         call = Call(method, args, auth.removeprefix("Bearer ") or args.get("token"))
         if self.latency:
             await asyncio.sleep(self.latency)
+        headers = {"x-oauth-scopes": ",".join(self.scopes)}
+        if call.token in self.refused_tokens:
+            self.calls.append(call)
+            return web.json_response({"ok": False, "error": "token_revoked"})
         queued = self.errors.get(method)
         if queued:
             error = queued.pop(0)
@@ -179,7 +190,7 @@ class SlackFake:
         body = handler(args) if handler else {"ok": True}
         self.calls.append(call)
         await self._notify()
-        return web.json_response(body)
+        return web.json_response(body, headers=headers)
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
