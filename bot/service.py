@@ -454,10 +454,11 @@ class TaskCreator:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _find_existing(self, composed: dict[str, Any], since: float) -> Task | None:
-        """The task an earlier attempt created, if any. Does a task with this name (and contact)
-        exist, created since the first attempt? The check that makes an unknown outcome safe to
-        retry. Limit: a same-named task created by someone else in that window would be taken
-        for ours (see README)."""
+        """The task an earlier attempt created, if any: the check that makes an unknown outcome
+        safe to retry. With B2C_REQUEST_ID_FIELD, the task holding this request's id (exact);
+        otherwise a task with this name (and contact) created since the first attempt. Limit of
+        the latter: a same-named task created by someone else in that window would be taken for
+        ours (see README)."""
         body = composed["body"]
         request_id = ((body.get("customFields") or {}).get("c") or {}).get(self.request_id_field)
         if self.request_id_field and request_id:  # exact, whoever else creates tasks

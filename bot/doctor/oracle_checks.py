@@ -155,7 +155,10 @@ class OracleDoctor:
                     "(read, add, edit) under Permissions → Tasks",
                 )
             else:
-                self.fail(f"GET /tasks answered {error.status}: {error.reason}", "see above")
+                self.fail(
+                    f"GET /tasks answered {error.status}: {error.reason}",
+                    "report this line to the bot's maintainers",
+                )
             return True
         self.report.ok(AREA, "credentials, application context and REST API: accepted")
         items = listing.get("items") or []
@@ -320,9 +323,10 @@ class OracleDoctor:
         try:
             response = await self.b2c.post("tasks", body)
             task = Task.model_validate(response.json())
-        except B2CError as error:
+        except (B2CError, ValueError) as error:
+            reason = error.reason if isinstance(error, B2CError) else "an unreadable answer"
             self.fail(
-                f"--write: could not create a task ({error.reason})",
+                f"--write: could not create a task ({reason})",
                 PROFILE.format(user=self.user) + ", and give it permission to add tasks",
             )
             return
