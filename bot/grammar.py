@@ -27,10 +27,11 @@ HELP_WORDS = {"help", "?", "-h", "--help"}
 class GrammarError(ValueError):
     """A mistake in what the user typed; ``message`` says what and how to fix it."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, form: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.form = form  # whether the task form helps (not for a mistyped show or mine)
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,7 @@ def read(text: str) -> Reading:
 
 
 _SHOW = re.compile(r"^show\s+#?(\d{1,18})$", re.IGNORECASE)
+_QUOTE_IT = "To create a task whose name starts with “{word}”, put the name in double quotes."
 
 
 def parse(text: str) -> Parsed:
@@ -300,6 +302,19 @@ def parse(text: str) -> Parsed:
     show = _SHOW.match(stripped)
     if show:
         return Parsed("show", task_id=int(show.group(1)))
+    first = stripped.split(None, 1)[0].lower()
+    if first == "show":
+        raise GrammarError(
+            "`/task show` takes a task number, like `/task show 12`. "
+            + _QUOTE_IT.format(word="show"),
+            form=False,
+        )
+    if first == "mine":
+        raise GrammarError(
+            "`/task mine` takes nothing after it: it lists your open tasks. "
+            + _QUOTE_IT.format(word="mine"),
+            form=False,
+        )
     reading = read(stripped)
     if reading.errors:
         raise reading.errors[0]

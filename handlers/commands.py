@@ -54,9 +54,11 @@ def command_listener(creator: TaskCreator, forms: TaskForms, work: TaskWork) -> 
             parsed = parse(text)
         except GrammarError as error:
             await ack(**render.mistake_message(name, error.message, text))
-            creator.spawn(
-                forms.open_from_command(command.get("trigger_id", ""), command, read(text)), "form"
-            )
+            if error.form:
+                creator.spawn(
+                    forms.open_from_command(command.get("trigger_id", ""), command, read(text)),
+                    "form",
+                )
             return
         if parsed.kind == "help":
             await ack(**render.help_message(name))

@@ -227,6 +227,20 @@ async def test_mistakes_answer_ephemerally_and_send_nothing(
     assert len(slack.calls_to("views.open")) == len(cases)
 
 
+async def test_a_mistyped_show_or_mine_is_private_and_creates_nothing(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    for text in ("show abc", "show -1", "show 12 please", "mine all"):
+        body = (await bot.command(text)).json()
+        assert body["response_type"] == "ephemeral"
+        assert "`/task show` takes a task number" in all_text(body) or "`/task mine`" in all_text(
+            body
+        )
+    await bot.finished()
+    assert sandbox.requests_to("POST", "/tasks") == [] and posted(slack) == []
+    assert slack.calls_to("views.open") == []  # no task form for these
+
+
 async def test_help_shows_usage(bot: Bot, sandbox: B2CSandbox, slack: SlackFake) -> None:
     for text in ("help", "?"):
         body = (await bot.command(text)).json()

@@ -84,6 +84,41 @@ def test_help_and_form(text: str, kind: str) -> None:
     assert parse(text).kind == kind
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "task_id"),
+    [("show 12", "show", 12), ("SHOW #12", "show", 12), ("mine", "mine", None)],
+)
+def test_show_and_mine(text: str, kind: str, task_id: int | None) -> None:
+    parsed = parse(text)
+    assert (parsed.kind, parsed.task_id) == (kind, task_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("show", "`/task show` takes a task number, like `/task show 12`"),
+        ("show abc", "`/task show` takes a task number, like `/task show 12`"),
+        ("show -1", "`/task show` takes a task number"),
+        ("show 12 please", "`/task show` takes a task number"),
+        ("Show customer the demo", "put the name in double quotes"),
+        ("mine please", "`/task mine` takes nothing after it"),
+        ("MINE @contact 83", "`/task mine` takes nothing after it"),
+    ],
+)
+def test_show_and_mine_mistakes_are_their_own(text: str, message: str) -> None:
+    with pytest.raises(GrammarError) as caught:
+        parse(text)
+    assert message in caught.value.message
+    assert caught.value.form is False  # no task form for these
+
+
+@pytest.mark.parametrize(
+    "text", ['"Show customer the demo" @contact 83', "“Mine the logs” @due friday", "Showcase"]
+)
+def test_a_task_named_show_or_mine_in_quotes(text: str) -> None:
+    assert parse(text).kind == "create"
+
+
 MISTAKES = [
     ("Call @contat 83", "There is no field @contat. Did you mean @contact?", "contat"),
     ("Call @assignd jdoe", "There is no field @assignd. Did you mean @assign?", "assignd"),
