@@ -91,6 +91,12 @@ def _when(value: str) -> str:
             f"could not read “{plain}” as a date: try 2026-12-01, 2026-12-01 14:30, "
             "today, tomorrow 5pm, friday or in 3 days"
         )
+    unused = when.unused_part(plain)
+    if unused is not None:
+        raise ValueError(
+            f"could not read “{unused}” in “{plain}”: a time of day is like 5pm, 9:30am or "
+            "17:00, a date like 2026-12-01 or dec 3"
+        )
     return plain
 
 

@@ -37,14 +37,9 @@ def _date_parser_class():  # dateparser costs ~100 ms to import: only when a phr
     return DateDataParser
 
 
-def parse_when(text: str, tz: str | None, now: datetime, default_time: time) -> datetime | None:
-    """The moment ``text`` names for a user in zone ``tz`` at ``now``, in UTC, or None."""
-    phrase = " ".join(text.split())
-    if not phrase:
-        return None
-    local_zone = zone(tz)
-    if _ISO_DATE.match(phrase):
-        return _parse_iso(phrase, local_zone, default_time)
+def _read(phrase: str, local_zone: ZoneInfo, now: datetime) -> tuple[datetime, str] | None:
+    """dateparser's reading of a phrase: the moment and its period ("time" when a time of day
+    was read, "day" otherwise), or None."""
     local_now = now.astimezone(local_zone)
     parser = _date_parser_class()(
         languages=["en"],
@@ -57,12 +52,26 @@ def parse_when(text: str, tz: str | None, now: datetime, default_time: time) -> 
         },
     )
     data = parser.get_date_data(phrase)
-    moment = data.date_obj
-    if moment is None:
+    if data.date_obj is None:
         return None
+    return data.date_obj, data.period or "day"
+
+
+def parse_when(text: str, tz: str | None, now: datetime, default_time: time) -> datetime | None:
+    """The moment ``text`` names for a user in zone ``tz`` at ``now``, in UTC, or None."""
+    phrase = " ".join(text.split())
+    if not phrase:
+        return None
+    local_zone = zone(tz)
+    if _ISO_DATE.match(phrase):
+        return _parse_iso(phrase, local_zone, default_time)
+    reading = _read(phrase, local_zone, now)
+    if reading is None:
+        return None
+    moment, period = reading
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local_zone)
-    if data.period != "time":
+    if period != "time":
         local = moment.astimezone(local_zone)
         moment = datetime.combine(local.date(), default_time, tzinfo=local_zone)
     return moment.astimezone(UTC)
@@ -78,6 +87,27 @@ def _parse_iso(phrase: str, local_zone: ZoneInfo, default_time: time) -> datetim
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local_zone)
     return moment.astimezone(UTC)
+
+
+def unused_part(text: str) -> str | None:
+    """A part of a phrase with digits in it that reading the phrase ignored (``25:00`` in
+    ``tomorrow 25:00``, ``13pm`` in ``tomorrow 13pm``: dateparser drops what it cannot read and
+    answers the rest), or None. A part is unused when the phrase without it reads the same."""
+    phrase = " ".join(text.split())
+    if not phrase or _ISO_DATE.match(phrase):
+        return None  # ISO is read strictly, whole or not at all
+    utc = ZoneInfo("UTC")
+    whole = _read(phrase, utc, _CHECK_BASE)
+    if whole is None:
+        return None
+    tokens = phrase.split(" ")
+    for index, token in enumerate(tokens):
+        if not any(ch.isdigit() for ch in token):
+            continue
+        rest = " ".join(tokens[:index] + tokens[index + 1 :])
+        if rest and _read(rest, utc, _CHECK_BASE) == whole:
+            return token
+    return None
 
 
 def is_readable(text: str) -> bool:

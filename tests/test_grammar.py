@@ -174,6 +174,8 @@ MISTAKES = [
     ('"" @contact 83', "The task needs a name before the first field", "name"),
     ('Call @note "never closed', "A quote in @note is never closed.", "note"),
     ('"never closed', "A quote in the name is never closed.", None),
+    ("Call @due tomorrow 25:00", "could not read “25:00” in “tomorrow 25:00”", "due"),
+    ("Call @start tomorrow 13pm", "could not read “13pm” in “tomorrow 13pm”", "start"),
 ]
 
 

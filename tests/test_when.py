@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.when import DUE_DEFAULT_TIME, START_DEFAULT_TIME, is_readable, oracle_time, parse_when
+from bot.when import (
+    DUE_DEFAULT_TIME,
+    START_DEFAULT_TIME,
+    is_readable,
+    oracle_time,
+    parse_when,
+    unused_part,
+)
 
 # Saturday 28 November 2026, 10:00 in New York (15:00 UTC)
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
@@ -47,3 +54,26 @@ def test_unreadable(text: str) -> None:
 def test_oracle_time_keeps_milliseconds() -> None:
     moment = datetime(2026, 1, 2, 3, 4, 5, 678900, tzinfo=UTC)
     assert oracle_time(moment) == "2026-01-02T03:04:05.678Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "unused"),
+    [
+        ("tomorrow 25:00", "25:00"),
+        ("tomorrow 13pm", "13pm"),
+        ("tomorrow 7:75", "7:75"),
+        ("tomorrow 0pm", "0pm"),
+        ("tomorrow 5pm", None),
+        ("tomorrow at 5pm", None),
+        ("tomorrow 9:30am", None),
+        ("friday 17:00", None),
+        ("next monday 9am", None),
+        ("dec 3 2pm", None),
+        ("in 3 days", None),
+        ("in 2 hours", None),
+        ("2026-12-01 14:30", None),
+        ("today", None),
+    ],
+)
+def test_a_part_the_parser_ignored_is_named(text: str, unused: str | None) -> None:
+    assert unused_part(text) == unused
