@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.b2c import B2CClient
 from bot.b2c_errors import B2CError
+from bot.drafts import IdOrName, TaskDraft
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,34 @@ KINDS = {
 class NamedID:
     id: int
     name: str
+
+
+LABELS = {"priority": "Priority", "status": "Status", "type": "Type", "template": "Template"}
+
+
+def unknown_named(draft: TaskDraft, values: dict[str, list[NamedID]] | None) -> str | None:
+    """What the user named that the site does not have (``@priority Urgent``), with the site's
+    choices, or None. Only kinds the site listed are checked: an empty or unknown list leaves
+    the value to Oracle."""
+    given: dict[str, IdOrName | None] = {
+        "priority": draft.priority,
+        "status": draft.status,
+        "type": draft.task_type,
+        "template": draft.template,
+    }
+    for kind, value in given.items():
+        choices = (values or {}).get(kind) or []
+        if value is None or not choices:
+            continue
+        if value.id is not None and any(choice.id == value.id for choice in choices):
+            continue
+        if value.name is not None and any(
+            choice.name.casefold() == value.name.casefold() for choice in choices
+        ):
+            continue
+        names = ", ".join(choice.name for choice in choices)
+        return f"{LABELS[kind]} must be one of: {names} (not “{value}”)."
+    return None
 
 
 class Catalog:

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import render
+from bot.catalog import unknown_named
 from bot.compose import task_name
 from bot.drafts import TaskDraft
 from bot.forms import TaskForms
@@ -73,7 +74,9 @@ def command_listener(creator: TaskCreator, forms: TaskForms, work: TaskWork) -> 
             creator.spawn(_answer(creator, command, work.mine(command.get("user_id", ""))), "mine")
         else:
             assert parsed.draft is not None
-            problem = creator.limits.name_problem(task_name(parsed.draft))
+            problem = creator.limits.name_problem(task_name(parsed.draft)) or unknown_named(
+                parsed.draft, creator.catalog.cached()
+            )
             if problem is not None:
                 await ack(**render.mistake_message(name, problem, text))
                 return

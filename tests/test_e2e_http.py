@@ -241,6 +241,22 @@ async def test_a_mistyped_show_or_mine_is_private_and_creates_nothing(
     assert slack.calls_to("views.open") == []  # no task form for these
 
 
+async def test_a_named_id_the_site_lacks_is_private_with_the_choices(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.runtime.creator.catalog.get()  # loaded at start-up in a served bot
+    body = (await bot.command("Call back @priority Urgent")).json()
+    assert body["response_type"] == "ephemeral"
+    assert "Priority must be one of: Low, Normal, High, Critical (not “Urgent”)" in all_text(body)
+    body = (await bot.command("Call back @status Done")).json()
+    assert "Status must be one of: Not Started, In Progress, Completed" in all_text(body)
+    await bot.finished()
+    assert sandbox.requests_to("POST", "/tasks") == [] and posted(slack) == []
+    await bot.command("Call back @priority high @status 18")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+
+
 async def test_help_shows_usage(bot: Bot, sandbox: B2CSandbox, slack: SlackFake) -> None:
     for text in ("help", "?"):
         body = (await bot.command(text)).json()
