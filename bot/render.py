@@ -15,7 +15,9 @@ from bot.slack_text import escape
 from bot.tasks import Task
 
 Message = dict[str, object]
-MAX_SECTION = 3000
+MAX_SECTION = 3000  # Slack's limit; user text is shortened before it is built in (below)
+MAX_NAME = 250  # a task's name as shown
+MAX_ECHO = 2000  # what the user typed, echoed back
 
 
 def _section(text: str) -> dict[str, object]:
@@ -29,7 +31,7 @@ def _context(text: str) -> dict[str, object]:
 
 
 def _code(text: str) -> str:
-    return "```" + escape(text).replace("```", "`\u200b``") + "```"
+    return "```" + escape(text, MAX_ECHO).replace("```", "`\u200b``") + "```"
 
 
 def slack_date(moment: datetime) -> str:
@@ -86,9 +88,9 @@ def mistake_message(command: str, problem: str, text: str) -> Message:
 
 
 def pending_parent(requester: str, name: str) -> Message:
-    text = f"<@{requester}> is creating a task in Oracle B2C Service: *{escape(name)}*"
+    text = f"<@{requester}> is creating a task in Oracle B2C Service: *{escape(name, MAX_NAME)}*"
     return {
-        "text": f"Creating task: {escape(name)}",
+        "text": f"Creating task: {escape(name, MAX_NAME)}",
         "blocks": [_section(f":hourglass_flowing_sand: {text}")],
     }
 
@@ -98,15 +100,17 @@ def task_actions(
 ) -> dict[str, object]:
     """The buttons that work a task from Slack. Their values carry the task and requester."""
     value = json.dumps({"t": task.id, "r": requester}, separators=(",", ":"))
-    elements: list[dict[str, object]] = [
-        {
-            "type": "button",
-            "action_id": "task_complete",
-            "value": value,
-            "style": "primary",
-            "text": {"type": "plain_text", "text": "Mark complete"},
-        },
-    ]
+    elements: list[dict[str, object]] = []
+    if not task.is_complete:  # the buttons follow the status (and come back on reopening)
+        elements.append(
+            {
+                "type": "button",
+                "action_id": "task_complete",
+                "value": value,
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Mark complete"},
+            }
+        )
     if statuses:
         elements.append(
             {
@@ -145,7 +149,7 @@ def created_parent(
     requester: str, task: Task, link: str, statuses: list[NamedID] | None = None
 ) -> Message:
     """The task message: who created which task, its current status, and its buttons."""
-    title = escape(task.title)
+    title = escape(task.title, MAX_NAME)
     text = (
         f":white_check_mark: <@{requester}> created task "
         f"<{escape(link)}|*#{task.id}* {title}>  ·  *{escape(task.status_name)}*"
@@ -163,7 +167,10 @@ def task_event(text: str) -> Message:
 
 def task_summary(task: Task, link: str) -> Message:
     """A task's current state (``/task show``)."""
-    lines = [f"*Task #{task.id}:* {escape(task.title)}", f"Status: *{escape(task.status_name)}*"]
+    lines = [
+        f"*Task #{task.id}:* {escape(task.title, MAX_NAME)}",
+        f"Status: *{escape(task.status_name)}*",
+    ]
     if task.due_time:
         lines.append(f"Due: {slack_date(task.due_time)}")
     if task.percent_complete is not None:
@@ -171,7 +178,7 @@ def task_summary(task: Task, link: str) -> Message:
     lines.append(f"<{escape(link)}|Open in B2C Service>")
     return {
         "response_type": "ephemeral",
-        "text": f"Task #{task.id}: {escape(task.title)}",
+        "text": f"Task #{task.id}: {escape(task.title, MAX_NAME)}",
         "blocks": [_section("\n".join(lines))],
     }
 
@@ -183,7 +190,7 @@ def task_list(rows: list[tuple[int, str, str, str]]) -> Message:
     else:
         lines = [f"*Your open tasks ({len(rows)}):*"]
         lines += [
-            f"• <{escape(link)}|#{task_id}> {escape(name)}  ·  {escape(status)}"
+            f"• <{escape(link)}|#{task_id}> {escape(name, MAX_NAME)}  ·  {escape(status)}"
             for task_id, name, status, link in rows
         ]
         text = "\n".join(lines)
@@ -192,10 +199,10 @@ def task_list(rows: list[tuple[int, str, str, str]]) -> Message:
 
 def failed_parent(requester: str, name: str) -> Message:
     text = (
-        f":x: <@{requester}> tried to create a task: *{escape(name)}*. "
+        f":x: <@{requester}> tried to create a task: *{escape(name, MAX_NAME)}*. "
         "It was not created; the reason is in the thread."
     )
-    return {"text": f"Task not created: {escape(name)}", "blocks": [_section(text)]}
+    return {"text": f"Task not created: {escape(name, MAX_NAME)}", "blocks": [_section(text)]}
 
 
 def created_reply(
@@ -204,7 +211,9 @@ def created_reply(
     """The thread reply for a created task. ``details`` values are already Slack-safe;
     ``actions`` replaces the lone link button (when the reply is itself the task message)."""
     blocks: list[dict[str, object]] = [
-        _section(f"*Task #{task.id} created* in Oracle B2C Service: *{escape(task.title)}*"),
+        _section(
+            f"*Task #{task.id} created* in Oracle B2C Service: *{escape(task.title, MAX_NAME)}*"
+        ),
         {
             "type": "section",
             "fields": [
@@ -235,8 +244,8 @@ def created_reply(
     )
     blocks.append(_context(f"<{escape(link)}|{escape(link)}>"))
     return {
-        "text": f"Task #{task.id} created: {escape(task.title)} ({escape(task.status_name)}) "
-        f"{escape(link)}",
+        "text": f"Task #{task.id} created: {escape(task.title, MAX_NAME)} "
+        f"({escape(task.status_name)}) {escape(link)}",
         "blocks": blocks,
     }
 
@@ -244,9 +253,12 @@ def created_reply(
 def retrying_parent(requester: str, name: str) -> Message:
     text = (
         f":hourglass_flowing_sand: <@{requester}> is creating a task in Oracle B2C Service: "
-        f"*{escape(name)}*\n_Oracle is not answering, retrying…_"
+        f"*{escape(name, MAX_NAME)}*\n_Oracle is not answering, retrying…_"
     )
-    return {"text": f"Creating task (retrying): {escape(name)}", "blocks": [_section(text)]}
+    return {
+        "text": f"Creating task (retrying): {escape(name, MAX_NAME)}",
+        "blocks": [_section(text)],
+    }
 
 
 def _request_button(action_id: str, label: str, request_id: str) -> dict[str, object]:
@@ -283,7 +295,7 @@ def failed_reply(
 ) -> Message:
     """The thread reply when Oracle did not create the task: why, what to do, the input."""
     blocks: list[dict[str, object]] = [
-        _section(f":x: *{escape(headline)}*\n>" + escape(reason).replace("\n", "\n>")),
+        _section(f":x: *{escape(headline)}*\n>" + escape(reason, 1500).replace("\n", "\n>")),
         _section(escape(hint)),
     ]
     if text:

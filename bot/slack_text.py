@@ -15,9 +15,25 @@ _TOKEN = re.compile(r"<([^<>]*)>")
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 
 
-def escape(text: str) -> str:
-    """Make any text safe to show in a Slack message: no live mention, link or markup token."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def escape(text: str, limit: int | None = None) -> str:
+    """Make any text safe to show in a Slack message: no live mention, link or markup token.
+    With ``limit``, the result is at most that long: the text is cut (with an ellipsis) before
+    it is escaped, so that an entity, a mention or a link is never cut in half."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if limit is None or len(escaped) <= limit:
+        return escaped
+    pieces: list[str] = []
+    size = 0
+    for char in text:
+        piece = _ENTITIES.get(char, char)
+        if size + len(piece) > limit - 1:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return "".join(pieces).rstrip() + "…"
 
 
 def unescape(text: str) -> str:

@@ -129,7 +129,7 @@ class TaskWork:
             where,
             actor,
             {"notes": [{"text": text}]},
-            f"added a note to task #{where.task_id}:\n>{escape(text)[:2500]}\n",
+            f"added a note to task #{where.task_id}:\n>{escape(text, 2500)}\n",
             f"add a note to task #{where.task_id}",
         )
 

@@ -110,6 +110,13 @@ class Task(OracleModel):
         return (status.lookup_name if status else None) or "Unknown"
 
     @property
+    def is_complete(self) -> bool:
+        """Whether the task's status is of the "Completed" type (Oracle's status types are
+        Not Complete / Completed; the statuses themselves are the site's own)."""
+        kind = self.status_with_type.status_type if self.status_with_type else None
+        return bool(kind and (kind.lookup_name or "").casefold() == "completed")
+
+    @property
     def title(self) -> str:
         return self.name or self.lookup_name or f"Task {self.id}"
 

@@ -257,6 +257,16 @@ async def test_a_named_id_the_site_lacks_is_private_with_the_choices(
     assert len(sandbox.tasks) == 1
 
 
+async def test_a_task_created_completed_offers_no_mark_complete(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("Already done @status Completed")
+    await bot.finished()
+    [parent] = slack.top_messages("C1")
+    assert "Completed" in all_text(parent)
+    assert "task_complete" not in all_text(parent) and "task_note" in all_text(parent)
+
+
 async def test_help_shows_usage(bot: Bot, sandbox: B2CSandbox, slack: SlackFake) -> None:
     for text in ("help", "?"):
         body = (await bot.command(text)).json()

@@ -323,8 +323,13 @@ async def created_task(bot: Bot, slack: SlackFake) -> tuple[Any, dict[str, Any]]
     await bot.command("Return customer call @contact 83")
     await bot.finished()
     [parent] = slack.top_messages("C1")
-    actions = next(b for b in parent.blocks if b["type"] == "actions")
-    return parent, {e["action_id"]: e for e in actions["elements"]}
+    return parent, buttons_of(parent)
+
+
+def buttons_of(message: Any) -> dict[str, Any]:
+    """The buttons (and selects) a message shows now, by action id."""
+    actions = next(b for b in message.blocks if b["type"] == "actions")
+    return {e["action_id"]: e for e in actions["elements"]}
 
 
 def click(parent: Any, action: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -343,6 +348,17 @@ async def test_mark_complete_patches_and_updates_the_task_message(
     assert "*Completed*" in parent.blocks[0]["text"]["text"]
     replies = slack.thread_replies("C1", parent.ts)
     assert "<@U2> marked task #100 complete. Status is now *Completed*." in replies[-1].text
+    # the buttons follow the status: no Mark complete on a completed task, back on reopening
+    buttons = buttons_of(parent)
+    assert "task_complete" not in buttons and "task_status" in buttons
+    reopen = next(
+        o for o in buttons["task_status"]["options"] if o["text"]["text"] == "In Progress"
+    )
+    await bot.interact(
+        click(parent, {"action_id": "task_status", "type": "static_select"}, selected_option=reopen)
+    )
+    await bot.finished()
+    assert "task_complete" in buttons_of(parent)
 
 
 async def test_change_status_from_the_select(

@@ -167,3 +167,42 @@ def test_ref_needs_exactly_one_of_id_and_name() -> None:
         Ref()
     with pytest.raises(ValueError):
         Ref(id=1, lookup_name="x")
+
+
+def _texts(message: dict) -> list[str]:
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            if value.get("type") == "mrkdwn":
+                found.append(str(value["text"]))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(message["blocks"])
+    return found
+
+
+@pytest.mark.parametrize("long", ["x" * 5000, "&<>" * 2000, "a & " * 1500])
+def test_long_user_text_is_shortened_before_it_is_built_in(long: str) -> None:
+    task = TASK.model_copy(update={"name": long})
+    messages = [
+        render.created_parent("U1", task, LINK),
+        render.created_reply(task, LINK, [("Note", "n")]),
+        render.pending_parent("U1", long),
+        render.task_summary(task, LINK),
+        render.mistake_message("/task", "problem", long),
+    ]
+    for message in messages:
+        for text in _texts(message):
+            assert len(text) <= render.MAX_SECTION
+            assert not text.endswith("…") or "```" not in text  # never cut mid-markup
+            # every entity and every link stays whole
+            assert "&amp" not in text.replace("&amp;", "")
+            assert "&lt" not in text.replace("&lt;", "")
+            assert text.count("<") == text.count(">")
+    parent = _texts(render.created_parent("U1", task, LINK))[0]
+    assert f"<{LINK}|*#12* " in parent and "…>" in parent

@@ -57,3 +57,18 @@ def test_escaped_text_never_holds_a_slack_token(text: str) -> None:
     escaped = escape(text)
     assert "<" not in escaped and ">" not in escaped
     assert unescape(escaped) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "shown"),
+    [
+        ("short & sweet", 50, "short &amp; sweet"),
+        ("abcdef", 4, "abc…"),
+        ("a&b", 5, "a…"),  # "&amp;" would not fit whole: cut before it
+        ("<@U1> hi", 8, "&lt;@U1…"),
+        ("a&b", 7, "a&amp;b"),
+    ],
+)
+def test_escape_with_a_limit_never_cuts_an_entity(text: str, limit: int, shown: str) -> None:
+    assert escape(text, limit) == shown
+    assert len(escape(text, limit)) <= limit
