@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
@@ -30,6 +31,18 @@ from bot.staff import Staff
 from bot.standins import sandbox as sandbox_module
 from bot.standins.sandbox import B2CSandbox
 from bot.task_work import TaskWork
+
+
+class _TokenFromClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, since the bot hands it a
+    client built with that very token, warns at every start that the token "will be unused".
+    The token is used (by the client); the warning only alarms admins."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromClient())
 
 
 @dataclass

@@ -34,6 +34,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """One line a record, with the same ``extra`` fields as the JSON lines, as key=value."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD and v is not None}
+        if not extras:
+            return line
+        first, newline, rest = line.partition("\n")  # a traceback stays below the line
+        fields = " ".join(f"{k}={v}" for k, v in extras.items())
+        return f"{first} [{fields}]{newline}{rest}"
+
+
 class SecretFilter(logging.Filter):
     """Replaces any of the given secrets in a record's message and arguments."""
 
@@ -57,11 +73,7 @@ class SecretFilter(logging.Filter):
 
 def configure(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter()
-        if fmt == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

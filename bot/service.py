@@ -67,9 +67,8 @@ class RetryPolicy:
 
 @dataclass
 class Progress:
-    """What one run of a request did, for its log line."""
+    """When one run of a request started, for its log line."""
 
-    attempts: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -151,12 +150,30 @@ class TaskCreator:
     def link(self, task_id: int) -> str:
         return self.task_url.format(site=self.b2c.site_url, id=task_id)
 
-    def spawn(self, work: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        """Run ``work`` in the background, tracked so shutdown and tests can wait for it."""
+    def spawn(
+        self, work: Awaitable[Any], name: str, correlation_id: str | None = None
+    ) -> asyncio.Task[Any]:
+        """Run ``work`` in the background, tracked so shutdown and tests can wait for it; a
+        failure is logged once, with the correlation id (asyncio would otherwise print "Task
+        exception was never retrieved" at some later garbage collection)."""
         job = asyncio.ensure_future(work)
         job.set_name(name)
         self._running.add(job)
-        job.add_done_callback(self._running.discard)
+
+        def finished(done: asyncio.Future[Any]) -> None:
+            self._running.discard(done)  # type: ignore[arg-type]
+            if done.cancelled() or done.exception() is None:
+                return
+            error = done.exception()
+            log.error(
+                "background work %s failed: %s",
+                name,
+                type(error).__name__,
+                exc_info=error,
+                extra={"event": "background_failure", "correlation_id": correlation_id},
+            )
+
+        job.add_done_callback(finished)
         return job
 
     async def wait_idle(self) -> None:
@@ -181,7 +198,8 @@ class TaskCreator:
         """Run a request in the background: one this process journaled (it holds the lease
         already) or, by id, one to claim first."""
         entry_id = entry if isinstance(entry, str) else entry.id
-        return self.spawn(self.run(entry, hooks), f"request-{entry_id[:8]}")
+        correlation = None if isinstance(entry, str) else entry.request.get("correlation_id")
+        return self.spawn(self.run(entry, hooks), f"request-{entry_id[:8]}", correlation)
 
     async def resume(self) -> int:
         """Start every request that nobody holds and that still needs work."""
@@ -269,7 +287,6 @@ class TaskCreator:
                 "delivery": entry.delivery,
                 "task_id": entry.task_id,
                 "attempts": entry.attempts,
-                "attempts_this_run": progress.attempts,
                 "run_ms": round((time.monotonic() - progress.started) * 1000, 1),
                 "age_ms": round((time.time() - entry.created_at) * 1000, 1),
                 "reason_kind": entry.reason_kind,
@@ -435,7 +452,6 @@ class TaskCreator:
                         if existing is not None:
                             return entry, existing
                     entry = await self.journal.record_attempt(entry, self.lease, composed=composed)
-                    progress.attempts += 1
                     since = entry.first_attempt_at
                     try:
                         return entry, await self.b2c.create_task(composed["body"], on_send=on_send)

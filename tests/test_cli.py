@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -201,3 +202,21 @@ async def test_no_garbage_collection_while_acks_are_in_flight() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_bolts_token_will_be_unused_warning_is_gone(caplog: Any) -> None:
+    import logging
+
+    import bot.app  # noqa: F401 - installs the filter
+
+    caplog.set_level(logging.WARNING)
+    logging.getLogger("slack_bolt.AsyncApp").warning(
+        "As you gave `client` as well, `token` will be unused."
+    )
+    logging.getLogger("slack_bolt.AsyncApp").warning("something else")
+    assert "will be unused" not in caplog.text and "something else" in caplog.text
+
+
+def test_the_journal_file_is_ignored_by_git() -> None:
+    ignored = (Path(__file__).resolve().parents[1] / ".gitignore").read_text().splitlines()
+    assert "task-journal.sqlite3" in ignored

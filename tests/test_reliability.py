@@ -350,3 +350,28 @@ async def test_healthz_reports_database_and_oracle(bot: Bot, sandbox: B2CSandbox
     assert response.status_code == 200
     assert response.json()["oracle"]["ok"] is False
     assert response.json()["database"] == {"ok": True}
+
+
+async def test_a_failure_of_background_work_is_logged_once_with_its_correlation_id(
+    bot: Bot, caplog: Any
+) -> None:
+    async def boom() -> None:
+        raise RuntimeError("Slack unreachable")
+
+    bot.runtime.creator.spawn(boom(), "show", "corr-123")
+    await bot.finished()
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "background_failure"]
+    assert record.correlation_id == "corr-123" and "show" in record.getMessage()
+    assert "never retrieved" not in caplog.text
+
+
+def test_text_logs_carry_the_same_fields_as_json() -> None:
+    import logging
+
+    from bot.logs import TextFormatter
+
+    record = logging.makeLogRecord(
+        {"msg": "request done", "correlation_id": "c1", "task_id": 100, "attempts": 2}
+    )
+    line = TextFormatter().format(record)
+    assert line.endswith("request done [correlation_id=c1 task_id=100 attempts=2]")
