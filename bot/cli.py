@@ -39,8 +39,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the embedded B2C sandbox instead of a real Oracle site",
     )
-    serve.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on")
-    serve.add_argument("--port", type=int, default=None, help="HTTP mode: port (default $PORT)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port (default $PORT): Slack's requests and /healthz, or /healthz alone in Socket "
+        "Mode",
+    )
     demo = commands.add_parser("demo", help="run one command offline and print what happens")
     demo.add_argument("command_line", help='e.g. "/task Return customer call @contact 83"')
     demo.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -100,11 +106,11 @@ async def _serve(args: argparse.Namespace) -> None:
         logging.getLogger("bot").info(
             "using the embedded B2C sandbox at %s", runtime.sandbox.base_url
         )
+    port = args.port if args.port is not None else settings.port
     if mode is Mode.SOCKET:
         assert settings.slack_app_token is not None
-        await serve_socket(runtime, settings.slack_app_token.get_secret_value())
+        await serve_socket(runtime, settings.slack_app_token.get_secret_value(), args.host, port)
     else:
-        port = args.port if args.port is not None else settings.port
         await serve_http(runtime, args.host, port)
 
 

@@ -67,12 +67,19 @@ def web_app(runtime: Runtime) -> web.Application:
             hold.stop()
             creator.ack_finished()
 
+    app = health_app(runtime)
+    app.router.add_post(EVENTS_PATH, events)
+    return app
+
+
+def health_app(runtime: Runtime) -> web.Application:
+    """``GET /healthz``: liveness (the answer itself) and, apart, whether the database and
+    Oracle answer. Served alone in Socket Mode, beside ``/slack/events`` in HTTP mode."""
+
     async def healthz(request: web.Request) -> web.Response:
-        """Liveness (this answer) and, apart, whether the database and Oracle answer."""
         return web.json_response({"live": True, **await runtime.health()})
 
     app = web.Application()
-    app.router.add_post(EVENTS_PATH, events)
     app.router.add_get("/healthz", healthz)
     return app
 
@@ -118,14 +125,33 @@ async def serve_http(runtime: Runtime, host: str, port: int) -> None:
         await runtime.close()
 
 
-async def serve_socket(runtime: Runtime, app_token: str) -> None:
+async def start_health(runtime: Runtime, host: str, port: int) -> web.AppRunner | None:
+    """Socket Mode's ``/healthz`` on ``port``; None (and a warning) if the port is taken."""
+    runner = web.AppRunner(health_app(runtime), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as error:
+        log.warning("health checks not served: port %d is not free (%s)", port, error.strerror)
+        await runner.cleanup()
+        return None
+    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    log.info("health checks on http://%s:%d/healthz", host, bound)
+    return runner
+
+
+async def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -> None:
     handler = AsyncSocketModeHandler(runtime.app, app_token)
     await handler.connect_async()
     log.info("connected to Slack in Socket Mode")
+    health = await start_health(runtime, host, port)
     sweeper = start_background(runtime)
     try:
         await _until_signalled()
     finally:
         sweeper.cancel()
+        if health is not None:
+            await health.cleanup()
         await handler.close_async()
         await runtime.close()

@@ -46,7 +46,8 @@ class BotProcess:
 
 
 async def start_bot(*args: str, cwd: Path, env: dict[str, str]) -> BotProcess:
-    """Start ``python -m bot serve ...`` on a free port; return once it is serving."""
+    """Start ``python -m bot serve ...`` on a free port; return once it is serving (in Socket
+    Mode: once its /healthz is)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -67,7 +68,9 @@ async def start_bot(*args: str, cwd: Path, env: dict[str, str]) -> BotProcess:
         line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
         assert line, "the bot exited: " + "".join(lines)
         lines.append(line)
-        match = re.search(r"serving Slack requests on http://127\.0\.0\.1:(\d+)", line)
+        match = re.search(
+            r"(?:serving Slack requests on|health checks on) http://127\.0\.0\.1:(\d+)", line
+        )
         if match:
             break
     bot = BotProcess(process, int(match.group(1)), lines)

@@ -220,3 +220,22 @@ def test_bolts_token_will_be_unused_warning_is_gone(caplog: Any) -> None:
 def test_the_journal_file_is_ignored_by_git() -> None:
     ignored = (Path(__file__).resolve().parents[1] / ".gitignore").read_text().splitlines()
     assert "task-journal.sqlite3" in ignored
+
+
+async def test_socket_mode_serves_healthz_too(tmp_path: Path) -> None:
+    slack = SlackFake()
+    await slack.start()
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-cli-secret-token\nSLACK_APP_TOKEN=xapp-cli-app-token\n"
+        f"SLACK_API_URL={slack.api_url}\n"
+    )
+    bot = await start_bot("--socket", "--sandbox", cwd=tmp_path, env=bot_env())
+    try:
+        async with httpx.AsyncClient() as http:
+            health = await http.get(f"http://127.0.0.1:{bot.port}/healthz")
+        assert health.status_code == 200
+        assert health.json() == {"live": True, "database": {"ok": True}, "oracle": {"ok": True}}
+        assert slack.calls_to("apps.connections.open")
+    finally:
+        await bot.stop()
+        await slack.stop()
