@@ -165,7 +165,9 @@ async def build_runtime(
         catalog=catalog,
         staff=staff,
         link=creator.link,
+        people=people,
         completed_status=settings.b2c_completed_status,
+        buttons_for=settings.task_buttons_for,
     )
     forms = TaskForms(slack=client, creator=creator, work=work)
     channels, users, usergroups = settings.access

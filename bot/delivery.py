@@ -71,6 +71,15 @@ class SlackPoster:
             raise SlackUnavailable(type(error).__name__) from None
         return response.get("ts")
 
+    async def whisper(self, channel: str, user: str, message: dict[str, Any]) -> bool:
+        """chat.postEphemeral: a message only ``user`` sees; False when Slack would not."""
+        try:
+            await self.slack.chat_postEphemeral(channel=channel, user=user, **message)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.info("chat.postEphemeral failed: %s", type(error).__name__)
+            return False
+        return True
+
     async def update(self, channel: str, ts: str, message: dict[str, Any]) -> bool:
         try:
             await self.slack.chat_update(channel=channel, ts=ts, **message)

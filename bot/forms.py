@@ -272,7 +272,9 @@ class TaskForms:
         return await self.open(trigger_id, context, values, banner=f"{headline}: {reason}")
 
     # ------------------------------------------------------------------ notes on a task
-    async def open_note(self, trigger_id: str, where: TaskMessage) -> bool:
+    async def open_note(self, trigger_id: str, where: TaskMessage, actor: str) -> bool:
+        if await self.work.refused(where, actor):  # TASK_BUTTONS_FOR: no form to fill in vain
+            return False
         try:
             await self.slack.views_open(
                 trigger_id=trigger_id, view=modal.note_view(where.task_id, where.encode())

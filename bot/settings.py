@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     b2c_timeout: float = Field(default=20.0, gt=0, le=120)
     b2c_completed_status: str = Field(default="Completed", min_length=1, max_length=80)
     b2c_request_id_field: str | None = None
+    task_buttons_for: str = "anyone"
 
     b2c_retry_budget: float = Field(default=120.0, ge=0, le=86400)
     b2c_max_concurrency: int = Field(default=8, ge=1, le=100)
@@ -141,6 +142,13 @@ class Settings(BaseSettings):
             return None
         parse_url(value)  # raises ValueError naming the accepted forms
         return value
+
+    @field_validator("task_buttons_for")
+    @classmethod
+    def _buttons_for(cls, value: str) -> str:
+        if value.strip().lower() not in ("anyone", "requester", "assignee"):
+            raise ValueError("must be anyone, requester or assignee")
+        return value.strip().lower()
 
     @field_validator("log_format")
     @classmethod

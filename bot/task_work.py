@@ -19,6 +19,7 @@ from bot.b2c_errors import B2CError
 from bot.catalog import Catalog
 from bot.delivery import SlackPoster, SlackUnavailable
 from bot.failures import explain
+from bot.people import People
 from bot.slack_text import escape
 from bot.staff import IdentityError, Staff
 
@@ -64,14 +65,56 @@ class TaskWork:
         catalog: Catalog,
         staff: Staff,
         link: Callable[[int], str],
+        people: People,
         completed_status: str = "Completed",
+        buttons_for: str = "anyone",
     ) -> None:
         self.b2c = b2c
         self.poster = poster
         self.catalog = catalog
         self.staff = staff
         self.link = link  # the task's address in B2C Service (TaskCreator.link)
+        self.people = people
         self.completed_status = completed_status
+        self.buttons_for = buttons_for  # TASK_BUTTONS_FOR: anyone, requester or assignee
+
+    async def _name(self, user_id: str) -> str:
+        person = await self.people.get(user_id)
+        return person.name if person else user_id
+
+    async def refusal(self, where: TaskMessage, actor: str) -> str | None:
+        """Why ``actor`` may not change this task from Slack (TASK_BUTTONS_FOR), or None."""
+        if self.buttons_for == "requester" and actor != where.requester:
+            return (
+                f"Only the person who created task #{where.task_id} can change it from Slack "
+                "here. Open it in B2C Service instead."
+            )
+        if self.buttons_for == "assignee":
+            try:
+                account, _ = await self.staff.account_for_user(actor)
+                task = await self.b2c.get_task(where.task_id)
+            except IdentityError as error:
+                return f"Only the task's assignee can change it from Slack here. {error}"
+            except B2CError as error:
+                return f"Could not check who task #{where.task_id} is assigned to: {error.reason}"
+            assignee = task.assigned_to_account.ref_id if task.assigned_to_account else None
+            if assignee != account:
+                return (
+                    f"Only the assignee of task #{where.task_id} can change it from Slack here. "
+                    "Open it in B2C Service instead."
+                )
+        return None
+
+    async def refused(self, where: TaskMessage, actor: str) -> bool:
+        """Tell ``actor`` privately when they may not change this task; True if refused."""
+        why = await self.refusal(where, actor)
+        if why is None:
+            return False
+        message = render.refusal_message(why)
+        await self.poster.whisper(
+            where.channel, actor, {"text": message["text"], "blocks": message["blocks"]}
+        )
+        return True
 
     async def _say(self, where: TaskMessage, text: str) -> None:
         try:
@@ -103,32 +146,42 @@ class TaskWork:
         return True
 
     async def set_status(self, where: TaskMessage, actor: str, status_id: int) -> bool:
+        if await self.refused(where, actor):
+            return False
         names = {s.id: s.name for s in (await self.catalog.get()).get("status", [])}
         label = names.get(status_id, str(status_id))
+        # Oracle only sees the bot's account: the note says who did it
+        note = f"Status set to {label} by {await self._name(actor)} in Slack"
         return await self._change(
             where,
             actor,
-            {"statusWithType": {"status": {"id": status_id}}},
+            {"statusWithType": {"status": {"id": status_id}}, "notes": [{"text": note}]},
             f"changed the status of task #{where.task_id} to *{escape(label)}*.",
             f"change the status of task #{where.task_id}",
         )
 
     async def complete(self, where: TaskMessage, actor: str) -> bool:
+        if await self.refused(where, actor):
+            return False
         status = await self.catalog.status_named(self.completed_status)
         reference = {"id": status.id} if status else {"lookupName": self.completed_status}
+        note = f"Marked complete by {await self._name(actor)} in Slack"
         return await self._change(
             where,
             actor,
-            {"statusWithType": {"status": reference}},
+            {"statusWithType": {"status": reference}, "notes": [{"text": note}]},
             f"marked task #{where.task_id} complete.",
             f"mark task #{where.task_id} complete",
         )
 
     async def add_note(self, where: TaskMessage, actor: str, text: str) -> bool:
+        if await self.refused(where, actor):
+            return False
+        note = f"{await self._name(actor)} in Slack: {text}"
         return await self._change(
             where,
             actor,
-            {"notes": [{"text": text}]},
+            {"notes": [{"text": note}]},
             f"added a note to task #{where.task_id}:\n>{escape(text, 2500)}\n",
             f"add a note to task #{where.task_id}",
         )

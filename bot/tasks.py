@@ -90,6 +90,23 @@ class Link(OracleModel):
     media_type: str | None = None
 
 
+class Reference(OracleModel):
+    """A reference as Oracle returns it on read: an id, or only links (``…/accounts/2``)."""
+
+    id: int | None = None
+    links: list[Link] = Field(default_factory=list)
+
+    @property
+    def ref_id(self) -> int | None:
+        if self.id is not None:
+            return self.id
+        for link in self.links:
+            tail = link.href.rstrip("/").rsplit("/", 1)[-1]
+            if tail.isdigit():
+                return int(tail)
+        return None
+
+
 class Task(OracleModel):
     """A task as Oracle returns it (only what the bot reads; the rest is ignored)."""
 
@@ -102,6 +119,7 @@ class Task(OracleModel):
     start_time: datetime | None = None
     percent_complete: int | None = None
     status_with_type: StatusWithTypeValue | None = None
+    assigned_to_account: Reference | None = None
     links: list[Link] = Field(default_factory=list)
 
     @property

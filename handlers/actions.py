@@ -47,4 +47,4 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
     async def add_note(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         where = TaskMessage.from_action(body, action["value"])
-        creator.spawn(forms.open_note(body["trigger_id"], where), "note")
+        creator.spawn(forms.open_note(body["trigger_id"], where, body["user"]["id"]), "note")

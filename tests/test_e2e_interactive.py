@@ -12,7 +12,7 @@ import pytest
 from bot.standins.sandbox import B2CSandbox
 from bot.standins.sandbox import Fault as B2CSandboxFault
 from bot.standins.slack_fake import SlackFake
-from tests.conftest import Bot, block_action
+from tests.conftest import Bot, block_action, make_settings, serving
 
 EPOCH_DUE = int(datetime(2026, 12, 1, 22, 0, tzinfo=UTC).timestamp())
 
@@ -344,7 +344,11 @@ async def test_mark_complete_patches_and_updates_the_task_message(
     assert response.status_code == 200
     await bot.finished()
     [patch] = sandbox.requests_to("PATCH", "/tasks/100")
-    assert patch.body == {"statusWithType": {"status": {"id": 18}}}
+    # Oracle only sees the bot's account: a note says who did it
+    assert patch.body == {
+        "statusWithType": {"status": {"id": 18}},
+        "notes": [{"text": "Marked complete by Sam Agent in Slack"}],
+    }
     assert "*Completed*" in parent.blocks[0]["text"]["text"]
     replies = slack.thread_replies("C1", parent.ts)
     assert "<@U2> marked task #100 complete. Status is now *Completed*." in replies[-1].text
@@ -373,7 +377,10 @@ async def test_change_status_from_the_select(
     )
     await bot.finished()
     [patch] = sandbox.requests_to("PATCH", "/tasks/100")
-    assert patch.body == {"statusWithType": {"status": {"id": 19}}}
+    assert patch.body == {
+        "statusWithType": {"status": {"id": 19}},
+        "notes": [{"text": "Status set to Waiting by Sam Agent in Slack"}],
+    }
     assert "Waiting" in parent.blocks[0]["text"]["text"]
     assert (
         "changed the status of task #100 to *Waiting*"
@@ -414,7 +421,7 @@ async def test_add_note_opens_a_form_and_patches_the_note(
     )
     await bot.finished()
     [patch] = sandbox.requests_to("PATCH", "/tasks/100")
-    assert patch.body == {"notes": [{"text": "Called, <!here> no answer"}]}
+    assert patch.body == {"notes": [{"text": "Sam Agent in Slack: Called, <!here> no answer"}]}
     last = slack.thread_replies("C1", parent.ts)[-1].text
     assert "<@U2> added a note to task #100" in last and "&lt;!here&gt;" in last
 
@@ -509,3 +516,33 @@ async def test_form_refuses_a_name_longer_than_the_site_allows(
     assert "at most 50 characters" in ack["errors"]["name"]
     await bot.finished()
     assert sandbox.requests_to("POST", "/tasks") == []
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed", "refused"),
+    [("requester", "U1", "U2"), ("assignee", "U2", "U1")],
+)
+async def test_task_buttons_for_limits_who_may_press_them(
+    sandbox: B2CSandbox, slack: SlackFake, who: str, allowed: str, refused: str
+) -> None:
+    settings = make_settings(sandbox, slack, task_buttons_for=who)
+    async with serving(settings, slack) as bot:
+        # created by U1 (Jane), assigned to U2 (Sam, staff account 3)
+        await bot.command("Return customer call @contact 83 @assign <@U2>")
+        await bot.finished()
+        [parent] = slack.top_messages("C1")
+        complete = buttons_of(parent)["task_complete"]
+        await bot.interact(
+            block_action(complete, user=refused, message_ts=parent.ts, text=parent.text)
+        )
+        await bot.finished()
+        assert sandbox.requests_to("PATCH", "/tasks/100") == []
+        [whisper] = slack.calls_to("chat.postEphemeral")
+        assert whisper.args["user"] == refused and "can change it from Slack" in str(
+            whisper.args["text"]
+        )
+        await bot.interact(
+            block_action(complete, user=allowed, message_ts=parent.ts, text=parent.text)
+        )
+        await bot.finished()
+        assert len(sandbox.requests_to("PATCH", "/tasks/100")) == 1
