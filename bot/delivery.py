@@ -139,7 +139,11 @@ class ResultDelivery:
             )
             task_message = render.failed_parent(request.user_id, name)
         try:
-            entry, delivered = await self._post_result(entry, request, task_message, reply)
+            if entry.task is None and entry.state == "rejected":
+                # the requester's mistake (or Oracle's refusal of the content) is theirs alone
+                entry, delivered = await self._tell_privately(entry, request, reply, name)
+            else:
+                entry, delivered = await self._post_result(entry, request, task_message, reply)
         except (_Interrupted, SlackUnavailable) as error:
             if isinstance(error, _Interrupted):  # the task message is up, its reply is not
                 entry = error.entry
@@ -181,6 +185,27 @@ class ResultDelivery:
         if posted:
             return entry, "thread"
         return entry, await self._fallback(request, reply, in_channel=True)
+
+    async def _tell_privately(
+        self, entry: Entry, request: TaskRequest, reply: dict[str, Any], name: str
+    ) -> tuple[Entry, str]:
+        """Only the requester sees why their task was not created (with Edit and retry): by
+        ``response_url``, else an ephemeral message where they asked, else a direct message.
+        A "creating…" message already public says briefly that it could not be created."""
+        if entry.parent_ts is not None:
+            await self.poster.update(
+                request.channel_id,
+                entry.parent_ts,
+                render.not_created_parent(request.user_id, name),
+            )
+        if await self.respond(request.response_url, reply):
+            return entry, "response_url"
+        where = {"thread_ts": request.thread_ts} if request.thread_ts else {}
+        if await self.poster.whisper(request.channel_id, request.user_id, {**reply, **where}):
+            return entry, "ephemeral"
+        if await self.poster.post(channel=request.user_id, **reply):
+            return entry, "direct_message"
+        return entry, "lost"
 
     async def _fallback(
         self, request: TaskRequest, message: dict[str, Any], in_channel: bool

@@ -205,6 +205,15 @@ def failed_parent(requester: str, name: str) -> Message:
     return {"text": f"Task not created: {escape(name, MAX_NAME)}", "blocks": [_section(text)]}
 
 
+def not_created_parent(requester: str, name: str) -> Message:
+    """A public "creating…" message whose task Oracle refused: brief; the reason is private."""
+    text = (
+        f":x: <@{requester}> tried to create a task: *{escape(name, MAX_NAME)}*. It could not "
+        "be created; they were told why."
+    )
+    return {"text": f"Task not created: {escape(name, MAX_NAME)}", "blocks": [_section(text)]}
+
+
 def created_reply(
     task: Task, link: str, details: list[tuple[str, str]], actions: dict[str, object] | None = None
 ) -> Message:

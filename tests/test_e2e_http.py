@@ -31,6 +31,11 @@ def the_thread(slack: SlackFake, channel: str = "C1") -> tuple[Any, Any]:
     return parent, reply
 
 
+def private_answer(slack: SlackFake) -> dict[str, Any]:
+    """The last message only the requester saw (by the command's response_url)."""
+    return slack.responses[-1]
+
+
 def posted(slack: SlackFake) -> list[dict[str, Any]]:
     return [c.args for c in slack.calls if c.method in ("chat.postMessage", "chat.update")]
 
@@ -130,19 +135,33 @@ async def test_oracle_refusal_reaches_the_user_in_plain_words(
     await bot.command("Return customer call @contact 209")
     await bot.finished()
     assert sandbox.tasks == {}
-    parent, reply = the_thread(slack)
-    text = all_text(reply)
+    assert posted(slack) == []  # the channel sees nothing: the mistake is the requester's
+    answer = private_answer(slack)
+    text = all_text(answer)
+    assert answer["response_type"] == "ephemeral"
     assert "Oracle B2C Service refused the task" in text
     assert "No such Contact with ID = 209" in text
     assert "/task Return customer call @contact 209" in text  # the input is kept
-    assert "not created" in all_text(parent)
+    assert "request_edit" in text  # Edit and retry
+
+
+async def test_a_refusal_after_a_public_creating_message_is_brief_in_public(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.latency = 2.5  # Oracle is slow: "creating…" goes public first
+    await bot.command("Return customer call @contact 209")
+    await bot.finished()
+    [parent] = slack.top_messages("C1")
+    assert "It could not be created; they were told why" in all_text(parent)
+    assert "No such Contact" not in all_text(parent)
+    assert slack.thread_replies("C1", parent.ts) == []
+    assert "No such Contact with ID = 209" in all_text(private_answer(slack))
 
 
 async def test_unknown_named_id_is_reported(bot: Bot, sandbox: B2CSandbox, slack: SlackFake):
-    await bot.command("Call back @priority Urgentt")
+    await bot.command("Call back @priority Urgentt")  # the site's values not loaded yet
     await bot.finished()
-    _parent, reply = the_thread(slack)
-    assert "lookupName = 'Urgentt'" in all_text(reply)
+    assert "lookupName = 'Urgentt'" in all_text(private_answer(slack))
 
 
 async def test_slow_oracle_does_not_delay_the_ack(
@@ -303,9 +322,10 @@ async def test_assignee_without_staff_account_is_explained(
 ) -> None:
     await bot.command("Call back @assign <@U3>", raw=True)
     await bot.finished()
-    assert sandbox.requests_to("POST", "/tasks") == []
-    _parent, reply = the_thread(slack)
-    assert "No Oracle B2C Service staff account has No Match's e-mail" in all_text(reply)
+    assert sandbox.requests_to("POST", "/tasks") == [] and posted(slack) == []
+    answer = all_text(private_answer(slack))
+    assert "No Oracle B2C Service staff account has No Match's e-mail" in answer
+    assert "staff login" in answer
 
 
 async def test_assignee_by_login(bot: Bot, sandbox: B2CSandbox) -> None:

@@ -206,10 +206,11 @@ async def test_refused_content_offers_edit_and_retry(
 ) -> None:
     await bot.command("Return customer call @contact 209 @priority High")
     await bot.finished()
-    [reply] = replies(slack)
-    button = next(b for b in reply.blocks if b["type"] == "actions")["elements"][0]
+    assert replies(slack) == []  # told privately
+    reply = slack.responses[-1]
+    button = next(b for b in reply["blocks"] if b["type"] == "actions")["elements"][0]
     assert button["action_id"] == "request_edit"
-    click = block_action({**button}, message_ts=reply.ts, text=reply.text, trigger_id="3.3")
+    click = block_action({**button}, message_ts="1.2", text=reply["text"], trigger_id="3.3")
     await bot.interact(click)
     await bot.finished()
     opened = slack.calls_to("views.open")[-1].args
