@@ -150,8 +150,18 @@ class B2CClient:
         await self.aclose()
 
     async def _request(
-        self, method: str, path: str, on_send: Callable[[], None] | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        on_send: Callable[[], None] | None = None,
+        bounded: bool = True,
+        **kwargs: Any,
     ) -> httpx.Response:
+        if not bounded:  # a small read beside the bounded work (a name for the thread)
+            pause = self._not_before - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            return await self._send(method, path, **kwargs)
         async with self._slots:
             pause = self._not_before - time.monotonic()
             if pause > 0:
@@ -238,16 +248,20 @@ class B2CClient:
         items = self._json(response).get("items")
         return items if isinstance(items, list) else []
 
-    async def query(self, roql: str) -> list[QueryTable]:
-        """``GET /queryResults?query=...``: one table per ``;``-separated query."""
-        response = await self._request("GET", "queryResults", params={"query": roql})
+    async def query(self, roql: str, *, bounded: bool = True) -> list[QueryTable]:
+        """``GET /queryResults?query=...``: one table per ``;``-separated query. ``bounded=False``
+        skips the queue of ``max_concurrency`` calls (for a small read that must not wait
+        behind a burst's creates, nor hold up one)."""
+        response = await self._request(
+            "GET", "queryResults", bounded=bounded, params={"query": roql}
+        )
         items = self._json(response).get("items") or []
         return [QueryTable.model_validate(item) for item in items]
 
-    async def rows(self, roql: str) -> list[list[str | None]]:
+    async def rows(self, roql: str, *, bounded: bool = True) -> list[list[str | None]]:
         """The rows of a single query, each cell read by its position in the select list (how
         Oracle names a dotted column in ``columnNames`` is unverified)."""
-        tables = await self.query(roql)
+        tables = await self.query(roql, bounded=bounded)
         return tables[0].rows if tables else []
 
     async def query_one_column(self, roql: str) -> list[str]:

@@ -123,4 +123,6 @@ def compose_task(
     add("Answer", draft.answer)
     add("Opportunity", draft.opportunity)
     add("Percent complete", f"{draft.percent}%" if draft.percent is not None else None)
+    if draft.note:
+        details.append(("Note", escape(to_plain(draft.note, names), 500)))
     return body, details

@@ -18,7 +18,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot import render, slack_text
 from bot.catalog import Catalog
 from bot.journal import Entry
+from bot.lookups import Names
 from bot.requests import TaskRequest
+from bot.slack_text import escape
 from bot.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,10 @@ class SlackPoster:
         return True
 
 
+# detail lines whose value may be an id that Oracle has a name for
+NAMED_DETAILS = {"Contact": "contacts", "Organization": "organizations", "Assigned to": "accounts"}
+
+
 class ResultDelivery:
     """Posts a settled request's result where its requester will see it: the task message and
     its thread (or the thread of the message a shortcut was used on), else ``response_url``,
@@ -104,11 +110,26 @@ class ResultDelivery:
         respond: Callable[[str, dict[str, Any]], Awaitable[bool]],
         catalog: Catalog,
         link: Callable[[int], str],
+        names: Names,
     ) -> None:
         self.poster = poster
         self.respond = respond
         self.catalog = catalog
         self.link = link
+        self.names = names
+
+    async def _named(self, details: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The details with Oracle's names where the user gave an id: "Mary Major (83)"."""
+        named = []
+        for label, value in details:
+            table = NAMED_DETAILS.get(label)
+            raw = value.removeprefix("account ")
+            if table is not None and raw.isdigit():
+                name = await self.names.name(table, int(raw))
+                if name:
+                    value = escape(name, 200) + ("" if label == "Assigned to" else f" ({raw})")
+            named.append((label, value))
+        return named
 
     async def deliver(self, entry: Entry, request: TaskRequest) -> tuple[Entry, str | None]:
         """Post the result; (the entry, how it reached Slack), or None while Slack is away."""
@@ -120,7 +141,9 @@ class ResultDelivery:
             link = self.link(task.id)
             statuses = (await self.catalog.get()).get("status")
             task_message = render.created_parent(request.user_id, task, link, statuses)
-            details = [(label, value) for label, value in (entry.composed or {}).get("details", [])]
+            details = await self._named(
+                [(label, value) for label, value in (entry.composed or {}).get("details", [])]
+            )
             reply = render.created_reply(
                 task,
                 link,

@@ -231,12 +231,9 @@ def created_reply(
             ],
         },
     ]
-    if details:
-        fields = [
-            {"type": "mrkdwn", "text": f"*{escape(label)}*\n{value}"}
-            for label, value in details[:10]
-        ]
-        blocks.append({"type": "section", "fields": fields})
+    fields = [{"type": "mrkdwn", "text": f"*{escape(label)}*\n{value}"} for label, value in details]
+    for start in range(0, len(fields), 10):  # Slack: at most 10 fields a section
+        blocks.append({"type": "section", "fields": fields[start : start + 10]})
     blocks.append(
         actions
         or {

@@ -134,6 +134,16 @@ def task_by_request_id(field: str, request_id: str) -> str:
     return f"select id from tasks where {custom_field_path(field)} = {quote(request_id)}"
 
 
+NAMED_TABLES = ("contacts", "organizations", "accounts")
+
+
+def name_by_id(table: str, record_id: int) -> str:
+    """The name (lookupName) of one contact, organization or staff account."""
+    if table not in NAMED_TABLES:
+        raise ValueError(f"no names looked up in {table}")
+    return f"select lookupName from {table} where id = {int(record_id)}"
+
+
 def tasks_updated_since(since: datetime) -> str:
     """Tasks changed since ``since``: id (the form a thread sync would poll with)."""
     return f"select id from tasks where updatedTime > {time_literal(since)} limit 1"
@@ -166,4 +176,5 @@ FORMS: list[Form] = [
         "no-duplicate check after a timeout",
     ),
     Form("tasks changed since a time", lambda: tasks_updated_since(SAMPLE_TIME), "thread sync"),
+    Form("a contact's name by id", lambda: name_by_id("contacts", 1), "names in the thread"),
 ]

@@ -38,6 +38,7 @@ from bot.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_
 from bot.drafts import TaskDraft, draft_from_dict, draft_to_dict
 from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.journal import Entry, Journal
+from bot.lookups import Names
 from bot.people import People
 from bot.requests import TaskRequest
 from bot.site import SiteLimits
@@ -104,8 +105,13 @@ class TaskCreator:
         self.catalog = catalog or Catalog(b2c)
         self.task_url = task_url
         self.respond = respond
+        self.names = Names(b2c)
         self.results = ResultDelivery(
-            poster=self.poster, respond=respond, catalog=self.catalog, link=self.link
+            poster=self.poster,
+            respond=respond,
+            catalog=self.catalog,
+            link=self.link,
+            names=self.names,
         )
         self.clock = clock
         self.retry_policy = retry
@@ -328,6 +334,13 @@ class TaskCreator:
         payload = body.body()
         if self.request_id_field:
             payload["customFields"] = {"c": {self.request_id_field: entry.id}}
+        # the names the thread will show, looked up beside the create, not before it
+        if draft.contact is not None:
+            self.names.prefetch("contacts", draft.contact)
+        if draft.organization is not None and draft.organization.id is not None:
+            self.names.prefetch("organizations", draft.organization.id)
+        if assignee is not None and assignee.id is not None and label == f"account {assignee.id}":
+            self.names.prefetch("accounts", assignee.id)
         return {"name": name, "body": payload, "details": details}
 
     async def _settle(

@@ -105,14 +105,16 @@ async def test_all_fields_reach_oracle(bot: Bot, sandbox: B2CSandbox, slack: Sla
             {"text": "Call before @due, & mention <b>"},
         ],
     }
-    [query] = sandbox.requests_to("GET", "/queryResults")
-    assert (
-        query.query["query"]
-        == "select id from accounts where emails.address = 'sam@example.com' limit 2"
-    )
+    queries = [r.query["query"] for r in sandbox.requests_to("GET", "/queryResults")]
+    assert sorted(queries) == [
+        "select id from accounts where emails.address = 'sam@example.com' limit 2",
+        "select lookupName from contacts where id = 84",  # the thread shows names, not ids
+    ]
     [task] = sandbox.tasks.values()
     assert task["statusWithType"]["status"]["lookupName"] == "In Progress"
     _parent, reply = the_thread(slack)
+    assert "Carlos Salazar (84)" in all_text(reply)
+    assert "Call before @due, &amp; mention &lt;b&gt;" in all_text(reply)  # the note, escaped
     assert "In Progress" in all_text(reply)
     assert "Sam Agent" in all_text(reply)
 

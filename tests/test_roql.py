@@ -175,3 +175,16 @@ async def test_each_form_parses_on_the_sandbox(client: B2CClient) -> None:
     for form in roql.FORMS:
         await client.rows(form.build())  # raises if the sandbox refuses it
     await client.rows(roql.task_by_request_id("slack_request_id", "abc"))
+
+
+async def test_names_are_fetched_once_beside_the_bounded_work(
+    client: B2CClient, sandbox: B2CSandbox
+) -> None:
+    import asyncio
+
+    names = lookups.Names(client)
+    found = await asyncio.gather(*(names.name("contacts", 85) for _ in range(20)))
+    assert found == ["Zoë O'Brien"] * 20
+    assert await names.name("organizations", 4) == "O'Neil & Sons"
+    assert await names.name("contacts", 209) is None  # no such contact: the id is shown
+    assert len(sandbox.requests_to("GET", "/queryResults")) == 3
