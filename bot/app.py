@@ -117,6 +117,7 @@ async def build_runtime(
     sandbox = None
     if use_sandbox:
         sandbox = B2CSandbox()
+        sandbox.seed_tasks()  # so that /task show 12 and /task mine have something to show
         site = await sandbox.start()
         auth: httpx.Auth = httpx.BasicAuth(sandbox_module.USERNAME, sandbox_module.PASSWORD)
     else:

@@ -158,6 +158,7 @@ async def _sandbox(args: argparse.Namespace) -> None:
 
     logs.configure("INFO")
     sandbox = B2CSandbox(latency=args.latency)
+    sandbox.seed_tasks()
     url = await sandbox.start(args.host, args.port)
     print(f"B2C sandbox at {url} (user {USERNAME!r}, password {PASSWORD!r})", flush=True)
     try:

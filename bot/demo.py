@@ -22,16 +22,30 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import build_runtime
+from bot.grammar import GrammarError, parse
 from bot.server import EVENTS_PATH, start_http
 from bot.settings import Mode, Settings
 from bot.slack_text import escape, to_plain
-from bot.standins.sandbox import API
+from bot.standins.sandbox import API, SEED_TASKS
 from bot.standins.slack_fake import DEFAULT_USERS, SlackFake
 
 DEMO_USER = "U1"  # Jane Doe, America/New_York, in the Slack fake
 
 
 _TOKEN = re.compile(r"<(?:[@#!][^<>\s]*|(?:https?|mailto):[^<>\s]*)>")
+_AT_NAME = re.compile(r"(?<![\w@])@([a-z][\w.-]*)")
+_USER_IDS = {user["name"]: user_id for user_id, user in DEFAULT_USERS.items()}
+
+
+def mention_users(text: str) -> str:
+    """``@jane`` as Slack sends it when jane is a member: ``<@U1|jane>`` (the Slack fake's
+    users; any other @word is left as typed, as Slack does)."""
+    return _AT_NAME.sub(
+        lambda m: (
+            f"<@{_USER_IDS[m.group(1)]}|{m.group(1)}>" if m.group(1) in _USER_IDS else m.group(0)
+        ),
+        text,
+    )
 
 
 def as_slack_sends(text: str) -> str:
@@ -123,8 +137,17 @@ def _print_readable(report: dict[str, Any], out: TextIO) -> None:
     for request in report["oracle"]:
         out.write(f"\nbot → Oracle: {request['method']} {API}{request['path']}\n")
         out.write(f"  OSvC-CREST-Application-Context: {request['app_context']}\n")
+        if request.get("query"):
+            out.write(f"  ROQL: {request['query']}\n")
         if request["body"] is not None:
-            out.write("  " + json.dumps(request["body"], indent=2).replace("\n", "\n  ") + "\n")
+            body = json.dumps(request["body"], indent=2, ensure_ascii=False)
+            out.write("  " + body.replace("\n", "\n  ") + "\n")
+        answer = request.get("answer")
+        if answer and "items" in answer:
+            for table in answer["items"]:
+                out.write(f"  Oracle → bot: {table['count']} row(s) {table['rows']}\n")
+        elif answer:
+            out.write(f"  Oracle → bot: {answer['status']} {answer['detail']}\n")
     for call in report["slack"]:
         if call["method"].startswith("views."):
             labels = [b["label"]["text"] for b in call.get("blocks") or [] if b.get("label")]
@@ -161,7 +184,8 @@ async def _run_demo(command_line: str, as_json: bool, out: TextIO, workdir: str)
     runtime = await build_runtime(settings, Mode.HTTP, use_sandbox=True)
     runner, port = await start_http(runtime, "127.0.0.1", 0)
     try:
-        body = urlencode(slash_form(command_line, response_url=slack.response_url("demo")))
+        form = slash_form(mention_users(command_line), response_url=slack.response_url("demo"))
+        body = urlencode(form)
         async with httpx.AsyncClient() as http:
             started = time.perf_counter()
             response = await http.post(
@@ -184,7 +208,9 @@ async def _run_demo(command_line: str, as_json: bool, out: TextIO, workdir: str)
                 {
                     "method": r.method,
                     "path": r.path,
+                    "query": r.query.get("query"),
                     "body": r.body,
+                    "answer": r.answer,
                     "app_context": r.headers.get("OSvC-CREST-Application-Context"),
                 }
                 for r in sandbox.requests
@@ -202,17 +228,29 @@ async def _run_demo(command_line: str, as_json: bool, out: TextIO, workdir: str)
                 if c.method.startswith(("chat.", "views."))
             ],
             "response_url": slack.responses,
-            "tasks_created": sorted(sandbox.tasks),
+            "tasks_created": sorted(set(sandbox.tasks) - set(SEED_TASKS)),
         }
     finally:
         await runner.cleanup()
         await runtime.close()
         await slack.stop()
     if as_json:
-        out.write(json.dumps(report, indent=2) + "\n")
+        out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
         _print_readable(report, out)
-    return 0 if report["tasks_created"] else 1
+    return _exit_code(form["text"], report)
+
+
+def _exit_code(text: str, report: dict[str, Any]) -> int:
+    """0 when the command did what it asks: a task created; help, show, mine or the form
+    answered. 1 for a mistake or a task not created."""
+    try:
+        kind = parse(text).kind
+    except GrammarError:
+        return 1
+    if kind == "create":
+        return 0 if report["tasks_created"] else 1
+    return 0 if report["ack"]["status"] == 200 else 1
 
 
 def main(command_line: str, as_json: bool) -> int:

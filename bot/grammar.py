@@ -129,7 +129,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("priority", "priority", _id_or_name, "High", "priority name or ID"),
     FieldSpec("status", "status", _id_or_name, "In Progress", "status name or ID"),
     FieldSpec("type", "task_type", _id_or_name, "Call", "task type name or ID"),
-    FieldSpec("template", "template", _id_or_name, "Follow-up", "task template name or ID"),
+    FieldSpec("template", "template", _id_or_name, "Onboarding", "task template name or ID"),
     FieldSpec("incident", "incident", _incident, "261128-000123", "incident ID or reference"),
     FieldSpec("answer", "answer", _positive_id("an answer"), "1234", "answer ID"),
     FieldSpec("opportunity", "opportunity", _positive_id("an opportunity"), "77", "opportunity ID"),

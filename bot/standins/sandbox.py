@@ -63,6 +63,7 @@ class Recorded:
     headers: CIMultiDict[str]  # as HTTP has them: names in any case
     body: Any
     at: float = field(default_factory=time.monotonic)
+    answer: Any = None  # what a query answered (for the demo to show)
 
 
 def _seed() -> dict[str, dict[int, dict[str, Any]]]:
@@ -116,6 +117,26 @@ NAMED_IDS: dict[str, dict[int, str]] = {
     "taskTemplate": {1: "Onboarding", 2: "Renewal call"},
 }
 STATUS_TYPE = {16: 14, 17: 14, 18: 15, 19: 14, 20: 14}
+SEED_TASKS: dict[int, dict[str, Any]] = {
+    12: {
+        "name": "Call back about the invoice",
+        "contact": {"id": 83},
+        "assignedToAccount": {"id": 2},
+        "dueTime": "2026-12-02T17:00:00Z",
+        "notes": [{"text": "Customer asked twice"}],
+    },
+    13: {
+        "name": "Send the renewal quote",
+        "organization": {"id": 2},
+        "assignedToAccount": {"id": 2},
+        "statusWithType": {"status": {"lookupName": "In Progress"}},
+    },
+    14: {
+        "name": "Close the onboarding",
+        "assignedToAccount": {"id": 2},
+        "statusWithType": {"status": {"lookupName": "Completed"}},
+    },
+}
 # inferred: the task name's maximum length is not documented; a live site reports it in
 # GET /metadata-catalog/tasks, which `doctor` reads
 NAME_MAX_LENGTH = 240
@@ -196,6 +217,7 @@ class B2CSandbox:
         self.refused_queries: list[str] = []  # queries containing one of these are refused
         self.tasks: dict[int, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
+        self._recording: dict[int, Recorded] = {}  # requests being answered, by id()
         self.faults: list[Fault] = []
         self._next_id = 100
         self._runner: web.AppRunner | None = None
@@ -272,21 +294,26 @@ class B2CSandbox:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         path = request.path[len(API) :] if request.path.startswith(API) else request.path
-        self.requests.append(
-            Recorded(request.method, path, dict(request.query), CIMultiDict(request.headers), body)
+        recorded = Recorded(
+            request.method, path, dict(request.query), CIMultiDict(request.headers), body
         )
+        self.requests.append(recorded)
+        self._recording[id(request)] = recorded
         if self.latency:
             await asyncio.sleep(self.latency)
         fault = self._take_fault(request.method, path)
         if fault is not None and not fault.after_create:
+            self._recording.pop(id(request), None)
             await asyncio.sleep(fault.delay)
             return self._fault_response(request, fault)
         try:
             self._check_auth(request)
             response = await handler(request)
         except SandboxError as error:
+            recorded.answer = {"status": error.status, "detail": error.detail}
             return self._problem(request, error)
         finally:
+            self._recording.pop(id(request), None)
             await self._notify()
         if fault is not None:  # the work is done; only the answer is late or lost
             await asyncio.sleep(fault.delay)
@@ -557,9 +584,19 @@ class B2CSandbox:
         body = await self._json_body(request)
         if "name" not in body:
             raise _write_failed("Task.Name is a required field and cannot be empty")
+        task = self._new_task(self._next_id, body)
+        self._next_id += 1
+        self.tasks[task["id"]] = task
+        location = f"{request.scheme}://{request.host}{API}/tasks/{task['id']}"
+        return web.json_response(
+            self._render(request, task), status=201, headers={"Location": location}
+        )
+
+    def _new_task(self, task_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """A task as Oracle keeps it (the seed page's response shape), with ``body`` applied."""
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         task: dict[str, Any] = {
-            "id": self._next_id,
+            "id": task_id,
             "lookupName": None,
             "createdTime": now,
             "updatedTime": now,
@@ -596,12 +633,13 @@ class B2CSandbox:
             "_notes": [],
         }
         self._apply(task, body)
-        self._next_id += 1
-        self.tasks[task["id"]] = task
-        location = f"{request.scheme}://{request.host}{API}/tasks/{task['id']}"
-        return web.json_response(
-            self._render(request, task), status=201, headers={"Location": location}
-        )
+        return task
+
+    def seed_tasks(self) -> None:
+        """A few tasks that exist before anyone asks (for the demo and ``serve --sandbox``:
+        ``/task show 12``, ``/task mine`` for Jane, staff account 2)."""
+        for task_id, body in SEED_TASKS.items():
+            self.tasks[task_id] = self._new_task(task_id, body)
 
     def _task(self, task_id: int) -> dict[str, Any]:
         if task_id not in self.tasks:
@@ -820,6 +858,9 @@ class B2CSandbox:
             raise SandboxError(
                 400, "OSC-CREST-00007", "An invalid query parameter was used", str(error)
             ) from None
+        recorded = self._recording.get(id(request))
+        if recorded is not None:
+            recorded.answer = {"items": items}
         return web.json_response({"items": items, "links": []})
 
     # ----------------------------------------------------------------- control (for processes)

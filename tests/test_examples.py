@@ -1,0 +1,54 @@
+"""Every example the README, `/task help` and the app manifest show runs as shown in the demo
+(against the sandbox), exiting 0."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot import render
+from bot.demo import run_demo
+from bot.grammar import FIELDS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _examples() -> list[str]:
+    found: list[str] = []
+    readme = (ROOT / "README.md").read_text()
+    for snippet in re.findall(r"`(/task[^`]*)`", readme):
+        if "<" not in snippet and "..." not in snippet:
+            found.append(snippet)
+    for row in re.findall(r"^\| `(@\w+ [^`]+)` \|", readme, re.MULTILINE):
+        found.append(f"/task Example task {row}")
+    help_text = render.examples("/task") + "\n" + render.usage("/task")
+    for snippet in re.findall(r"`(/task [^`]*)`", help_text):
+        found.append(snippet.replace("&amp;", "&"))
+    for spec in FIELDS:
+        found.append(f"/task Example task @{spec.name} {spec.example}")
+    hint = re.search(r'usage_hint: "([^"]+)"', (ROOT / "manifest.yaml").read_text())
+    assert hint is not None
+    found.append(f"/task {hint.group(1)}")
+    return sorted(set(found))
+
+
+EXAMPLES = _examples()
+
+
+def test_the_examples_are_found() -> None:
+    assert "/task Return customer call @contact 83" in EXAMPLES
+    assert "/task show 12" in EXAMPLES and "/task mine" in EXAMPLES
+    assert "/task Example task @assign @jane" in EXAMPLES
+    assert len(EXAMPLES) >= 20
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+async def test_each_example_runs_in_the_demo(example: str) -> None:
+    out = io.StringIO()
+    code = await run_demo(example, as_json=True, out=out)
+    report = json.loads(out.getvalue())
+    assert code == 0, (example, json.dumps(report, ensure_ascii=False)[:2000])
