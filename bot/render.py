@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from bot import when
 from bot.catalog import NamedID
 from bot.grammar import FIELDS
 from bot.slack_text import escape
@@ -39,6 +40,39 @@ def slack_date(moment: datetime) -> str:
     epoch = int(moment.timestamp())
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def in_words(moment: datetime, tz: str | None) -> str:
+    """A moment in the reader's own zone, in words: "Friday 4 December 2026 at 15:00"."""
+    zone = when.zone(tz)
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} (your time, {zone.key})"
+
+
+def private_confirmation(
+    task_id: int,
+    title: str,
+    due: datetime | None,
+    start: datetime | None,
+    tz: str | None,
+    now: datetime,
+) -> Message | None:
+    """What only the requester sees once the task exists: its dates in their own zone, in
+    words, and a warning for a due date in the past or a start after the due date. None when
+    the task has no dates (nothing to confirm beyond the thread)."""
+    if due is None and start is None:
+        return None
+    lines = [f":white_check_mark: Task *#{task_id}* {escape(title, MAX_NAME)} was created."]
+    if due is not None:
+        lines.append(f"Due {in_words(due, tz)}.")
+    if start is not None:
+        lines.append(f"Starts {in_words(start, tz)}.")
+    if due is not None and due < now:
+        lines.append(":warning: The due date is in the past: change it in the task if it is wrong.")
+    if due is not None and start is not None and start > due:
+        lines.append(":warning: The start is after the due date.")
+    text = "\n".join(lines)
+    return {"response_type": "ephemeral", "text": text, "blocks": [_section(text)]}
 
 
 def usage(command: str) -> str:

@@ -258,6 +258,7 @@ class TaskCreator:
                 entry = await self._settle(entry, request, hooks or Hooks(), progress)
             if entry.delivery == "pending":
                 entry, delivery = await self.results.deliver(entry, request)
+                await self._confirm_privately(entry, request)
             else:
                 delivery = entry.delivery
         except Exception:  # a bug must not vanish silently: keep the request, say so, log it
@@ -332,6 +333,13 @@ class TaskCreator:
         if problem is not None:  # mentions in the name made it longer than it was typed
             raise ValueError(problem)
         payload = body.body()
+        # for the private confirmation once the task exists: its dates in the requester's zone
+        confirm = {
+            "due": body.due_time.isoformat() if body.due_time else None,
+            "start": body.start_time.isoformat() if body.start_time else None,
+            "tz": person.tz if person else None,
+            "asked": self.clock().isoformat(),
+        }
         if self.request_id_field:
             payload["customFields"] = {"c": {self.request_id_field: entry.id}}
         # the names the thread will show, looked up beside the create, not before it
@@ -341,7 +349,29 @@ class TaskCreator:
             self.names.prefetch("organizations", draft.organization.id)
         if assignee is not None and assignee.id is not None and label == f"account {assignee.id}":
             self.names.prefetch("accounts", assignee.id)
-        return {"name": name, "body": payload, "details": details}
+        return {"name": name, "body": payload, "details": details, "confirm": confirm}
+
+    async def _confirm_privately(self, entry: Entry, request: TaskRequest) -> None:
+        """The requester's private confirmation (dates in their own zone, in words, and a
+        warning for a due date in the past or a start after the due date), once the task
+        exists: slash commands only, and only when the task has dates."""
+        confirm = (entry.composed or {}).get("confirm")
+        if entry.task_id is None or entry.kind != "command" or not confirm:
+            return
+
+        def moment(key: str) -> datetime | None:
+            return datetime.fromisoformat(confirm[key]) if confirm.get(key) else None
+
+        message = render.private_confirmation(
+            entry.task_id,
+            (entry.composed or {}).get("name", ""),
+            moment("due"),
+            moment("start"),
+            confirm.get("tz"),
+            moment("asked") or self.clock(),
+        )
+        if message is not None:
+            await self.respond(request.response_url, message)
 
     async def _settle(
         self, entry: Entry, request: TaskRequest, hooks: Hooks, progress: Progress

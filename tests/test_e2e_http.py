@@ -288,6 +288,20 @@ async def test_a_task_created_completed_offers_no_mark_complete(
     assert "task_complete" not in all_text(parent) and "task_note" in all_text(parent)
 
 
+async def test_dates_are_confirmed_privately_with_warnings(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("Call back @contact 83")
+    await bot.finished()
+    assert slack.responses == []  # no dates: nothing to confirm beyond the thread
+    await bot.command("Call back @due 2020-01-02 10:00 @start 2020-01-03")
+    await bot.finished()
+    assert len(sandbox.tasks) == 2
+    text = all_text(private_answer(slack))
+    assert "Due Thursday 2 January 2020 at 10:00 (your time, America/New_York)" in text
+    assert "The due date is in the past" in text and "The start is after the due date" in text
+
+
 async def test_help_shows_usage(bot: Bot, sandbox: B2CSandbox, slack: SlackFake) -> None:
     for text in ("help", "?"):
         body = (await bot.command(text)).json()

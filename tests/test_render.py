@@ -206,3 +206,35 @@ def test_long_user_text_is_shortened_before_it_is_built_in(long: str) -> None:
             assert text.count("<") == text.count(">")
     parent = _texts(render.created_parent("U1", task, LINK))[0]
     assert f"<{LINK}|*#12* " in parent and "…>" in parent
+
+
+NOON = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)  # Saturday, 12:00 in New York
+
+
+@pytest.mark.parametrize(
+    ("due", "start", "shown", "warnings"),
+    [
+        (None, None, None, 0),
+        (
+            datetime(2026, 12, 4, 20, 0, tzinfo=UTC),
+            None,
+            "Due Friday 4 December 2026 at 15:00 (your time, America/New_York).",
+            0,
+        ),
+        (datetime(2026, 11, 27, 22, 0, tzinfo=UTC), None, "The due date is in the past", 1),
+        (
+            datetime(2026, 12, 1, 22, 0, tzinfo=UTC),
+            datetime(2026, 12, 2, 14, 0, tzinfo=UTC),
+            "The start is after the due date",
+            1,
+        ),
+    ],
+)
+def test_private_confirmation(due, start, shown, warnings) -> None:
+    message = render.private_confirmation(12, "Call <b>", due, start, "America/New_York", NOON)
+    if shown is None:
+        assert message is None
+        return
+    assert message is not None and message["response_type"] == "ephemeral"
+    assert shown in message["text"] and "Call &lt;b&gt;" in message["text"]
+    assert message["text"].count(":warning:") == warnings
