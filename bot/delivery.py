@@ -94,10 +94,6 @@ class SlackPoster:
         return True
 
 
-# detail lines whose value may be an id that Oracle has a name for
-NAMED_DETAILS = {"Contact": "contacts", "Organization": "organizations", "Assigned to": "accounts"}
-
-
 class ResultDelivery:
     """Posts a settled request's result where its requester will see it: the task message and
     its thread (or the thread of the message a shortcut was used on), else ``response_url``,
@@ -118,16 +114,17 @@ class ResultDelivery:
         self.link = link
         self.names = names
 
-    async def _named(self, details: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The details with Oracle's names where the user gave an id: "Mary Major (83)"."""
+    async def _named(self, composed: dict[str, Any]) -> list[tuple[str, str]]:
+        """The details with Oracle's names for what was given by id or login (``refs``):
+        "Mary Major (83)"; the value as typed when the name cannot be had."""
+        refs = composed.get("refs") or {}
         named = []
-        for label, value in details:
-            table = NAMED_DETAILS.get(label)
-            raw = value.removeprefix("account ")
-            if table is not None and raw.isdigit():
-                name = await self.names.name(table, int(raw))
+        for label, value in composed.get("details", []):
+            if label in refs:
+                table, record_id = refs[label]
+                name = await self.names.name(table, int(record_id))
                 if name:
-                    value = escape(name, 200) + ("" if label == "Assigned to" else f" ({raw})")
+                    value = escape(name, 200) + (f" ({value})" if value.isdigit() else "")
             named.append((label, value))
         return named
 
@@ -141,9 +138,7 @@ class ResultDelivery:
             link = self.link(task.id)
             statuses = (await self.catalog.get()).get("status")
             task_message = render.created_parent(request.user_id, task, link, statuses)
-            details = await self._named(
-                [(label, value) for label, value in (entry.composed or {}).get("details", [])]
-            )
+            details = await self._named(entry.composed or {})
             reply = render.created_reply(
                 task,
                 link,

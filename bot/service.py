@@ -35,7 +35,7 @@ from bot.b2c_errors import B2CConnectionError, B2CError
 from bot.catalog import Catalog
 from bot.compose import Origin, compose_task, task_name
 from bot.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
-from bot.drafts import TaskDraft, draft_from_dict, draft_to_dict
+from bot.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
 from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.journal import Entry, Journal
 from bot.lookups import Names
@@ -342,14 +342,26 @@ class TaskCreator:
         }
         if self.request_id_field:
             payload["customFields"] = {"c": {self.request_id_field: entry.id}}
-        # the names the thread will show, looked up beside the create, not before it
+        # what the thread shows by Oracle's name: detail label -> (table, id), each name looked
+        # up now, beside the create rather than before it
+        refs: dict[str, tuple[str, int]] = {}
         if draft.contact is not None:
-            self.names.prefetch("contacts", draft.contact)
+            refs["Contact"] = ("contacts", draft.contact)
         if draft.organization is not None and draft.organization.id is not None:
-            self.names.prefetch("organizations", draft.organization.id)
-        if assignee is not None and assignee.id is not None and label == f"account {assignee.id}":
-            self.names.prefetch("accounts", assignee.id)
-        return {"name": name, "body": payload, "details": details, "confirm": confirm}
+            refs["Organization"] = ("organizations", draft.organization.id)
+        if assignee is not None and assignee.id is not None and not isinstance(
+            draft.assignee, SlackUser
+        ):  # a Slack user is shown by their Slack name
+            refs["Assigned to"] = ("accounts", assignee.id)
+        for table, record_id in refs.values():
+            self.names.prefetch(table, record_id)
+        return {
+            "name": name,
+            "body": payload,
+            "details": details,
+            "refs": refs,
+            "confirm": confirm,
+        }
 
     async def _confirm_privately(self, entry: Entry, request: TaskRequest) -> None:
         """The requester's private confirmation (dates in their own zone, in words, and a
