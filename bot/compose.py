@@ -106,7 +106,7 @@ def compose_task(
 
     def add(label: str, value: object | None) -> None:
         if value is not None:
-            details.append((label, escape(str(value))))
+            details.append((label, escape(str(value), 300)))
 
     add("Contact", draft.contact)
     add("Organization", draft.organization)

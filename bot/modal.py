@@ -192,7 +192,7 @@ def _datetime(block_id: str, label: str, epoch: int | None) -> dict[str, Any]:
 def _warning(text: str) -> dict[str, Any]:
     return {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": f":warning: {escape(text)}"}],
+        "elements": [{"type": "mrkdwn", "text": f":warning: {escape(text, 1500)}"}],
     }
 
 
@@ -211,7 +211,7 @@ def form_view(
     blocks: list[dict[str, Any]] = []
     if banner:
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f":x: *{escape(banner)}*"}}
+            {"type": "section", "text": {"type": "mrkdwn", "text": f":x: *{escape(banner, 1500)}*"}}
         )
     if catalog is None:
         blocks.append(
@@ -308,8 +308,8 @@ def progress_view(name: str) -> dict[str, Any]:
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f":hourglass_flowing_sand: Creating *{escape(name)}* in Oracle B2C "
-                    "Service…",
+                    "text": ":hourglass_flowing_sand: Creating "
+                    f"*{escape(name, 250)}* in Oracle B2C Service…",
                 },
             }
         ],
@@ -318,7 +318,7 @@ def progress_view(name: str) -> dict[str, Any]:
 
 def done_view(task_id: int, title: str, status: str, link: str) -> dict[str, Any]:
     text = (
-        f":white_check_mark: *Task #{task_id} created:* {escape(title)}\n"
+        f":white_check_mark: *Task #{task_id} created:* {escape(title, 250)}\n"
         f"Status: *{escape(status)}*\n<{escape(link)}|Open in B2C Service>"
     )
     return {

@@ -349,8 +349,10 @@ class TaskCreator:
             refs["Contact"] = ("contacts", draft.contact)
         if draft.organization is not None and draft.organization.id is not None:
             refs["Organization"] = ("organizations", draft.organization.id)
-        if assignee is not None and assignee.id is not None and not isinstance(
-            draft.assignee, SlackUser
+        if (
+            assignee is not None
+            and assignee.id is not None
+            and not isinstance(draft.assignee, SlackUser)
         ):  # a Slack user is shown by their Slack name
             refs["Assigned to"] = ("accounts", assignee.id)
         for table, record_id in refs.values():

@@ -133,7 +133,8 @@ class TaskWork:
         except B2CError as error:
             headline, reason, _hint = explain(error)
             await self._say(
-                where, f":x: <@{actor}> could not {what}: {escape(headline)}.\n>{escape(reason)}"
+                where,
+                f":x: <@{actor}> could not {what}: {escape(headline)}.\n>{escape(reason, 1500)}",
             )
             return False
         statuses = (await self.catalog.get()).get("status")
@@ -193,7 +194,7 @@ class TaskWork:
             headline, reason, _ = explain(error)
             if error.status == 404:
                 headline, reason = f"There is no task #{task_id}", error.reason
-            return render.task_event(f":x: {escape(headline)}\n>{escape(reason)}")
+            return render.task_event(f":x: {escape(headline)}\n>{escape(reason, 1500)}")
         return render.task_summary(task, self.link(task.id))
 
     async def mine(self, user_id: str) -> dict[str, Any]:
@@ -201,10 +202,10 @@ class TaskWork:
             account, _name = await self.staff.account_for_user(user_id)
             found = await self.b2c.rows(roql.open_tasks(account))
         except IdentityError as error:
-            return render.task_event(f":x: {escape(str(error))}")
+            return render.task_event(f":x: {escape(str(error), 1500)}")
         except B2CError as error:
             headline, reason, _ = explain(error)
-            return render.task_event(f":x: {escape(headline)}\n>{escape(reason)}")
+            return render.task_event(f":x: {escape(headline)}\n>{escape(reason, 1500)}")
         rows = []
         for task_id, name, status, status_type, *_ in found:
             if (status_type or "").lower() == COMPLETE_TYPE or not task_id:
