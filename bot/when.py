@@ -89,30 +89,39 @@ def _parse_iso(phrase: str, local_zone: ZoneInfo, default_time: time) -> datetim
     return moment.astimezone(UTC)
 
 
-def unused_part(text: str) -> str | None:
-    """A part of a phrase with digits in it that reading the phrase ignored (``25:00`` in
-    ``tomorrow 25:00``, ``13pm`` in ``tomorrow 13pm``: dateparser drops what it cannot read and
-    answers the rest), or None. A part is unused when the phrase without it reads the same."""
-    phrase = " ".join(text.split())
-    if not phrase or _ISO_DATE.match(phrase):
-        return None  # ISO is read strictly, whole or not at all
+@lru_cache(maxsize=512)
+def _check(phrase: str) -> tuple[bool, str | None]:
+    """Whether a phrase reads at all, and a part of it that reading ignored (at the fixed
+    ``_CHECK_BASE``, so pure: cached, as a burst often repeats its phrases; each reading costs
+    about a millisecond on the event loop, before the ack)."""
+    if not phrase:
+        return False, None
+    if _ISO_DATE.match(phrase):  # ISO is read strictly, whole or not at all
+        return parse_when(phrase, "UTC", _CHECK_BASE, DUE_DEFAULT_TIME) is not None, None
     utc = ZoneInfo("UTC")
     whole = _read(phrase, utc, _CHECK_BASE)
     if whole is None:
-        return None
+        return False, None
     tokens = phrase.split(" ")
     for index, token in enumerate(tokens):
         if not any(ch.isdigit() for ch in token):
             continue
         rest = " ".join(tokens[:index] + tokens[index + 1 :])
         if rest and _read(rest, utc, _CHECK_BASE) == whole:
-            return token
-    return None
+            return True, token
+    return True, None
+
+
+def unused_part(text: str) -> str | None:
+    """A part of a phrase with digits in it that reading the phrase ignored (``25:00`` in
+    ``tomorrow 25:00``, ``13pm`` in ``tomorrow 13pm``: dateparser drops what it cannot read and
+    answers the rest), or None. A part is unused when the phrase without it reads the same."""
+    return _check(" ".join(text.split()))[1]
 
 
 def is_readable(text: str) -> bool:
     """Whether the phrase can be read at all (checked before the user's zone is known)."""
-    return parse_when(text, "UTC", _CHECK_BASE, DUE_DEFAULT_TIME) is not None
+    return _check(" ".join(text.split()))[0]
 
 
 def oracle_time(moment: datetime) -> str:
