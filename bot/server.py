@@ -72,6 +72,11 @@ def web_app(runtime: Runtime) -> web.Application:
     return app
 
 
+def bound_port(site: web.TCPSite) -> int:
+    """The port a started site listens on (``port=0`` picks a free one)."""
+    return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
 def health_app(runtime: Runtime) -> web.Application:
     """``GET /healthz``: liveness (the answer itself) and, apart, whether the database and
     Oracle answer. Served alone in Socket Mode, beside ``/slack/events`` in HTTP mode."""
@@ -98,7 +103,7 @@ async def start_http(runtime: Runtime, host: str, port: int) -> tuple[web.AppRun
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    bound = bound_port(site)
     return runner, bound
 
 
@@ -136,7 +141,7 @@ async def start_health(runtime: Runtime, host: str, port: int) -> web.AppRunner 
         log.warning("health checks not served: port %d is not free (%s)", port, error.strerror)
         await runner.cleanup()
         return None
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    bound = bound_port(site)
     log.info("health checks on http://%s:%d/healthz", host, bound)
     return runner
 
