@@ -293,7 +293,7 @@ class OracleDoctor:
                 "(the bot always selects ….id or ….lookupName)",
             )
 
-    def link(self, task_id: int | None) -> None:
+    def link(self, task_id: int | None, *, made_here: bool = False) -> None:
         if task_id is None:
             self.report.warn(
                 AREA,
@@ -301,11 +301,12 @@ class OracleDoctor:
             )
             return
         url = self.settings.b2c_task_url.format(site=self.b2c.site_url, id=task_id)
+        when = " (the --write task, deleted next: open a link to one of yours)" if made_here else ""
         self.report.warn(
             AREA,
-            f"task link: {url}",
-            "open it once: it should show task "
-            f"{task_id} in B2C Service; if not, set B2C_TASK_URL (with {{site}} and {{id}})",
+            f"task link: {url}{when}",
+            "open it once: it should show the task in B2C Service; if not, set B2C_TASK_URL "
+            "(with {site} and {id})",
         )
 
     async def write(self) -> None:
@@ -339,6 +340,8 @@ class OracleDoctor:
         try:
             await self._find_again(task.id, name, task.created_time or now, field, request_id)
             await self._note(task.id)
+            if self.task_id is None:  # no other task to show the link with
+                self.link(task.id, made_here=True)
         finally:
             try:
                 await self.b2c.delete_task(task.id)
@@ -417,6 +420,7 @@ async def check_oracle(
             await doctor.queries()
             if write:
                 await doctor.write()
-            doctor.link(doctor.task_id)
+            if doctor.task_id is not None or not write:
+                doctor.link(doctor.task_id)
         except B2CConnectionError as error:
             report.fail(AREA, f"Oracle stopped answering: {error.detail}", "run it again")
