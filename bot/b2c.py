@@ -158,14 +158,10 @@ class B2CClient:
         **kwargs: Any,
     ) -> httpx.Response:
         if not bounded:  # a small read beside the bounded work (a name for the thread)
-            pause = self._not_before - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
+            await self._wait_turn()
             return await self._send(method, path, **kwargs)
         async with self._slots:
-            pause = self._not_before - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
+            await self._wait_turn()
             if on_send is not None:
                 on_send()
             call = object()
@@ -174,6 +170,12 @@ class B2CClient:
                 return await self._send(method, path, **kwargs)
             finally:
                 del self._calls[call]
+
+    async def _wait_turn(self) -> None:
+        """Wait as long as Oracle asked (``osvc-crest-next-request-after``)."""
+        pause = self._not_before - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
 
     def slowest_call(self) -> float:
         """Seconds the longest call in flight has been waiting for Oracle (0: none)."""

@@ -207,16 +207,21 @@ class Settings(BaseSettings):
         found += self._check_prefix("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")
         if mode is Mode.SOCKET:
             found += self._check_prefix("SLACK_APP_TOKEN", self.slack_app_token, "xapp-")
-        if not sandbox and not (
-            (self.b2c_username and self.b2c_password)
-            or self.b2c_session_token
-            or self.b2c_oauth_token
-        ):
+        if not sandbox and not self.has_b2c_credentials:
             found.append(
                 "Missing setting B2C_USERNAME/B2C_PASSWORD: set both (or "
                 "B2C_SESSION_TOKEN or B2C_OAUTH_TOKEN) for Oracle B2C Service"
             )
         return found
+
+    @property
+    def has_b2c_credentials(self) -> bool:
+        """A username and password, a session token or an OAuth token for Oracle."""
+        return bool(
+            (self.b2c_username and self.b2c_password)
+            or self.b2c_session_token
+            or self.b2c_oauth_token
+        )
 
     @staticmethod
     def _check_prefix(name: str, value: SecretStr | None, prefix: str) -> list[str]:

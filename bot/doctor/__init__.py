@@ -27,13 +27,7 @@ def _auth(settings: Settings) -> httpx.Auth | None:
     """Oracle's credentials, or None when the settings give none (reported with them)."""
     from bot.app import b2c_auth
 
-    if not (
-        settings.b2c_oauth_token
-        or settings.b2c_session_token
-        or (settings.b2c_username and settings.b2c_password)
-    ):
-        return None
-    return b2c_auth(settings)
+    return b2c_auth(settings) if settings.has_b2c_credentials else None
 
 
 async def run_doctor(
