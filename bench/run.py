@@ -294,6 +294,61 @@ async def wait_idle(pid: int, quiet: float = 0.1, limit: float = 10.0) -> None:
         before = now
 
 
+def clean_env() -> dict[str, str]:
+    """This environment without any of the bot's settings, and the checkout importable."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "B2C_", "JOURNAL_", "ALLOWED_", "DATABASE_"))
+    }
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def start_stand_ins(
+    env: dict[str, str], workdir: Path, oracle: float, slack: float
+) -> tuple[Process, Process]:
+    """The B2C sandbox and the Slack fake, each its own process, with injected latencies."""
+    sandbox = spawn(
+        ["-m", "bot", "sandbox", "--port", "0", "--latency", str(oracle)],
+        r"B2C sandbox at (\S+)",
+        env,
+        workdir,
+    )
+    fake = spawn(
+        [str(ROOT / "bench" / "slack_fake_server.py"), "--latency", str(slack)],
+        r"Slack fake at (\S+)",
+        env,
+        workdir,
+    )
+    return sandbox, fake
+
+
+def bot_settings(env: dict[str, str], sandbox: Process, fake: Process) -> dict[str, str]:
+    """The bot's settings for the stand-ins."""
+    return {
+        **env,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.url + "/api/",
+        "B2C_SITE_URL": sandbox.url,
+        "B2C_USERNAME": USERNAME,
+        "B2C_PASSWORD": PASSWORD,
+    }
+
+
+async def wait_healthy(port: int) -> None:
+    """Until the bot's ``/healthz`` answers 200."""
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.005)
+
+
 async def set_latency(sandbox: Process, fake: Process, oracle: float, slack: float) -> None:
     async with httpx.AsyncClient() as http:
         await http.post(f"{sandbox.url}/_sandbox/config", json={"latency": oracle})
@@ -469,32 +524,10 @@ async def run(args: argparse.Namespace) -> int:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "B2C_", "JOURNAL_", "ALLOWED_", "DATABASE_"))
-    }
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    sandbox = spawn(
-        ["-m", "bot", "sandbox", "--port", "0", "--latency", str(args.oracle)],
-        r"B2C sandbox at (\S+)",
-        env,
-        workdir,
-    )
-    fake = spawn(
-        [str(ROOT / "bench" / "slack_fake_server.py"), "--latency", str(args.slack)],
-        r"Slack fake at (\S+)",
-        env,
-        workdir,
-    )
+    env = clean_env()
+    sandbox, fake = start_stand_ins(env, workdir, args.oracle, args.slack)
     bot_env = {
-        **env,
-        "SLACK_BOT_TOKEN": "xoxb-bench",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.url + "/api/",
-        "B2C_SITE_URL": sandbox.url,
-        "B2C_USERNAME": USERNAME,
-        "B2C_PASSWORD": PASSWORD,
+        **bot_settings(env, sandbox, fake),
         "B2C_MAX_CONCURRENCY": str(args.bound),
         "LOG_LEVEL": "INFO",
     }
@@ -514,14 +547,7 @@ async def run(args: argparse.Namespace) -> int:
         for process in (sandbox, fake):
             os.sched_setaffinity(process.popen.pid, {1})
         os.sched_setaffinity(0, {1})
-    async with httpx.AsyncClient() as http:
-        while True:
-            try:
-                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.005)
+    await wait_healthy(port)
     startup = time.monotonic() - started
     print(f"bot ready in {startup:.2f} s (pid {bot.popen.pid}); machine: {machine()}")
     results: list[BurstResult] = []

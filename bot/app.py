@@ -53,7 +53,9 @@ class Runtime:
     creator: TaskCreator
     b2c: B2CClient
     journal: Journal
-    sweep_interval: float = 15.0
+    sweep_interval: float = 1.0
+    retention_days: float = 30.0
+    shutdown_grace: float = 5.0
     sandbox: B2CSandbox | None = None
     commands: CommandRoute | None = None  # HTTP mode: slash commands without Bolt's dispatch
 
@@ -62,7 +64,8 @@ class Runtime:
 
         async def probe(check: Awaitable[object]) -> dict[str, object]:
             try:
-                await asyncio.wait_for(check, 3.0)
+                async with asyncio.timeout(3.0):
+                    await check
             except Exception as error:  # any failure is the answer here
                 return {"ok": False, "error": type(error).__name__}
             return {"ok": True}
@@ -73,6 +76,9 @@ class Runtime:
         return {"database": database, "oracle": oracle}
 
     async def close(self) -> None:
+        """Stop: what finishes within ``shutdown_grace`` seconds finishes, the rest goes back
+        to the journal for another process; then everything is released."""
+        await self.creator.stop(self.shutdown_grace)
         await self.creator.wait_idle()
         await self.b2c.aclose()
         if self.creator.slack.session is not None:
@@ -130,7 +136,7 @@ async def build_runtime(
         timeout=settings.b2c_timeout,
         max_concurrency=settings.b2c_max_concurrency,
     )
-    journal = await Journal.open(settings.journal_url)
+    journal = await Journal.open(settings.journal_url, heartbeat=settings.journal_heartbeat)
     client = slack_client(settings)
     secret = settings.slack_signing_secret
     app = AsyncApp(
@@ -157,7 +163,6 @@ async def build_runtime(
         task_url=settings.b2c_task_url,
         respond=respond,
         retry=RetryPolicy(budget=settings.b2c_retry_budget),
-        lease=settings.journal_lease,
         request_id_field=settings.b2c_request_id_field,
     )
     work = TaskWork(
@@ -181,6 +186,8 @@ async def build_runtime(
         journal=journal,
         sandbox=sandbox,
         sweep_interval=settings.journal_sweep_interval,
+        retention_days=settings.journal_retention_days,
+        shutdown_grace=settings.shutdown_grace,
         commands=CommandRoute(secret.get_secret_value(), listener, gate)
         if mode is Mode.HTTP and secret is not None
         else None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 import aiohttp
@@ -153,7 +153,7 @@ class B2CClient:
         self,
         method: str,
         path: str,
-        on_send: Callable[[], None] | None = None,
+        on_send: Callable[[], Awaitable[None] | None] | None = None,
         bounded: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
@@ -163,7 +163,9 @@ class B2CClient:
         async with self._slots:
             await self._wait_turn()
             if on_send is not None:
-                on_send()
+                sending = on_send()
+                if sending is not None:
+                    await sending
             call = object()
             self._calls[call] = time.monotonic()
             try:
@@ -224,10 +226,14 @@ class B2CClient:
         return data
 
     async def create_task(
-        self, task: TaskCreate | dict[str, Any], *, on_send: Callable[[], None] | None = None
+        self,
+        task: TaskCreate | dict[str, Any],
+        *,
+        on_send: Callable[[], Awaitable[None] | None] | None = None,
     ) -> Task:
-        """``POST /tasks``; the created task as Oracle returned it. ``on_send`` is called when
-        the POST leaves (it may first wait for one of the ``max_concurrency`` slots)."""
+        """``POST /tasks``; the created task as Oracle returned it. ``on_send`` is called (and
+        awaited, if it returns an awaitable) just before the POST leaves, once one of the
+        ``max_concurrency`` slots is free; if it raises, nothing is sent."""
         body = task.body() if isinstance(task, TaskCreate) else task
         response = await self._request("POST", "tasks", on_send=on_send, json=body)
         return Task.model_validate(self._json(response))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -89,12 +90,22 @@ def health_app(runtime: Runtime) -> web.Application:
     return app
 
 
-def start_background(runtime: Runtime) -> asyncio.Task[None]:
-    """Resume journaled requests now, and keep looking for ones nobody holds; meanwhile load
-    the site's named IDs and its task name limit, so that no request waits for them."""
+def start_background(runtime: Runtime) -> asyncio.Future[list[None]]:
+    """Resume journaled requests now, and keep looking for ones no live process holds; forget
+    settled ones past their retention; meanwhile load the site's named IDs and its task name
+    limit, so that no request waits for them."""
     runtime.creator.spawn(runtime.creator.catalog.get(), "catalog")
     runtime.creator.spawn(runtime.creator.limits.learn(runtime.b2c), "site limits")
-    return asyncio.ensure_future(runtime.creator.sweep_forever(runtime.sweep_interval))
+    return asyncio.gather(
+        runtime.creator.sweep_forever(runtime.sweep_interval),
+        runtime.journal.forget_forever(runtime.retention_days),
+    )
+
+
+async def stop_background(background: asyncio.Future[list[None]]) -> None:
+    background.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await background
 
 
 async def start_http(runtime: Runtime, host: str, port: int) -> tuple[web.AppRunner, int]:
@@ -124,10 +135,14 @@ async def serve_http(runtime: Runtime, host: str, port: int) -> None:
     try:
         await _until_signalled()
     finally:
-        log.info("shutting down: finishing requests in progress")
-        sweeper.cancel()
+        log.info(
+            "shutting down: no new requests; finishing what can finish in %g s",
+            runtime.shutdown_grace,
+        )
+        await stop_background(sweeper)
         await runner.cleanup()
         await runtime.close()
+        log.info("stopped")
 
 
 async def start_health(runtime: Runtime, host: str, port: int) -> web.AppRunner | None:
@@ -155,8 +170,13 @@ async def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -
     try:
         await _until_signalled()
     finally:
-        sweeper.cancel()
-        if health is not None:
-            await health.cleanup()
+        log.info(
+            "shutting down: no new requests; finishing what can finish in %g s",
+            runtime.shutdown_grace,
+        )
+        await stop_background(sweeper)
         await handler.close_async()
         await runtime.close()
+        if health is not None:
+            await health.cleanup()
+        log.info("stopped")

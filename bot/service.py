@@ -37,7 +37,7 @@ from bot.compose import Origin, compose_task, task_name
 from bot.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
 from bot.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
 from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
-from bot.journal import Entry, Journal
+from bot.journal import Entry, Journal, LeaseLost
 from bot.lookups import Names
 from bot.people import People
 from bot.requests import TaskRequest
@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]
 CLOCK_SKEW = 300.0
 ACK_PRIORITY_WAIT = 1.0  # seconds background work may wait for a burst's acks
+IN_FLIGHT_MARGIN = 1.0  # seconds past B2C_TIMEOUT an abandoned POST is given to land
+IN_FLIGHT_LOOK = 1.0  # seconds between looks for the task of such a POST
 
 
 @dataclass
@@ -91,7 +93,6 @@ class TaskCreator:
         respond: Responder = respond_via_url,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retry: RetryPolicy = RetryPolicy(),
-        lease: float = 120.0,
         announce_after: float = 2.0,
         request_id_field: str | None = None,
         limits: SiteLimits | None = None,
@@ -120,12 +121,14 @@ class TaskCreator:
         self.limits = limits or SiteLimits()
         # seconds Oracle may take over a POST before a "creating…" message is posted
         self.announce_after = announce_after
-        self.lease = max(lease, b2c.timeout * 2)  # a lease outlives any one Oracle call
         self._running: set[asyncio.Task[Any]] = set()
+        self._requests: dict[str, asyncio.Task[Any]] = {}  # request id -> its run here
         self._active: set[str] = set()
         self._acking = 0  # Slack requests being acknowledged right now
         self._quiet = asyncio.Event()
         self._quiet.set()
+        self.stopping = False
+        journal.holder.on_lost.append(self._leases_lost)
 
     # ------------------------------------------------------------------ acks before work
     def ack_started(self) -> None:
@@ -147,8 +150,9 @@ class TaskCreator:
         """Let the acks of a burst go first: Slack drops a request not acked in 3 s, while
         background work can wait. Bounded, so a steady stream cannot starve the work."""
         if not self._quiet.is_set():
-            try:
-                await asyncio.wait_for(self._quiet.wait(), ACK_PRIORITY_WAIT)
+            try:  # (asyncio.timeout: wait_for on 3.11 can swallow a cancellation)
+                async with asyncio.timeout(ACK_PRIORITY_WAIT):
+                    await self._quiet.wait()
             except TimeoutError:
                 pass
 
@@ -197,7 +201,6 @@ class TaskCreator:
             kind=kind,
             request=dict(vars(request)),  # flat fields: cheaper than asdict
             draft=draft_to_dict(draft),
-            lease=self.lease,
         )
 
     def start(self, entry: Entry | str, hooks: Hooks | None = None) -> asyncio.Task[Any]:
@@ -205,10 +208,42 @@ class TaskCreator:
         already) or, by id, one to claim first."""
         entry_id = entry if isinstance(entry, str) else entry.id
         correlation = None if isinstance(entry, str) else entry.request.get("correlation_id")
-        return self.spawn(self.run(entry, hooks), f"request-{entry_id[:8]}", correlation)
+        job = self.spawn(self.run(entry, hooks), f"request-{entry_id[:8]}", correlation)
+        self._requests[entry_id] = job
+        job.add_done_callback(lambda _: self._requests.pop(entry_id, None))
+        return job
+
+    def _leases_lost(self) -> None:
+        """The journal's database is away (our heartbeat is overdue): other processes may take
+        our requests any moment, so stop working on them now (nothing is lost: each stays in
+        the journal, and an unanswered POST is looked for before any other is sent)."""
+        for job in list(self._requests.values()):
+            job.cancel()
+
+    async def stop(self, grace: float) -> None:
+        """SIGTERM: take no new work, let what can finish within ``grace`` seconds finish, and
+        stop the rest, whose leases go back at once (``run`` releases each as it stops)."""
+        self.stopping = True
+        jobs = list(self._running)
+        if not jobs:
+            return
+        _done, pending = await asyncio.wait(jobs, timeout=grace)
+        for job in pending:
+            job.cancel()
+        released = sum(1 for job in pending if job in self._requests.values())
+        if released:
+            log.info(
+                "stopping: %d request(s) handed back to the journal for another process",
+                released,
+                extra={"event": "requests_released", "count": released},
+            )
+        if pending:
+            await asyncio.wait(pending, timeout=5)
 
     async def resume(self) -> int:
-        """Start every request that nobody holds and that still needs work."""
+        """Start every request that no live process holds and that still needs work."""
+        if self.stopping or not self.journal.alive():
+            return 0
         started = 0
         for entry_id in await self.journal.unsettled():
             if entry_id not in self._active:
@@ -241,7 +276,7 @@ class TaskCreator:
         self._active.add(entry_id)  # before any await: two runs here must not both claim
         if isinstance(entry, str):
             try:
-                claimed = await self.journal.claim(entry_id, lease=self.lease)
+                claimed = await self.journal.claim(entry_id)
             except BaseException:
                 self._active.discard(entry_id)
                 raise
@@ -257,10 +292,17 @@ class TaskCreator:
             if entry.state == "pending":
                 entry = await self._settle(entry, request, hooks or Hooks(), progress)
             if entry.delivery == "pending":
+                self.journal.holder.check()  # a process that lost its lease must not post too
                 entry, delivery = await self.results.deliver(entry, request)
                 await self._confirm_privately(entry, request)
             else:
                 delivery = entry.delivery
+        except LeaseLost as lost:  # another process has it, or will: leave it to them
+            log.warning(
+                "[%s] stopped working on request %s: %s", request.correlation_id, entry.id, lost
+            )
+            self._active.discard(entry_id)
+            return None
         except Exception:  # a bug must not vanish silently: keep the request, say so, log it
             log.exception("[%s] unexpected failure", request.correlation_id)
             await self.respond(
@@ -272,7 +314,8 @@ class TaskCreator:
             )
         finally:
             self._active.discard(entry_id)
-            entry = await self.journal.finish(entry, delivery)
+            if self.journal.alive():  # else the database is away: the lease expires by itself
+                entry = await self.journal.finish(entry, delivery)
         self._log_outcome(entry, request, progress)
         return entry
 
@@ -483,6 +526,22 @@ class TaskCreator:
         since = entry.first_attempt_at
         if entry.attempts > 0 and since is not None:  # an earlier run may have created it
             existing = await self._find_existing(composed, since)
+            if existing is None and entry.post_age is not None:
+                # a process died (or stopped) with a POST in flight: Oracle may still be working
+                # on it, up to B2C_TIMEOUT after it left. Keep looking (every second: Oracle
+                # usually finishes in one or two) until that has passed, rather than send a
+                # second POST that could make a second task
+                closes = time.monotonic() + self.b2c.timeout + IN_FLIGHT_MARGIN - entry.post_age
+                if closes > time.monotonic():
+                    log.info(
+                        "[%s] an earlier POST may still be in flight: looking for its task "
+                        "for up to %.1f s before sending again",
+                        request.correlation_id,
+                        closes - time.monotonic(),
+                    )
+                while existing is None and time.monotonic() < closes:
+                    await asyncio.sleep(min(IN_FLIGHT_LOOK, closes - time.monotonic()))
+                    existing = await self._find_existing(composed, since)
             if existing is not None:
                 return entry, existing
         told = False
@@ -508,10 +567,19 @@ class TaskCreator:
                         existing = await self._find_existing(composed, since or time.time())
                         if existing is not None:
                             return entry, existing
-                    entry = await self.journal.record_attempt(entry, self.lease, composed=composed)
-                    since = entry.first_attempt_at
+
+                    async def leaving() -> None:
+                        # recorded once a slot is free and just before the POST leaves, so that
+                        # a POST marked in flight in the journal is one Oracle may really have
+                        nonlocal entry, since
+                        entry = await self.journal.record_attempt(entry, composed=composed)
+                        since = entry.first_attempt_at
+                        if on_send is not None:
+                            on_send()
+
                     try:
-                        return entry, await self.b2c.create_task(composed["body"], on_send=on_send)
+                        task = await self.b2c.create_task(composed["body"], on_send=leaving)
+                        return entry, task
                     except B2CConnectionError as error:
                         unknown = unknown or error.sent
                         if not error.sent:

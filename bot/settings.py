@@ -63,8 +63,11 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     journal_path: str = "task-journal.sqlite3"
-    journal_lease: float = Field(default=120.0, ge=1, le=3600)
-    journal_sweep_interval: float = Field(default=15.0, ge=0.1, le=3600)
+    # a process's heartbeat in the journal: its requests are free 3 heartbeats after it dies
+    journal_heartbeat: float = Field(default=2.0, ge=0.1, le=60)
+    journal_sweep_interval: float = Field(default=1.0, ge=0.1, le=3600)
+    journal_retention_days: float = Field(default=30, ge=1, le=3650)
+    shutdown_grace: float = Field(default=5.0, ge=0, le=600)
 
     allowed_channels: str = ""
     allowed_users: str = ""

@@ -223,6 +223,15 @@ def pytest_configure(config: pytest.Config) -> None:
     root.setLevel(logging.DEBUG)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.test_takeover import TAKEOVERS
+
+    if TAKEOVERS:
+        terminalreporter.write_line("takeover after a process was stopped or killed:")
+        for line in TAKEOVERS:
+            terminalreporter.write_line("  " + line)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leaks = [line for line in _RECORDS if any(secret in line for secret in KNOWN_SECRETS)]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -1,12 +1,28 @@
-"""The request journal on both engines: dedupe, leases, states."""
+"""The request journal on both engines: dedupe, leases that die with their holder, states,
+retention."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.journal import Journal, parse_url
+from bot.journal import (
+    UNSETTLED,
+    Entry,
+    Journal,
+    JournalBusy,
+    LeaseLost,
+    SqliteDatabase,
+    parse_url,
+)
 
 
 class Clock:
@@ -18,72 +34,260 @@ class Clock:
 
 
 @pytest.fixture
+async def journal(database_url: str) -> AsyncIterator[Journal]:
+    opened = await Journal.open(database_url, clock=Clock())
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
 async def journals(database_url: str) -> AsyncIterator[tuple[Journal, Journal, Clock]]:
+    """Two bot processes sharing one journal: PostgreSQL only (SQLite is for one process)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several processes share a PostgreSQL journal")
     clock = Clock()
-    first = await Journal.open(database_url, clock=clock)
-    second = await Journal.open(database_url, clock=clock)  # another bot process
+    first = await Journal.open(database_url, clock=clock, heartbeat=0.2)
+    second = await Journal.open(database_url, clock=clock, heartbeat=0.2)
     yield first, second, clock
-    await first.close()
-    await second.close()
+    for journal in (first, second):
+        with contextlib.suppress(Exception):  # (a test may have closed or "killed" it)
+            await journal.close()
 
 
 REQUEST = {"user_id": "U1", "channel_id": "C1", "team_id": "T1"}
 
 
-async def test_duplicates_are_refused(journals) -> None:
-    first, second, _ = journals
-    entry = await first.add(
+async def add(journal: Journal, key: str = "k", kind: str = "command") -> Entry:
+    entry = await journal.add(dedupe_key=key, kind=kind, request=REQUEST, draft={"name": "A"})
+    assert entry is not None
+    return entry
+
+
+async def die(journal: Journal) -> None:
+    """What kill -9 leaves behind: no heartbeat any more, no lease given back, the file lock
+    gone with the process (the kernel drops it)."""
+    await journal.holder.stop()
+    if isinstance(journal.db, SqliteDatabase):
+        journal.db.connection.close()
+        journal.db.lock.release()
+    else:
+        await journal.db.close()
+
+
+async def claim_soon(journal: Journal, entry_id: str, within: float = 5.0) -> Entry:
+    """Claim a request as the sweep does, every 50 ms, until it is free."""
+    for _ in range(int(within / 0.05)):
+        claimed = await journal.claim(entry_id)
+        if claimed is not None:
+            return claimed
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not free within {within} s")
+
+
+async def test_duplicates_are_refused(journal: Journal) -> None:
+    entry = await add(journal, "command:T1:1")
+    assert entry.state == "pending"
+    again = await journal.add(
         dedupe_key="command:T1:1", kind="command", request=REQUEST, draft={"name": "A"}
     )
-    assert entry is not None and entry.state == "pending"
-    assert (
-        await second.add(
-            dedupe_key="command:T1:1", kind="command", request=REQUEST, draft={"name": "A"}
-        )
-        is None
-    )
-    assert await first.counts() == {"pending": 1}
+    assert again is None
+    assert await journal.counts() == {"pending": 1}
 
 
-async def test_only_one_process_holds_a_request(journals) -> None:
-    first, second, clock = journals
-    entry = await first.add(
-        dedupe_key="k", kind="command", request=REQUEST, draft={"name": "A"}, lease=60
+async def test_duplicates_are_refused_across_processes(journals) -> None:
+    first, second, _ = journals
+    await add(first, "command:T1:1")
+    again = await second.add(
+        dedupe_key="command:T1:1", kind="command", request=REQUEST, draft={"name": "A"}
     )
-    assert await second.claim(entry.id, lease=60) is None  # the adder holds it
+    assert again is None
+
+
+async def test_only_one_live_process_holds_a_request(journals) -> None:
+    first, second, _ = journals
+    entry = await add(first)
+    assert await second.claim(entry.id) is None  # the adder holds it
     assert await second.unsettled() == []
     await first.finish(entry)
     assert await second.unsettled() == [entry.id]
-    claimed = await second.claim(entry.id, lease=60)
+    claimed = await second.claim(entry.id)
     assert claimed is not None and claimed.draft == {"name": "A"}
-    assert await first.claim(entry.id, lease=60) is None
-    clock.now += 61  # the holder died: its lease runs out
-    assert await first.claim(entry.id, lease=60) is not None
+    assert await first.claim(entry.id) is None
+    await asyncio.sleep(1.0)  # however long its work takes, a live holder keeps it
+    assert await first.claim(entry.id) is None
+    await die(second)
+    started = time.monotonic()
+    await claim_soon(first, entry.id)  # free once the dead holder's row expires
+    assert time.monotonic() - started <= 3 * 0.2 + 0.5
 
 
-async def test_life_of_a_request(journals) -> None:
-    first, _, _ = journals
-    entry = await first.add(dedupe_key="k", kind="form", request=REQUEST, draft={"name": "A"})
+async def test_a_stopping_process_hands_its_requests_back_at_once(journals) -> None:
+    first, second, _ = journals
+    entry = await add(first)
+    assert await second.unsettled() == []
+    await first.close()
+    assert await second.unsettled() == [entry.id]  # no waiting for its heartbeat to expire
+
+
+async def test_a_process_that_lost_its_lease_sends_nothing(journals) -> None:
+    first, second, _ = journals
+    entry = await add(first)
+    await first.holder.stop()  # a process frozen (or cut off) for longer than its lease
+    await asyncio.sleep(3 * 0.2 + 0.1)
+    assert not first.alive()
+    with pytest.raises(LeaseLost):  # it knows by its own clock: no POST
+        await first.record_attempt(entry)
+    claimed = await second.claim(entry.id)
+    assert claimed is not None
+    first.holder._good_until = float("inf")  # even if it believed itself alive,
+    with pytest.raises(LeaseLost):  # the request is fenced: the other process has it now
+        await first.record_attempt(entry)
+
+
+async def test_an_unanswered_post_is_seen_by_the_next_holder(journals) -> None:
+    first, second, _ = journals
+    entry = await add(first)
+    entry = await first.record_attempt(entry, composed={"name": "A", "body": {}})
+    await die(first)
+    claimed = await claim_soon(second, entry.id)
+    assert claimed.attempts == 1 and claimed.post_age is not None
+    assert 0.5 <= claimed.post_age < 5  # by the database's clock, since the POST began
+    claimed = await second.mark_created(claimed, 100, {"id": 100})
+    await second.finish(claimed, "thread")
+    assert await second.claim(entry.id) is None  # settled
+    stored = await second.get(entry.id)
+    assert stored is not None and stored.task_id == 100
+
+
+class Flaky:
+    """A database connection that can be cut and restored."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.now_sql = db.now_sql
+        self.down = False
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        if self.down:
+            raise ConnectionResetError("cut")
+        return await self.db.execute(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        if self.down:
+            raise ConnectionResetError("cut")
+        return await self.db.fetch(sql, *args)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def test_a_process_cut_off_from_the_database_stops_then_comes_back(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    opened = await Journal.open(database_url, heartbeat=0.2)
+    await opened.holder.stop()
+    await opened.holder.release()
+    flaky = Flaky(opened.db)
+    journal = Journal(flaky, heartbeat=0.2)  # type: ignore[arg-type]
+    lost: list[bool] = []
+    journal.holder.on_lost.append(lambda: lost.append(True))
+    await journal.holder.beat()
+    journal.holder.start()
+    entry = await add(journal)
+    before = journal.owner
+    flaky.down = True
+    await asyncio.sleep(3 * 0.2 + 0.3)
+    assert lost == [True] and not journal.alive()  # said once, not at every heartbeat
+    assert "lost the journal's database" in caplog.text
+    assert await journal.claim(entry.id) is None
+    flaky.down = False
+    await asyncio.sleep(0.5)
+    assert journal.alive() and journal.owner != before  # back, under a new name
+    assert await journal.unsettled() == [entry.id]  # its old requests are simply free
+    assert await journal.claim(entry.id) is not None
+    assert "answers again" in caplog.text
+    await journal.close()
+
+
+async def test_a_restart_on_sqlite_takes_over_at_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+    first = await Journal.open(url)
+    entry = await add(first)
+    await die(first)
+    second = await Journal.open(url)  # the dead process's heartbeat row is not waited for
+    try:
+        assert await second.unsettled() == [entry.id]
+    finally:
+        await second.close()
+
+
+async def test_a_second_process_is_refused_a_sqlite_journal(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+    first = await Journal.open(url)
+    try:
+        with pytest.raises(JournalBusy) as refused:
+            await Journal.open(url)
+        message = str(refused.value)
+        assert "\n" not in message
+        assert f"is in use by another bot process (pid {os.getpid()} on" in message
+        assert "set DATABASE_URL to a PostgreSQL database" in message
+    finally:
+        await first.close()
+    again = await Journal.open(url)  # free once the first has closed it
+    await again.close()
+
+
+async def test_retention_forgets_settled_requests_only(journal: Journal) -> None:
+    clock = journal.clock
+    assert isinstance(clock, Clock)
+    old = [await add(journal, f"old:{n}") for n in range(7)]
+    for entry in old[:5]:
+        await journal.finish(await journal.mark_created(entry, 1, {"id": 1}), "thread")
+    rejected = await journal.mark_unsettled(old[5], "rejected", "[]", "B2CError")
+    await journal.finish(rejected, "response_url")
+    # old[6] is still pending: kept however old
+    clock.now += 31 * 86400
+    recent = await add(journal, "recent")
+    await journal.finish(await journal.mark_created(recent, 2, {"id": 2}), "thread")
+    assert await journal.forget_settled(30 * 86400, batch=2, pause=0) == 6
+    assert {entry.id for entry in await journal.all()} == {old[6].id, recent.id}
+    assert await journal.forget_settled(30 * 86400) == 0
+
+
+async def test_the_sweep_reads_a_partial_index_not_the_table(tmp_path: Path) -> None:
+    journal = await Journal.open(f"sqlite:///{tmp_path / 'journal.sqlite3'}")
+    try:
+        plan = journal.db.connection.execute(  # type: ignore[attr-defined]
+            "EXPLAIN QUERY PLAN SELECT id FROM task_requests WHERE "
+            f"{UNSETTLED} AND {journal.holder.free_sql()} ORDER BY created_at LIMIT 100"
+        ).fetchall()
+    finally:
+        await journal.close()
+    assert "task_requests_unsettled" in " ".join(str(tuple(row)) for row in plan)
+
+
+async def test_life_of_a_request(journal: Journal) -> None:
+    entry = await add(journal, kind="form")
     composed = {"name": "A", "body": {"name": "A"}, "details": []}
-    entry = await first.record_attempt(entry, 60, composed=composed, parent_ts="1.2")
-    entry = await first.record_attempt(entry, 60)
-    stored = await first.get(entry.id)
-    assert stored == entry
+    entry = await journal.record_attempt(entry, composed=composed, parent_ts="1.2")
+    entry = await journal.record_attempt(entry)
+    stored = await journal.get(entry.id)
+    assert stored == replace(entry, post_age=None)
     assert (stored.attempts, stored.first_attempt_at, stored.parent_ts) == (2, 1_000_000.0, "1.2")
     assert stored.composed == composed
-    entry = await first.mark_unsettled(entry, "failed", '["h", "r", "x"]', "RetriesExhausted")
-    assert await first.reopen(entry.id) is True
-    assert await first.reopen(entry.id) is False  # a double-clicked Retry reopens it once
-    entry = await first.mark_created(entry, 100, {"id": 100})
-    entry = await first.finish(entry, "thread")
-    stored = await first.get(entry.id)
+    entry = await journal.mark_unsettled(entry, "failed", '["h", "r", "x"]', "RetriesExhausted")
+    assert await journal.reopen(entry.id) is True
+    assert await journal.reopen(entry.id) is False  # a double-clicked Retry reopens it once
+    entry = await journal.mark_created(entry, 100, {"id": 100})
+    entry = await journal.finish(entry, "thread")
+    stored = await journal.get(entry.id)
     assert (stored.state, stored.delivery, stored.task_id, stored.task) == (
         "created",
         "thread",
         100,
         {"id": 100},
     )
-    assert await first.unsettled() == []
+    assert await journal.unsettled() == []
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
-from urllib.parse import urlencode
 
-import httpx
 import pytest
 
-from bot.demo import signed_headers, slash_form
 from bot.journal import Journal
 from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
 from bot.standins.slack_fake import SlackFake
@@ -29,55 +25,12 @@ def settings_env(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> di
         B2C_PASSWORD=PASSWORD,
         B2C_TIMEOUT="1",
         DATABASE_URL=database_url,
-        JOURNAL_LEASE="2",
-        JOURNAL_SWEEP_INTERVAL="0.5",
         LOG_LEVEL="INFO",
     )
 
 
 def thread_replies(slack: SlackFake) -> list:
     return [m for m in slack.messages.values() if m.thread_ts]
-
-
-async def test_killed_mid_request_and_restarted(
-    tmp_path: Path, sandbox: B2CSandbox, slack: SlackFake, database_url: str
-) -> None:
-    env = settings_env(sandbox, slack, database_url)
-    first = await start_bot(cwd=tmp_path, env=env)
-    sandbox.latency = 1.5  # Oracle is slow: the bot dies while its POST is in flight
-    body = urlencode(
-        slash_form("/task Return customer call @contact 83", response_url=slack.response_url())
-    )
-    async with httpx.AsyncClient() as http:
-        ack = await http.post(
-            f"http://127.0.0.1:{first.port}/slack/events",
-            content=body,
-            headers=signed_headers(SECRET, body),
-        )
-    assert ack.status_code == 200
-    await sandbox.wait_for(lambda: sandbox.requests_to("POST", "/tasks"))
-    await first.stop(signal.SIGKILL)
-    await sandbox.wait_for(lambda: sandbox.tasks)  # Oracle finished the work all the same
-    assert thread_replies(slack) == []
-    sandbox.latency = 0
-
-    second = await start_bot(cwd=tmp_path, env=env)
-    try:
-        await slack.wait_for(lambda: thread_replies(slack), 30)
-    finally:
-        await second.stop()
-    assert len(sandbox.tasks) == 1
-    assert len(sandbox.requests_to("POST", "/tasks")) == 1  # found, not re-sent
-    [parent] = slack.top_messages("C0DEMO")  # the message the first process had posted
-    [reply] = thread_replies(slack)
-    assert reply.thread_ts == parent.ts and "Task #100 created" in reply.text
-    assert "#100" in parent.text
-    journal = await Journal.open(database_url)
-    try:
-        [entry] = await journal.all()
-    finally:
-        await journal.close()
-    assert (entry.state, entry.delivery, entry.task_id) == ("created", "thread", 100)
 
 
 async def test_two_processes_share_the_work_without_duplicates(
@@ -122,3 +75,28 @@ async def test_two_processes_share_the_work_without_duplicates(
         for bot in bots
     ]
     assert sum(worked) == count
+
+
+async def test_a_second_process_on_a_sqlite_journal_is_refused_in_one_line(
+    tmp_path: Path, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    from tests.test_cli import run
+
+    env = settings_env(sandbox, slack, f"sqlite:///{tmp_path / 'journal.sqlite3'}")
+    first = await start_bot(cwd=tmp_path, env=env)
+    try:
+        code, _out, err = await run("serve", "--port", "0", cwd=tmp_path, env=env)
+        doctor_code, doctor_out, _ = await run("doctor", cwd=tmp_path, env=env)
+    finally:
+        await first.stop()
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert line.startswith(
+        f"error: Journal (JOURNAL_PATH): {tmp_path / 'journal.sqlite3'} is in use by another bot "
+        f"process (pid {first.process.pid} on "
+    )
+    assert "set DATABASE_URL to a PostgreSQL database" in line
+    # the doctor, run beside the bot, finds the journal in use by it: as it should be
+    assert f"is in use by another bot process (pid {first.process.pid}" in doctor_out
+    assert "✗ Journal" not in doctor_out
+    assert doctor_code in (0, 1)  # (Slack and Oracle checks decide the rest)

@@ -7,6 +7,8 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from bot.standins.sandbox import B2CSandbox, Fault
 from bot.standins.slack_fake import SlackFake
 from tests.conftest import Bot, block_action, make_settings, serving
@@ -286,6 +288,8 @@ async def test_two_instances_never_run_the_same_request(
     from bot.app import build_runtime
     from bot.settings import Mode
 
+    if not bot.settings.journal_url.startswith("postgresql"):
+        pytest.skip("several processes share a PostgreSQL journal (SQLite refuses a second)")
     other = await build_runtime(bot.settings, Mode.HTTP)  # a second bot on the same database
     try:
         sandbox.inject(Fault(method="POST", path="/tasks", status=503, times=1000))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.doctor.report import Report
-from bot.journal import Journal, JournalUnavailable, parse_url
+from bot.journal import Journal, JournalBusy, JournalUnavailable, parse_url
 from bot.settings import Mode, Settings
 
 
@@ -34,6 +34,9 @@ async def check_journal(report: Report, settings: Settings) -> None:
     )
     try:
         journal = await Journal.open(settings.journal_url)
+    except JournalBusy as error:  # the running bot has it: that is how it should be
+        report.ok("Journal", f"{label}: {str(error).split(': ', 1)[1].split('. ')[0]}")
+        return
     except JournalUnavailable as error:
         setting = "DATABASE_URL" if engine == "postgresql" else "JOURNAL_PATH"
         report.fail("Journal", str(error), f"fix {setting} or the database it names")

@@ -6,9 +6,10 @@ task id) or ``failed`` (Oracle unreachable past the retry budget; can be retried
 tracked apart (``delivery``: ``pending`` → ``thread``, ``response_url``, ...), so a Slack
 failure after the task exists never leads to a second task.
 
-Work is claimed with a lease (an atomic conditional UPDATE): only the holder of an unexpired
-lease works on a request, so several bot processes sharing one database never work on the same
-request at once. A process that journals a request holds its lease from the start.
+Work is claimed with a lease (an atomic conditional UPDATE): only the holder of a lease works on
+a request, so several bot processes sharing one database never work on the same request at once.
+A process that journals a request holds its lease from the start. A lease lives as long as its
+holder's heartbeat (``holders``): a dead process's requests are free within seconds.
 
 One code path, two engines: the SQL (in ``store``) is plain and shared (``INSERT ... ON CONFLICT DO
 NOTHING``, ``UPDATE ... RETURNING``), run by a small adapter per engine: ``sqlite3`` for the
@@ -19,27 +20,34 @@ whole bot has 3 ms per task (see docs/benchmarks.md); a happy-path request costs
 (on SQLite, committed in groups: see SqliteDatabase).
 
 The package: ``engines`` (the two database adapters, and why a journal cannot be opened),
-``store`` (the journal's rows and operations).
+``holders`` (which processes are alive, and so whose leases are good), ``store`` (the journal's
+rows and operations, retention included).
 """
 
 from bot.journal.engines import (
     Database,
+    JournalBusy,
+    JournalInUse,
     JournalUnavailable,
     PostgresDatabase,
     SqliteDatabase,
     _unavailable,
     parse_url,
 )
-from bot.journal.store import FREE, SCHEMA, UNSETTLED, Entry, Journal
+from bot.journal.holders import Holder, LeaseLost
+from bot.journal.store import SCHEMA, UNSETTLED, Entry, Journal
 
 __all__ = [
-    "FREE",
     "SCHEMA",
     "UNSETTLED",
     "Database",
     "Entry",
+    "Holder",
     "Journal",
+    "JournalBusy",
+    "JournalInUse",
     "JournalUnavailable",
+    "LeaseLost",
     "PostgresDatabase",
     "SqliteDatabase",
     "_unavailable",

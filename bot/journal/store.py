@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -16,6 +18,9 @@ from bot.journal.engines import (
     _unavailable,
     parse_url,
 )
+from bot.journal.holders import HOLDERS_SCHEMA, Holder, LeaseLost
+
+log = logging.getLogger(__name__)
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS task_requests (
@@ -38,13 +43,26 @@ SCHEMA = (
         attempts INTEGER NOT NULL DEFAULT 0,
         first_attempt_at DOUBLE PRECISION,
         lease_owner TEXT,
-        lease_until DOUBLE PRECISION,
         created_at DOUBLE PRECISION NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS task_requests_todo ON task_requests (state, delivery)",
+    *HOLDERS_SCHEMA,
+)
+# columns added since the first release (an existing journal gains them at start-up)
+COLUMNS = (
+    # when the POST still unanswered began, by the database's clock (NULL once it answered)
+    ("post_started_at", "DOUBLE PRECISION"),
+)
+INDEXES = (
+    # the requests that need work are few among many settled ones: a partial index keeps the
+    # sweep's query (every few seconds) as cheap with a million settled rows as with none
+    "CREATE INDEX IF NOT EXISTS task_requests_unsettled ON task_requests (created_at) "
+    "WHERE state = 'pending' OR delivery = 'pending'",
+    # retention walks the oldest rows first (created_at never changes: no upkeep per update)
+    "CREATE INDEX IF NOT EXISTS task_requests_age ON task_requests (created_at)",
+    # replaced by task_requests_unsettled, and it cost an index update on every state change
+    "DROP INDEX IF EXISTS task_requests_todo",
 )
 UNSETTLED = "(state = 'pending' OR delivery = 'pending')"
-FREE = "(lease_until IS NULL OR lease_until < ?)"
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,9 @@ class Entry:
     attempts: int
     first_attempt_at: float | None
     created_at: float
+    # seconds since a POST of this request began that has not been answered (a process died
+    # or stopped while it was in flight), by the database's clock; None when there is none
+    post_age: float | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Entry:
@@ -88,20 +109,41 @@ class Entry:
             attempts=row["attempts"],
             first_attempt_at=row["first_attempt_at"],
             created_at=row["created_at"],
+            post_age=row.get("post_age"),
         )
 
 
 class Journal:
-    """The journal's operations; each is one statement (one short transaction)."""
+    """The journal's operations; each is one statement (one short transaction).
 
-    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
+    A request is held by the process named in its ``lease_owner`` for as long as that process's
+    heartbeat row lives (see ``holders``)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.time,
+        heartbeat: float = 2.0,
+    ) -> None:
         self.db = db
         self.clock = clock
-        self.owner = uuid.uuid4().hex[:16]
+        self.holder = Holder(db, interval=heartbeat)
+        self._free = self.holder.free_sql()
+        self._closed = False
+
+    @property
+    def owner(self) -> str:
+        return self.holder.owner
+
+    def alive(self) -> bool:
+        """Whether this process's leases are certainly still its own (see ``Holder``)."""
+        return self.holder.alive()
 
     @classmethod
     async def open(cls, url: str, **kwargs: Any) -> Journal:
-        """Open (and create) the journal; ``JournalUnavailable`` says in one line why not."""
+        """Open (and create) the journal and start this process's heartbeat;
+        ``JournalUnavailable`` says in one line why not."""
         engine, location = parse_url(url)
         db: Database
         try:
@@ -118,14 +160,43 @@ class Journal:
                 except Exception as error:  # two processes creating the table at once (PG)
                     if "already exists" not in str(error) and "duplicate key" not in str(error):
                         raise
-            # a write that changes nothing: a read-only file or database fails here, not later
-            await db.execute("DELETE FROM task_requests WHERE id = ?", "-")
+            for column, kind in COLUMNS:
+                try:
+                    await db.execute(f"ALTER TABLE task_requests ADD COLUMN {column} {kind}")
+                except Exception as error:  # there already (SQLite and PostgreSQL say so)
+                    if "duplicate column" not in str(error) and "already exists" not in str(error):
+                        raise
+            for statement in INDEXES:
+                try:
+                    await db.execute(statement)
+                except Exception as error:  # two processes creating it at once (PG)
+                    if "already exists" not in str(error) and "duplicate key" not in str(error):
+                        raise
+            if engine == "sqlite":
+                # this process holds the file's lock: any heartbeat row is a dead process's,
+                # and its requests are free at once rather than when the row expires
+                await db.execute("DELETE FROM journal_holders")
+            journal = cls(db, **kwargs)
+            # the first heartbeat is also the write check: a read-only file or database fails
+            # here, not later
+            await journal.holder.beat()
         except Exception as error:
             await db.close()
             raise _unavailable(engine, location, error) from None
-        return cls(db, **kwargs)
+        journal.holder.start()
+        return journal
 
     async def close(self) -> None:
+        """Stop the heartbeat and give back every lease this process holds (other processes
+        start on them at once), then close the database."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.holder.stop()
+        try:
+            await self.holder.release()
+        except Exception as error:  # the database is away: the leases expire by themselves
+            log.warning("could not release the journal's leases: %s", type(error).__name__)
         await self.db.close()
 
     async def ping(self) -> None:
@@ -138,7 +209,6 @@ class Journal:
         kind: str,
         request: dict[str, Any],
         draft: dict[str, Any],
-        lease: float = 120.0,
     ) -> Entry | None:
         """Journal a new request, leased to this process; None if it is a duplicate."""
         now = self.clock()
@@ -162,9 +232,9 @@ class Journal:
         )
         added = await self.db.execute(
             "INSERT INTO task_requests (id, dedupe_key, kind, state, delivery, team_id, "
-            "channel_id, user_id, request, draft, attempts, lease_owner, lease_until, "
-            "created_at, updated_at) VALUES (?, ?, ?, 'pending', 'pending', ?, ?, ?, ?, ?, 0, "
-            "?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+            "channel_id, user_id, request, draft, attempts, lease_owner, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'pending', 'pending', ?, ?, ?, ?, ?, 0, ?, ?, ?) "
+            "ON CONFLICT (dedupe_key) DO NOTHING",
             entry.id,
             dedupe_key,
             kind,
@@ -174,7 +244,6 @@ class Journal:
             json.dumps(request),
             json.dumps(draft),
             self.owner,
-            now + lease,
             now,
             now,
         )
@@ -184,28 +253,28 @@ class Journal:
         rows = await self.db.fetch("SELECT * FROM task_requests WHERE id = ?", entry_id)
         return Entry.from_row(rows[0]) if rows else None
 
-    async def claim(self, entry_id: str, *, lease: float) -> Entry | None:
-        """Take the lease on a request that needs work if nobody (else) holds it."""
-        now = self.clock()
+    async def claim(self, entry_id: str) -> Entry | None:
+        """Take the lease on a request that needs work if no live process (else) holds it."""
+        if not self.alive():
+            return None
+        now = self.db.now_sql
         rows = await self.db.fetch(
-            "UPDATE task_requests SET lease_owner = ?, lease_until = ?, updated_at = ? "
-            f"WHERE id = ? AND {UNSETTLED} AND (lease_until IS NULL OR lease_until < ? "
-            "OR lease_owner = ?) RETURNING *",
+            "UPDATE task_requests SET lease_owner = ?, updated_at = ? "
+            f"WHERE id = ? AND {UNSETTLED} AND (lease_owner = ? OR {self._free}) "
+            f"RETURNING *, {now} - post_started_at AS post_age",
             self.owner,
-            now + lease,
-            now,
+            self.clock(),
             entry_id,
-            now,
             self.owner,
         )
         return Entry.from_row(rows[0]) if rows else None
 
     async def unsettled(self, limit: int = 100) -> list[str]:
-        """Requests nobody holds that still need work: pending, or created but not delivered."""
+        """Requests no live process holds that still need work: pending, or created but not
+        delivered."""
         rows = await self.db.fetch(
-            f"SELECT id FROM task_requests WHERE {UNSETTLED} AND {FREE} "
+            f"SELECT id FROM task_requests WHERE {UNSETTLED} AND {self._free} "
             "ORDER BY created_at LIMIT ?",
-            self.clock(),
             limit,
         )
         return [row["id"] for row in rows]
@@ -213,28 +282,32 @@ class Journal:
     async def record_attempt(
         self,
         entry: Entry,
-        lease: float,
         *,
         composed: dict[str, Any] | None = None,
         parent_ts: str | None = None,
     ) -> Entry:
-        """Before each POST: count it, note when the first began, renew the lease (and keep the
-        composed body and the task message's ts, so a resumed run sends the same)."""
+        """Before each POST: count it, note when the first began and that one is in flight (and
+        keep the composed body and the task message's ts, so a resumed run sends the same).
+        Only while this process holds the request: ``LeaseLost`` otherwise, and no POST."""
+        self.holder.check()
         now = self.clock()
         composed = composed or entry.composed
         parent_ts = parent_ts or entry.parent_ts
         first = entry.first_attempt_at or now
-        await self.db.execute(
+        changed = await self.db.execute(
             "UPDATE task_requests SET attempts = attempts + 1, first_attempt_at = ?, "
             "composed = COALESCE(?, composed), parent_ts = COALESCE(?, parent_ts), "
-            "lease_until = ?, updated_at = ? WHERE id = ?",
+            f"post_started_at = {self.db.now_sql}, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ?",
             first,
             json.dumps(composed) if composed else None,
             parent_ts,
-            now + lease,
             now,
             entry.id,
+            self.owner,
         )
+        if changed != 1:
+            raise LeaseLost(f"request {entry.id} is held by another process now")
         return replace(
             entry,
             attempts=entry.attempts + 1,
@@ -255,6 +328,7 @@ class Journal:
             task=json.dumps(task),
             reason=None,
             reason_kind=None,
+            post_started_at=None,
         )
         return replace(
             entry, state="created", task_id=task_id, task=task, reason=None, reason_kind=None
@@ -264,7 +338,9 @@ class Journal:
         self, entry: Entry, state: str, reason: str, reason_kind: str
     ) -> Entry:
         """``failed`` (may be retried) or ``rejected`` (needs an edit), with why."""
-        await self._set(entry.id, state=state, reason=reason, reason_kind=reason_kind)
+        await self._set(
+            entry.id, state=state, reason=reason, reason_kind=reason_kind, post_started_at=None
+        )
         return replace(entry, state=state, reason=reason, reason_kind=reason_kind)
 
     async def reopen(self, entry_id: str) -> bool:
@@ -284,7 +360,7 @@ class Journal:
         Slack, how."""
         await self.db.execute(
             "UPDATE task_requests SET delivery = COALESCE(?, delivery), parent_ts = "
-            "COALESCE(?, parent_ts), lease_owner = NULL, lease_until = NULL, updated_at = ? "
+            "COALESCE(?, parent_ts), lease_owner = NULL, updated_at = ? "
             "WHERE id = ? AND (lease_owner = ? OR lease_owner IS NULL)",
             delivery,
             entry.parent_ts,
@@ -310,3 +386,44 @@ class Journal:
     async def all(self) -> list[Entry]:
         rows = await self.db.fetch("SELECT * FROM task_requests ORDER BY created_at")
         return [Entry.from_row(row) for row in rows]
+
+    async def forget_settled(
+        self, older_than: float, *, batch: int = 500, pause: float = 0.05
+    ) -> int:
+        """Delete settled requests created more than ``older_than`` seconds ago (and the user
+        text they hold), ``batch`` rows per statement with a pause between, so that acks are
+        never held up behind a long delete. Requests still being worked on are kept."""
+        cutoff = self.clock() - older_than
+        deleted = 0
+        while True:
+            count = await self.db.execute(
+                "DELETE FROM task_requests WHERE id IN (SELECT id FROM task_requests "
+                f"WHERE created_at < ? AND NOT {UNSETTLED} ORDER BY created_at LIMIT ?)",
+                cutoff,
+                batch,
+            )
+            deleted += count
+            if count < batch:
+                return deleted
+            await asyncio.sleep(pause)
+
+    async def forget_forever(
+        self, days: float, *, every: float = 3600.0, first_after: float = 30.0
+    ) -> None:
+        """Retention (``JOURNAL_RETENTION_DAYS``): forget settled requests older than ``days``,
+        first soon after start-up (not during it), then every ``every`` seconds."""
+        await asyncio.sleep(first_after)
+        while True:
+            try:
+                deleted = await self.forget_settled(days * 86400.0)
+            except Exception as error:  # the database may be briefly away: next round
+                log.warning("journal retention failed: %s", type(error).__name__)
+            else:
+                if deleted:
+                    log.info(
+                        "journal retention: forgot %d settled request(s) older than %g days",
+                        deleted,
+                        days,
+                        extra={"event": "journal_retention", "count": deleted},
+                    )
+            await asyncio.sleep(every)

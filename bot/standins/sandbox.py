@@ -205,6 +205,9 @@ class B2CSandbox:
         self.password = password
         self.tokens = set(tokens)
         self.latency = latency
+        # extra latency for one kind of request, e.g. {"POST /tasks": 7.0} (inferred: Oracle's
+        # time varies by operation; a create is the slow one a test wants to catch in flight)
+        self.slow: dict[str, float] = {}
         self.data = _seed()
         self.named_ids = copy.deepcopy(NAMED_IDS)  # a test may take a kind away
         # the site's task custom fields (name -> maximum length); an admin adds them
@@ -299,8 +302,11 @@ class B2CSandbox:
         )
         self.requests.append(recorded)
         self._recording[id(request)] = recorded
+        await self._notify()  # (a test may wait for a request to arrive, not only to end)
         if self.latency:
             await asyncio.sleep(self.latency)
+        if self.slow.get(f"{request.method} {path}"):
+            await asyncio.sleep(self.slow[f"{request.method} {path}"])
         fault = self._take_fault(request.method, path)
         if fault is not None and not fault.after_create:
             self._recording.pop(id(request), None)

@@ -87,6 +87,10 @@ class SlackFake:
         # on every Web API answer as Slack does; tokens Slack refuses (revoked, say)
         self.scopes = list(MANIFEST_SCOPES)
         self.refused_tokens: set[str] = set()
+        # methods whose calls are held on arrival until released (a test freezes the bot at a
+        # chosen point); a held call whose client has gone meanwhile never reaches "Slack"
+        self.holds: set[str] = set()
+        self.arrivals: list[str] = []  # every method called, as it arrives
         self.base_url = ""
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -170,6 +174,12 @@ class SlackFake:
                 args[key] = json.loads(args[key])
         auth = request.headers.get("Authorization", "")
         call = Call(method, args, auth.removeprefix("Bearer ") or args.get("token"))
+        self.arrivals.append(method)
+        await self._notify()
+        while method in self.holds:
+            await asyncio.sleep(0.02)
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the caller died before Slack took the call
         if self.latency:
             await asyncio.sleep(self.latency)
         headers = {"x-oauth-scopes": ",".join(self.scopes)}
