@@ -30,6 +30,9 @@ from bot.settings import Mode, Settings
 from bot.staff import Staff
 from bot.standins import sandbox as sandbox_module
 from bot.standins.sandbox import B2CSandbox
+from bot.sync.poller import SyncPoller
+from bot.sync.replies import ThreadNotes
+from bot.sync.store import SyncStore
 from bot.task_work import TaskWork
 
 
@@ -57,6 +60,9 @@ class Runtime:
     retention_days: float = 30.0
     shutdown_grace: float = 5.0
     sandbox: B2CSandbox | None = None
+    sync: SyncPoller | None = None  # synced threads (B2C_SYNC_INTERVAL > 0)
+    notes: ThreadNotes | None = None  # replies in those threads, as notes
+    sync_interval: float = 15.0
     commands: CommandRoute | None = None  # HTTP mode: slash commands without Bolt's dispatch
 
     async def health(self) -> dict[str, object]:
@@ -143,8 +149,8 @@ async def build_runtime(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=mode is not Mode.SOCKET,
-        # the app takes commands and interactions, no Events API: skip the event middlewares
-        url_verification_enabled=False,
+        # the Events API (replies in task threads): Slack checks the URL with a challenge
+        url_verification_enabled=True,
         ignoring_self_events_enabled=False,
         # listeners ack and hand slow work to background tasks themselves; this sends the ack
         # as soon as the listener returns, instead of Bolt polling for it every 10 ms
@@ -175,10 +181,23 @@ async def build_runtime(
         completed_status=settings.b2c_completed_status,
         buttons_for=settings.task_buttons_for,
     )
+    sync = notes = None
+    if settings.b2c_sync_interval > 0:
+        store = SyncStore(journal)
+        await store.create()
+        sync = SyncPoller(
+            b2c=b2c, store=store, poster=creator.poster, catalog=catalog, link=creator.link
+        )
+        creator.tracker = sync.track_created
+        work.sync = sync
+        notes = ThreadNotes(
+            journal=journal, store=store, sync=sync, b2c=b2c, poster=creator.poster, people=people
+        )
+        await notes.create()
     forms = TaskForms(slack=client, creator=creator, work=work)
     channels, users, usergroups = settings.access
     gate = Gate(client, channels=channels, users=users, usergroups=usergroups)
-    listener = handlers.register(app, creator, forms, work, gate)
+    listener = handlers.register(app, creator, forms, work, gate, notes)
     return Runtime(
         app=app,
         creator=creator,
@@ -188,6 +207,9 @@ async def build_runtime(
         sweep_interval=settings.journal_sweep_interval,
         retention_days=settings.journal_retention_days,
         shutdown_grace=settings.shutdown_grace,
+        sync=sync,
+        notes=notes,
+        sync_interval=settings.b2c_sync_interval,
         commands=CommandRoute(secret.get_secret_value(), listener, gate)
         if mode is Mode.HTTP and secret is not None
         else None,

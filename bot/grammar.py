@@ -38,9 +38,10 @@ class GrammarError(ValueError):
 class Parsed:
     """The outcome of reading a command: help, the (future) form, or a draft to create."""
 
-    kind: str  # "help" | "form" | "create" | "show" | "mine"
+    kind: str  # "help" | "form" | "create" | "show" | "mine" | "sync"
     draft: TaskDraft | None = None
     task_id: int | None = None
+    option: str | None = None  # sync: "on", "off", or None (show the setting)
 
 
 def _positive_id(label: str) -> Callable[[str], int]:
@@ -308,6 +309,18 @@ def parse(text: str) -> Parsed:
     show = _SHOW.match(stripped)
     if show:
         return Parsed("show", task_id=int(show.group(1)))
+    words = stripped.lower().split()
+    if words[0] == "sync":
+        if len(words) == 1:
+            return Parsed("sync")
+        if len(words) == 2 and words[1] in ("on", "off"):
+            return Parsed("sync", option=words[1])
+        raise GrammarError(
+            "`/task sync` takes `on` or `off` (or nothing, to see the setting): whether replies "
+            "in this channel's task threads become notes in B2C Service. "
+            + _QUOTE_IT.format(word="sync"),
+            form=False,
+        )
     first = stripped.split(None, 1)[0].lower()
     if first == "show":
         raise GrammarError(

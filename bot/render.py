@@ -180,14 +180,28 @@ def task_actions(
 
 
 def created_parent(
-    requester: str, task: Task, link: str, statuses: list[NamedID] | None = None
+    requester: str,
+    task: Task,
+    link: str,
+    statuses: list[NamedID] | None = None,
+    *,
+    shown: dict[str, str | None] | None = None,
 ) -> Message:
-    """The task message: who created which task, its current status, and its buttons."""
+    """The task message: who created which task, its current status, and its buttons; with
+    ``shown`` (a synced thread's view of the task), its assignee and due date too."""
     title = escape(task.title, MAX_NAME)
     text = (
         f":white_check_mark: <@{requester}> created task "
         f"<{escape(link)}|*#{task.id}* {title}>  ·  *{escape(task.status_name)}*"
     )
+    if shown and shown.get("assignee"):
+        text += f"  ·  {escape(shown['assignee'] or '', 200)}"
+    if shown and shown.get("due"):
+        try:
+            due = datetime.fromisoformat((shown["due"] or "").replace("Z", "+00:00"))
+            text += f"  ·  due {slack_date(due)}"
+        except ValueError:
+            pass
     return {
         "text": f"Task #{task.id} created: {title}",
         "blocks": [_section(text), task_actions(task, link, requester, statuses)],

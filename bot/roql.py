@@ -144,9 +144,25 @@ def name_by_id(table: str, record_id: int) -> str:
     return f"select lookupName from {table} where id = {int(record_id)}"
 
 
-def tasks_updated_since(since: datetime) -> str:
-    """Tasks changed since ``since``: id (the form a thread sync would poll with)."""
-    return f"select id from tasks where updatedTime > {time_literal(since)} limit 1"
+# what a synced thread shows of a task, in bot.sync.changes.FIELDS's order, after id and time
+SYNC_COLUMNS = (
+    "id, updatedTime, name, statusWithType.status.lookupName, assignedToAccount.lookupName, "
+    "dueTime, startTime, percentComplete, priority.lookupName"
+)
+
+
+def tasks_updated_since(since: datetime, limit: int = 1, offset: int = 0) -> str:
+    """Tasks changed since ``since``, a page of them: what a synced thread shows
+    (``SYNC_COLUMNS``). Polled by the thread sync; Oracle offers no task notifications."""
+    return (
+        f"select {SYNC_COLUMNS} from tasks where updatedTime > {time_literal(since)} "
+        f"limit {int(limit)} offset {int(offset)}"
+    )
+
+
+def task_sync_row(task_id: int) -> str:
+    """One task's ``SYNC_COLUMNS`` (after a change the bot made itself)."""
+    return f"select {SYNC_COLUMNS} from tasks where id = {int(task_id)}"
 
 
 @dataclass(frozen=True)

@@ -96,10 +96,15 @@ def start_background(runtime: Runtime) -> asyncio.Future[list[None]]:
     limit, so that no request waits for them."""
     runtime.creator.spawn(runtime.creator.catalog.get(), "catalog")
     runtime.creator.spawn(runtime.creator.limits.learn(runtime.b2c), "site limits")
-    return asyncio.gather(
+    loops = [
         runtime.creator.sweep_forever(runtime.sweep_interval),
         runtime.journal.forget_forever(runtime.retention_days),
-    )
+    ]
+    if runtime.sync is not None:  # synced threads: what changed in Oracle, told in Slack
+        loops.append(runtime.sync.poll_forever(runtime.sync_interval))
+    if runtime.notes is not None:  # and replies journaled but not yet saved as notes
+        loops.append(runtime.notes.sweep_forever(runtime.sweep_interval, runtime.creator.spawn))
+    return asyncio.gather(*loops)
 
 
 async def stop_background(background: asyncio.Future[list[None]]) -> None:

@@ -129,6 +129,8 @@ class TaskCreator:
         self._quiet.set()
         self.stopping = False
         journal.holder.on_lost.append(self._leases_lost)
+        # called with (entry, request) once a created task is in its thread (bot.sync)
+        self.tracker: Callable[[Entry, TaskRequest], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ acks before work
     def ack_started(self) -> None:
@@ -295,6 +297,11 @@ class TaskCreator:
                 self.journal.holder.check()  # a process that lost its lease must not post too
                 entry, delivery = await self.results.deliver(entry, request)
                 await self._confirm_privately(entry, request)
+                if delivery == "thread" and self.tracker is not None:
+                    try:  # the thread follows the task from now on (bot.sync)
+                        await self.tracker(entry, request)
+                    except Exception:
+                        log.exception("[%s] could not follow the task", request.correlation_id)
             else:
                 delivery = entry.delivery
         except LeaseLost as lost:  # another process has it, or will: leave it to them

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     b2c_request_id_field: str | None = None
     task_buttons_for: str = "anyone"
 
+    # seconds between looks for tasks changed in Oracle (synced threads); 0 turns it off
+    b2c_sync_interval: float = Field(default=15.0, ge=0, le=3600)
     b2c_retry_budget: float = Field(default=120.0, ge=0, le=86400)
     b2c_max_concurrency: int = Field(default=8, ge=1, le=100)
 

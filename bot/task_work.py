@@ -22,6 +22,7 @@ from bot.failures import explain
 from bot.people import People
 from bot.slack_text import escape
 from bot.staff import IdentityError, Staff
+from bot.sync.poller import SyncPoller
 
 log = logging.getLogger(__name__)
 COMPLETE_TYPE = "completed"
@@ -77,6 +78,7 @@ class TaskWork:
         self.people = people
         self.completed_status = completed_status
         self.buttons_for = buttons_for  # TASK_BUTTONS_FOR: anyone, requester or assignee
+        self.sync: SyncPoller | None = None  # synced threads (bot.sync), when on
 
     async def _name(self, user_id: str) -> str:
         person = await self.people.get(user_id)
@@ -127,21 +129,30 @@ class TaskWork:
     async def _change(
         self, where: TaskMessage, actor: str, changes: dict[str, Any], done: str, what: str
     ) -> bool:
+        if self.sync is not None:  # a synced thread must not report this as made in B2C
+            await self.sync.own_change(where.task_id)
         try:
             await self.b2c.update_task(where.task_id, changes)
             task = await self.b2c.get_task(where.task_id)
         except B2CError as error:
+            if self.sync is not None:
+                await self.sync.own_change_done(where.task_id, 0)
             headline, reason, _hint = explain(error)
             await self._say(
                 where,
                 f":x: <@{actor}> could not {what}: {escape(headline)}.\n>{escape(reason, 1500)}",
             )
             return False
+        shown = None
+        if self.sync is not None:
+            shown = await self.sync.own_change_done(where.task_id, len(changes.get("notes", [])))
         statuses = (await self.catalog.get()).get("status")
         await self.poster.update(
             where.channel,
             where.message_ts,
-            render.created_parent(where.requester or actor, task, self.link(task.id), statuses),
+            render.created_parent(
+                where.requester or actor, task, self.link(task.id), statuses, shown=shown
+            ),
         )
         await self._say(where, f"<@{actor}> {done} Status is now *{escape(task.status_name)}*.")
         return True

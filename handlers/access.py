@@ -59,6 +59,8 @@ def register(app: AsyncApp, gate: Gate) -> None:
         user, channel = _who_and_where(body)
         if kind == "view_submission":  # the form opened where the user was allowed to
             return await next()
+        if kind == "event_callback":  # replies in threads of tasks made where it was allowed
+            return await next()
         refusal = await gate.refusal(user, channel)
         if refusal is None:
             return await next()

@@ -18,6 +18,7 @@ from bot.forms import TaskForms
 from bot.grammar import GrammarError, parse, read
 from bot.requests import TaskRequest
 from bot.service import TaskCreator
+from bot.sync.replies import ThreadNotes
 from bot.task_work import TaskWork
 
 log = logging.getLogger(__name__)
@@ -29,16 +30,22 @@ CommandListener = Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]
 
 
 def register(
-    app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork
+    app: AsyncApp,
+    creator: TaskCreator,
+    forms: TaskForms,
+    work: TaskWork,
+    notes: ThreadNotes | None = None,
 ) -> CommandListener:
     """Register the slash command's listener with Bolt; also returned, for the HTTP route that
     calls it directly (``bot.command_route``)."""
-    listener = command_listener(creator, forms, work)
+    listener = command_listener(creator, forms, work, notes)
     app.command(re.compile(r".+"))(listener)
     return listener
 
 
-def command_listener(creator: TaskCreator, forms: TaskForms, work: TaskWork) -> CommandListener:
+def command_listener(
+    creator: TaskCreator, forms: TaskForms, work: TaskWork, notes: ThreadNotes | None = None
+) -> CommandListener:
     async def task_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         name = command.get("command") or "/task"
         text = command.get("text") or ""
@@ -69,6 +76,8 @@ def command_listener(creator: TaskCreator, forms: TaskForms, work: TaskWork) -> 
         elif parsed.kind == "show" and parsed.task_id is not None:
             await ack()
             creator.spawn(_answer(creator, command, work.show(parsed.task_id)), "show")
+        elif parsed.kind == "sync":
+            await ack(**await _sync_setting(notes, command.get("channel_id", ""), parsed.option))
         elif parsed.kind == "mine":
             await ack()
             creator.spawn(_answer(creator, command, work.mine(command.get("user_id", ""))), "mine")
@@ -85,6 +94,29 @@ def command_listener(creator: TaskCreator, forms: TaskForms, work: TaskWork) -> 
             await accept_then_ack(ack, creator, request, parsed.draft, key)
 
     return task_command
+
+
+async def _sync_setting(
+    notes: ThreadNotes | None, channel: str, option: str | None
+) -> dict[str, Any]:
+    """``/task sync [on|off]``: whether replies in this channel's task threads become notes."""
+    if notes is None:
+        text = (
+            "Synced threads are off for this bot (`B2C_SYNC_INTERVAL=0`): replies in task "
+            "threads do not become notes. The admin who installed it can turn them on."
+        )
+        return {"response_type": "ephemeral", "text": text}
+    if option is not None:
+        await notes.set_replies(channel, option == "on")
+    on = await notes.replies_on(channel)
+    text = (
+        "Replies in this channel's task threads become notes on the task in B2C Service "
+        "(`/task sync off` stops that)."
+        if on
+        else "Replies in this channel's task threads stay in Slack (`/task sync on` makes them "
+        "notes in B2C Service). Changes made in B2C Service are still told in the threads."
+    )
+    return {"response_type": "ephemeral", "text": text}
 
 
 async def _open_form(

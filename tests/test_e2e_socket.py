@@ -49,3 +49,40 @@ async def test_slash_command_over_socket_mode(sandbox: B2CSandbox, slack: SlackF
     text = reply.text + json.dumps(reply.blocks)
     assert f"Task #{task_id} created" in text and "Not Started" in text
     assert f"/AgentWeb/Bookmark/Task/{task_id}" in text
+
+
+async def test_a_thread_reply_becomes_a_note_over_socket_mode(
+    sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    settings = make_settings(sandbox, slack, slack_signing_secret=None)
+    runtime = await build_runtime(settings, Mode.SOCKET)
+    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+    try:
+        payload = slash_form("/task Return customer call", response_url=slack.response_url("s2"))
+        await slack.send_envelope("slash_commands", payload)
+        await runtime.creator.wait_idle()
+        [parent] = slack.top_messages("C0DEMO")
+        event = {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "Ev1",
+            "event": {
+                "type": "message",
+                "channel": "C0DEMO",
+                "user": "U2",
+                "text": "Left a voicemail",
+                "ts": "900.1",
+                "thread_ts": parent.ts,
+            },
+        }
+        await slack.send_envelope("events_api", event)
+        await slack.send_envelope("events_api", event)  # redelivered
+        await runtime.creator.wait_idle()
+    finally:
+        await handler.close_async()
+        await runtime.close()
+    [task] = sandbox.tasks.values()
+    assert task["_notes"][-1] == "Sam Agent in Slack: Left a voicemail"
+    assert task["_notes"].count("Sam Agent in Slack: Left a voicemail") == 1
+    assert [c.args["timestamp"] for c in slack.calls_to("reactions.add")] == ["900.1"]

@@ -23,9 +23,12 @@ def shown(message: Any) -> str:
 
 
 def the_tasks_query(sandbox: B2CSandbox) -> Any:
-    """The one ROQL query on tasks the bot sent (its no-duplicate check)."""
+    """The one no-duplicate check the bot sent (a ROQL query on tasks; not the synced
+    thread's read of the created task, which selects updatedTime)."""
     [query] = [
-        r for r in sandbox.requests_to("GET", "/queryResults") if "from tasks" in r.query["query"]
+        r
+        for r in sandbox.requests_to("GET", "/queryResults")
+        if "from tasks" in r.query["query"] and "updatedTime" not in r.query["query"]
     ]
     return query
 

@@ -149,6 +149,17 @@ class PostgresDatabase:
         await self.pool.close()
 
 
+async def create_all(db: Database, statements: tuple[str, ...]) -> None:
+    """Run ``CREATE ... IF NOT EXISTS`` statements; on PostgreSQL two processes creating the
+    same table at once can still collide (a duplicate key in the catalog): that one is there."""
+    for statement in statements:
+        try:
+            await db.execute(statement)
+        except Exception as error:
+            if "already exists" not in str(error) and "duplicate key" not in str(error):
+                raise
+
+
 class JournalUnavailable(Exception):
     """The journal's database cannot be opened or written: one line naming the setting and
     what to do, never a password."""

@@ -175,9 +175,9 @@ class Holder:
         await self.db.execute("DELETE FROM journal_holders WHERE owner = ?", self.owner)
         self._good_until = float("-inf")
 
-    def free_sql(self) -> str:
-        """A request nobody alive holds (SQL condition on ``task_requests``)."""
+    def free_sql(self, table: str = "task_requests", column: str = "lease_owner") -> str:
+        """A row nobody alive holds (SQL condition on ``table``'s owner ``column``)."""
         return (
-            "(lease_owner IS NULL OR NOT EXISTS (SELECT 1 FROM journal_holders h "
-            f"WHERE h.owner = task_requests.lease_owner AND h.alive_until >= {self.db.now_sql}))"
+            f"({table}.{column} IS NULL OR NOT EXISTS (SELECT 1 FROM journal_holders h "
+            f"WHERE h.owner = {table}.{column} AND h.alive_until >= {self.db.now_sql}))"
         )

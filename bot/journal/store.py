@@ -16,6 +16,7 @@ from bot.journal.engines import (
     PostgresDatabase,
     SqliteDatabase,
     _unavailable,
+    create_all,
     parse_url,
 )
 from bot.journal.holders import HOLDERS_SCHEMA, Holder, LeaseLost
@@ -154,24 +155,14 @@ class Journal:
         except Exception as error:
             raise _unavailable(engine, location, error) from None
         try:
-            for statement in SCHEMA:
-                try:
-                    await db.execute(statement)
-                except Exception as error:  # two processes creating the table at once (PG)
-                    if "already exists" not in str(error) and "duplicate key" not in str(error):
-                        raise
+            await create_all(db, SCHEMA)
             for column, kind in COLUMNS:
                 try:
                     await db.execute(f"ALTER TABLE task_requests ADD COLUMN {column} {kind}")
                 except Exception as error:  # there already (SQLite and PostgreSQL say so)
                     if "duplicate column" not in str(error) and "already exists" not in str(error):
                         raise
-            for statement in INDEXES:
-                try:
-                    await db.execute(statement)
-                except Exception as error:  # two processes creating it at once (PG)
-                    if "already exists" not in str(error) and "duplicate key" not in str(error):
-                        raise
+            await create_all(db, INDEXES)
             if engine == "sqlite":
                 # this process holds the file's lock: any heartbeat row is a dead process's,
                 # and its requests are free at once rather than when the row expires

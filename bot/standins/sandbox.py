@@ -232,6 +232,7 @@ class B2CSandbox:
         app = web.Application(middlewares=[self._middleware], client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", API + "/{tail:.*}", self._dispatch)
         app.router.add_get("/_sandbox/tasks", self._list_tasks)
+        app.router.add_post("/_sandbox/tasks/{id}", self._agent_edit)
         app.router.add_post("/_sandbox/config", self._configure)
         return app
 
@@ -798,6 +799,7 @@ class B2CSandbox:
                 "updatedTime": epoch,
                 "dueTime": epoch,
                 "startTime": epoch,
+                "percentComplete": 0,
                 "contact": blank,
                 "organization": blank,
                 "assignedToAccount": blank,
@@ -815,6 +817,7 @@ class B2CSandbox:
                     "updatedTime": self._moment(t["updatedTime"]),
                     "dueTime": self._moment(t["dueTime"]),
                     "startTime": self._moment(t["startTime"]),
+                    "percentComplete": t.get("percentComplete"),
                     "contact": self._reference("contacts", t["contact"]),
                     "organization": self._reference("organizations", t["organization"]),
                     "assignedToAccount": self._reference("accounts", t["assignedToAccount"]),
@@ -870,6 +873,26 @@ class B2CSandbox:
         return web.json_response({"items": items, "links": []})
 
     # ----------------------------------------------------------------- control (for processes)
+    def agent_edit(self, task_id: int, changes: dict[str, Any]) -> None:
+        """An agent changes a task in B2C Service (the agent desktop, not the API): the same
+        fields as a PATCH, and updatedTime moves (Oracle doc: updatedTime is the time of the
+        last update, whoever made it)."""
+        task = self._task(task_id)
+        updated = json.loads(json.dumps(task))
+        self._apply(updated, changes)
+        updated["updatedTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        self.tasks[task_id] = updated
+
+    async def _agent_edit(self, request: web.Request) -> web.Response:
+        """``POST /_sandbox/tasks/{id}`` with PATCH's fields: ``agent_edit`` over HTTP, for
+        ``python -m bot sandbox`` (``curl -d '{"statusWithType": ...}'``)."""
+        try:
+            self.agent_edit(int(request.match_info["id"]), await request.json())
+        except SandboxError as error:
+            return self._problem(request, error)
+        await self._notify()
+        return web.json_response({"ok": True})
+
     async def _list_tasks(self, request: web.Request) -> web.Response:
         return web.json_response(
             {

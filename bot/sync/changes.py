@@ -1,0 +1,63 @@
+"""What a task's thread last showed, and what changed since: pure, table-tested.
+
+A *shown* state is the fields the task message and its thread show, read from one ROQL row
+(``SYNC_COLUMNS`` in ``bot.roql``): names, not ids, so that a line can say "Assigned to: Jane
+Agent" without another call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.render import slack_date
+from bot.slack_text import escape
+
+# (key, label) in the order a change line lists them; the row's cells come in this order after
+# ``id`` and ``updatedTime`` (see bot.roql.SYNC_COLUMNS)
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("status", "Status"),
+    ("assignee", "Assigned to"),
+    ("due", "Due"),
+    ("start", "Start"),
+    ("percent", "Complete"),
+    ("priority", "Priority"),
+)
+MAX_VALUE = 200  # characters of a value in a change line
+
+
+def shown_from_row(row: list[str | None]) -> dict[str, str | None]:
+    """The shown state from a row ``id, updatedTime, <FIELDS...>`` (empty cells are None)."""
+    cells = list(row[2:]) + [None] * len(FIELDS)
+    return {key: (cells[i] or None) for i, (key, _label) in enumerate(FIELDS)}
+
+
+def _value(key: str, value: str | None) -> str:
+    if value is None:
+        return "none"
+    if key in ("due", "start"):
+        try:
+            return slack_date(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return escape(value, MAX_VALUE)
+    if key == "percent":
+        return f"{value}%"
+    return escape(value, MAX_VALUE)
+
+
+def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """``Label: old → new`` for each field that changed (Slack text, escaped)."""
+    lines = []
+    for key, label in FIELDS:
+        if (old.get(key) or None) != (new.get(key) or None):
+            before, after = old.get(key), new.get(key)
+            if key == "assignee" and after:
+                lines.append(f"{label}: {_value(key, after)}")
+            else:
+                lines.append(f"{label}: {_value(key, before)} → {_value(key, after)}")
+    return lines
+
+
+def change_line(lines: list[str]) -> str:
+    """One line for the thread: every change, then where it was made."""
+    return " · ".join([*lines, "changed in B2C Service"])

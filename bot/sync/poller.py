@@ -1,0 +1,191 @@
+"""Oracle → Slack: ask Oracle what changed, and tell each tracked task's thread.
+
+Oracle has no change notifications for tasks (event subscriptions cover contacts,
+organizations and incidents only), so every ``B2C_SYNC_INTERVAL`` seconds one process (the
+holder of the poller row) queries ``updatedTime`` since its cursor, a page of 200 at a time:
+the Oracle calls of a round grow with the number of tasks changed, not tracked. A changed
+task that a thread follows gets one line in its thread ("Status: Not Started → In Progress ·
+changed in B2C Service"), its task message updated in place, and a line for each note added in
+Oracle (read for changed tracked tasks only). A change the bot made itself (a button) is not
+reported back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import render, roql
+from bot.b2c import B2CClient
+from bot.b2c_errors import B2CError
+from bot.catalog import Catalog
+from bot.delivery import SlackPoster, SlackUnavailable
+from bot.slack_text import escape
+from bot.sync.changes import change_line, differences, shown_from_row
+from bot.sync.store import SyncStore, Tracked
+
+log = logging.getLogger(__name__)
+PAGE = 200
+OVERLAP = timedelta(seconds=5)  # a change committed late, or in the cursor's own second
+MAX_NOTE = 1500  # characters of an Oracle note shown in a thread
+
+
+class SyncPoller:
+    def __init__(
+        self,
+        *,
+        b2c: B2CClient,
+        store: SyncStore,
+        poster: SlackPoster,
+        catalog: Catalog,
+        link: Callable[[int], str],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.b2c = b2c
+        self.store = store
+        self.poster = poster
+        self.catalog = catalog
+        self.link = link
+        self.clock = clock
+
+    async def poll_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except Exception:  # Oracle or the database briefly away: next round
+                log.exception("thread sync: polling Oracle failed")
+            await asyncio.sleep(interval)
+
+    async def poll_once(self) -> int:
+        """One round; the number of lines posted (0 when another process polls)."""
+        if not await self.store.hold_poller():
+            return 0
+        cursor = await self.store.cursor()
+        since = (datetime.fromisoformat(cursor) if cursor else self.clock() - OVERLAP) - OVERLAP
+        rows: list[list[Any]] = []
+        offset = 0
+        while True:
+            page = await self.b2c.rows(roql.tasks_updated_since(since, PAGE, offset))
+            rows += page
+            if len(page) < PAGE:
+                break
+            offset += PAGE
+        if not rows:
+            if cursor is None:
+                await self.store.set_cursor((since + OVERLAP).isoformat())
+            return 0
+        newest = max(_moment(row[1]) for row in rows if row[1]) if any(r[1] for r in rows) else None
+        tracked = await self.store.tracked([int(row[0]) for row in rows if row[0]])
+        posted = 0
+        for row in rows:
+            item = tracked.get(int(row[0])) if row[0] else None
+            if item is not None:
+                posted += await self._follow(item, row)
+        if newest is not None:
+            await self.store.set_cursor(newest.isoformat())
+        return posted
+
+    async def _follow(self, item: Tracked, row: list[Any]) -> int:
+        if item.own_change:  # the bot is changing it itself: it says so in the thread
+            return 0
+        shown = shown_from_row(row)
+        lines = differences(item.shown, shown)
+        notes = await self._new_notes(item)
+        if not lines and not notes:
+            return 0
+        if not await self.store.replace_shown(item, shown, item.notes_seen + len(notes)):
+            return 0  # another process saw it first and said it
+        posted = 0
+        try:
+            if lines:
+                await self._update_message(item, shown)
+                await self.poster.post(
+                    channel=item.channel_id,
+                    thread_ts=item.thread_ts,
+                    **render.task_event(f":arrows_counterclockwise: {change_line(lines)}"),
+                )
+                posted += 1
+            for text in notes:
+                await self.poster.post(
+                    channel=item.channel_id,
+                    thread_ts=item.thread_ts,
+                    **render.task_event(
+                        f":memo: Note added in B2C Service (<{escape(self.link(item.task_id))}"
+                        f"|task #{item.task_id}>):\n>{escape(text, MAX_NOTE)}"
+                    ),
+                )
+                posted += 1
+        except SlackUnavailable:
+            log.warning("thread sync: Slack is away; task %s's change is not shown", item.task_id)
+        return posted
+
+    async def _new_notes(self, item: Tracked) -> list[str]:
+        try:
+            data = await self.b2c.get(f"tasks/{item.task_id}/notes")
+        except B2CError as error:
+            log.warning("thread sync: notes of task %s unreadable: %s", item.task_id, error)
+            return []
+        texts = [str(n.get("text") or "") for n in data.get("items", [])]
+        return texts[item.notes_seen :]
+
+    async def _update_message(self, item: Tracked, shown: dict[str, Any]) -> None:
+        try:
+            task = await self.b2c.get_task(item.task_id)
+        except B2CError as error:
+            log.warning("thread sync: task %s unreadable: %s", item.task_id, error)
+            return
+        statuses = (await self.catalog.get()).get("status")
+        await self.poster.update(
+            item.channel_id,
+            item.message_ts,
+            render.created_parent(
+                item.requester or "", task, self.link(task.id), statuses, shown=shown
+            ),
+        )
+
+    async def track_created(self, entry: Any, request: Any) -> None:
+        """Follow a task the bot just created and announced in its own task message (a slash
+        command or the form; not a shortcut's reply in someone's thread)."""
+        if entry.task_id is None or entry.parent_ts is None or request.thread_ts is not None:
+            return
+        try:
+            rows = await self.b2c.rows(roql.task_sync_row(entry.task_id), bounded=False)
+        except B2CError as error:
+            log.warning("thread sync: task %s not followed: %s", entry.task_id, error)
+            return
+        if not rows:
+            return
+        body = (entry.composed or {}).get("body") or {}
+        await self.store.track(
+            entry.task_id,
+            team_id=request.team_id,
+            channel_id=request.channel_id,
+            message_ts=entry.parent_ts,
+            thread_ts=entry.parent_ts,
+            requester=request.user_id,
+            shown=shown_from_row(rows[0]),
+            notes_seen=len(body.get("notes") or []),
+        )
+
+    async def own_change(self, task_id: int) -> None:
+        """The bot is about to change this task itself: not to be reported as made in B2C."""
+        await self.store.own_change(task_id)
+
+    async def own_change_done(
+        self, task_id: int, notes_added: int = 0
+    ) -> dict[str, str | None] | None:
+        """After the bot's own change (``notes_added`` 0 if it failed): what the thread shows
+        now, read from Oracle, recorded as said by the bot; None if it cannot be read."""
+        try:
+            rows = await self.b2c.rows(roql.task_sync_row(task_id))
+        except B2CError:
+            rows = []
+        shown = shown_from_row(rows[0]) if rows else None
+        await self.store.own_change_done(task_id, shown, notes_added)
+        return shown
+
+
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

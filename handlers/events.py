@@ -1,0 +1,24 @@
+"""Events API: replies in a followed task's thread become notes (``bot.sync.replies``).
+
+The reply is journaled before the ack (Bolt sends it when this listener returns), so Slack's
+retry of an event it thinks went unanswered finds it journaled and makes no second note."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.service import TaskCreator
+from bot.sync.replies import ThreadNotes
+
+
+def register(app: AsyncApp, creator: TaskCreator, notes: ThreadNotes | None) -> None:
+    async def on_message(event: dict[str, Any]) -> None:
+        if notes is None:
+            return
+        reply = await notes.accept(event)
+        if reply is not None:
+            creator.spawn(notes.run(reply), f"note-{reply.id[:8]}")
+
+    app.event("message")(on_message)

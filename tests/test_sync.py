@@ -1,0 +1,316 @@
+"""Synced threads, Oracle → Slack: what an agent changes in B2C Service reaches the task's
+thread and task message; the bot's own changes are not echoed; a round's Oracle calls grow with
+the changed tasks, not the tracked ones; two processes tell each change once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.app import build_runtime
+from bot.settings import Mode
+from bot.standins.sandbox import B2CSandbox
+from bot.standins.slack_fake import SlackFake
+from bot.sync.changes import change_line, differences, shown_from_row
+from tests.conftest import Bot
+from tests.test_e2e_interactive import buttons_of, click, created_task
+
+IN_PROGRESS = 17  # the sandbox's status ids (seeded named IDs)
+
+
+# ------------------------------------------------------------------ the pure part
+def test_shown_from_row_reads_the_sync_columns_in_order() -> None:
+    row = [
+        "12",
+        "2026-11-28T10:00:00Z",
+        "Call",
+        "Not Started",
+        "Jane Doe",
+        None,
+        None,
+        "40",
+        "High",
+    ]
+    assert shown_from_row(row) == {
+        "name": "Call",
+        "status": "Not Started",
+        "assignee": "Jane Doe",
+        "due": None,
+        "start": None,
+        "percent": "40",
+        "priority": "High",
+    }
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "lines"),
+    [
+        (
+            {"status": "Not Started"},
+            {"status": "In Progress"},
+            ["Status: Not Started → In Progress"],
+        ),
+        ({"assignee": None}, {"assignee": "Jane Agent"}, ["Assigned to: Jane Agent"]),
+        ({"assignee": "Jane"}, {"assignee": None}, ["Assigned to: Jane → none"]),
+        ({"percent": "10"}, {"percent": "50"}, ["Complete: 10% → 50%"]),
+        (
+            {"due": None},
+            {"due": "2026-12-01T17:00:00Z"},
+            ["Due: none → <!date^1796144400^{date_short_pretty} at {time}|2026-12-01 17:00 UTC>"],
+        ),
+        ({"name": "a<b"}, {"name": "a&b"}, ["Name: a&lt;b → a&amp;b"]),  # escaped
+        ({"status": "X", "priority": "Low"}, {"status": "X", "priority": "Low"}, []),
+        ({"priority": ""}, {"priority": None}, []),  # empty and missing are the same
+    ],
+)
+def test_differences(old: dict, new: dict, lines: list[str]) -> None:
+    assert differences(old, new) == lines
+
+
+def test_change_line_says_where_the_change_was_made() -> None:
+    assert change_line(["Status: A → B", "Assigned to: Jane"]) == (
+        "Status: A → B · Assigned to: Jane · changed in B2C Service"
+    )
+
+
+# ------------------------------------------------------------------ driven as Slack and an agent
+def replies(slack: SlackFake, parent: Any) -> list[str]:
+    return [m.text for m in slack.thread_replies("C1", parent.ts)]
+
+
+async def test_an_agents_change_reaches_the_thread_and_the_task_message(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    sync = bot.runtime.sync
+    assert sync is not None
+    assert await sync.poll_once() == 0  # nothing changed yet: nothing said
+    before = len(replies(slack, parent))
+    sandbox.agent_edit(
+        100,
+        {
+            "statusWithType": {"status": {"id": IN_PROGRESS}},
+            "assignedToAccount": {"id": 2},
+            "notes": [{"text": "Called <the> customer & left a message"}],
+        },
+    )
+    assert await sync.poll_once() == 2
+    said = replies(slack, parent)[before:]
+    assert said[0] == (
+        ":arrows_counterclockwise: Status: Not Started → In Progress · Assigned to: Jane Doe "
+        "· changed in B2C Service"
+    )
+    assert "Note added in B2C Service" in said[1]
+    assert "Called &lt;the&gt; customer &amp; left a message" in said[1]
+    text = parent.blocks[0]["text"]["text"]  # the task message, updated in place
+    assert "*In Progress*" in text and "Jane Doe" in text
+    assert await sync.poll_once() == 0  # told once
+
+
+async def test_the_bots_own_changes_are_not_echoed(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, buttons = await created_task(bot, slack)
+    sync = bot.runtime.sync
+    assert sync is not None
+    await bot.interact(click(parent, buttons["task_complete"]))
+    await bot.finished()
+    assert await sync.poll_once() == 0
+    assert not any("changed in B2C Service" in r for r in replies(slack, parent))
+    assert not any("Note added in B2C Service" in r for r in replies(slack, parent))
+    assert "*Completed*" in parent.blocks[0]["text"]["text"]
+    assert "task_complete" not in buttons_of(parent)
+    # and an agent's change after it is told
+    sandbox.agent_edit(100, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
+    assert await sync.poll_once() == 1
+    assert "Status: Completed → In Progress" in replies(slack, parent)[-1]
+
+
+async def test_a_rounds_oracle_calls_grow_with_the_changed_tasks_not_the_tracked(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sync = bot.runtime.sync
+    assert sync is not None
+    for number in range(10_000):  # ten thousand threads follow tasks nobody changes
+        await sync.store.track(
+            1_000_000 + number,
+            team_id="T1",
+            channel_id="C1",
+            message_ts=f"{number}.1",
+            thread_ts=f"{number}.1",
+            requester="U1",
+            shown={"status": "Not Started"},
+            notes_seen=0,
+        )
+    await created_task(bot, slack)
+    await sync.poll_once()
+    sandbox.agent_edit(100, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
+    calls_before = len(sandbox.requests)
+    assert await sync.poll_once() == 1
+    calls = [f"{r.method} {r.path}" for r in sandbox.requests[calls_before:]]
+    # one page of changes; then, for the one changed tracked task, its notes and the task
+    assert sorted(calls) == ["GET /queryResults", "GET /tasks/100", "GET /tasks/100/notes"]
+    assert await sync.store.count() == 10_001
+
+
+async def test_two_processes_tell_each_change_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    if not bot.settings.journal_url.startswith("postgresql"):
+        pytest.skip("several processes share a PostgreSQL journal")
+    other = await build_runtime(bot.settings, Mode.HTTP)  # a second bot on the same database
+    try:
+        parent, _ = await created_task(bot, slack)
+        assert bot.runtime.sync is not None and other.sync is not None
+        await bot.runtime.sync.poll_once()
+        sandbox.agent_edit(100, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
+        told = await asyncio.gather(
+            bot.runtime.sync.poll_once(), other.sync.poll_once(), other.sync.poll_once()
+        )
+        assert sum(told) == 1
+        # even two pollers at once (the poller row just changed hands) say it once
+        sandbox.agent_edit(100, {"statusWithType": {"status": {"id": 16}}})
+        rows = await bot.runtime.b2c.rows("select id from tasks where id = 100")
+        assert rows
+        item = (await other.sync.store.tracked([100]))[100]
+        racing = await asyncio.gather(
+            bot.runtime.sync._follow(item, await sync_row(bot)),
+            other.sync._follow(item, await sync_row(bot)),
+        )
+        assert sorted(racing) == [0, 1]
+        lines = [r for r in replies(slack, parent) if "changed in B2C Service" in r]
+        assert len(lines) == 2
+    finally:
+        await other.close()
+
+
+async def sync_row(bot: Bot) -> list[Any]:
+    from bot import roql
+
+    [row] = await bot.runtime.b2c.rows(roql.task_sync_row(100))
+    return row
+
+
+# ------------------------------------------------------------------ Slack → Oracle
+async def send_event(bot: Bot, event: dict[str, Any], *, retry: int = 0) -> int:
+    """Deliver an Events API event as Slack does (signed JSON; a retry carries its number)."""
+    import json
+
+    from bot.demo import signed_headers
+
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event_id": "Ev" + event["ts"].replace(".", ""),
+            "event_time": 1,
+            "event": {"type": "message", "channel_type": "channel", **event},
+        }
+    )
+    secret = bot.settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
+    headers = {**signed_headers(secret, body), "Content-Type": "application/json"}
+    if retry:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    response = await bot.http.post(bot.url, content=body, headers=headers)
+    return response.status_code
+
+
+def reply_event(parent: Any, ts: str, text: str, **extra: Any) -> dict[str, Any]:
+    return {"channel": "C1", "user": "U2", "text": text, "ts": ts, "thread_ts": parent.ts, **extra}
+
+
+def notes_of(sandbox: B2CSandbox, task_id: int = 100) -> list[str]:
+    return list(sandbox.tasks[task_id]["_notes"])
+
+
+async def test_a_reply_in_the_thread_becomes_one_note_even_if_slack_delivers_it_twice(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    before = notes_of(sandbox)
+    event = reply_event(
+        parent,
+        "500.1",
+        "Spoke to <@U1> &amp; left a message, see <https://example.com/x|the log>",
+        files=[{"name": "call.txt", "permalink": "https://files.example/call.txt"}],
+    )
+    statuses = await asyncio.gather(send_event(bot, event), send_event(bot, event, retry=1))
+    assert statuses == [200, 200]
+    await bot.finished()
+    assert notes_of(sandbox)[len(before) :] == [
+        "Sam Agent in Slack: Spoke to @Jane Doe & left a message, see the log "
+        "(https://example.com/x)\nFiles: call.txt (https://files.example/call.txt)"
+    ]
+    [reaction] = slack.calls_to("reactions.add")
+    assert reaction.args["name"] == "memo" and reaction.args["timestamp"] == "500.1"
+    sync = bot.runtime.sync
+    assert sync is not None
+    assert await sync.poll_once() == 0  # the note the bot added is not told back as Oracle's
+
+
+async def test_what_is_not_a_reply_to_a_followed_task_makes_no_note(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    before = notes_of(sandbox)
+    events = [
+        reply_event(parent, "501.1", "from a bot", bot_id="B1"),
+        reply_event(parent, "502.1", "edited", subtype="message_changed"),
+        reply_event(parent, "503.1", "gone", subtype="message_deleted"),
+        {"channel": "C1", "user": "U2", "text": "not in a thread", "ts": "504.1"},
+        {"channel": "C1", "user": "U2", "text": "other thread", "ts": "505.1", "thread_ts": "9.9"},
+    ]
+    for event in events:
+        assert await send_event(bot, event) == 200
+    await bot.finished()
+    assert notes_of(sandbox) == before
+    assert not slack.calls_to("reactions.add")
+
+
+async def test_sync_off_keeps_a_channels_replies_in_slack(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    before = notes_of(sandbox)
+    answer = (await bot.command("sync")).json()
+    assert "become notes on the task" in answer["text"]
+    answer = (await bot.command("sync off")).json()
+    assert "stay in Slack" in answer["text"]
+    await send_event(bot, reply_event(parent, "510.1", "just between us"))
+    await bot.finished()
+    assert notes_of(sandbox) == before
+    assert "stay in Slack" in (await bot.command("sync")).json()["text"]
+    await bot.command("sync on")
+    await send_event(bot, reply_event(parent, "511.1", "for the record"))
+    await bot.finished()
+    assert notes_of(sandbox)[len(before) :] == ["Sam Agent in Slack: for the record"]
+    mistake = (await bot.command("sync maybe")).json()
+    assert "takes `on` or `off`" in mistake["text"]
+
+
+async def test_a_note_oracle_refuses_is_told_in_the_thread_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    from bot.standins.sandbox import Fault
+
+    parent, _ = await created_task(bot, slack)
+    sandbox.denied.add("Update Task")
+    await send_event(bot, reply_event(parent, "520.1", "this will not go"))
+    await bot.finished()
+    said = [r for r in replies(slack, parent) if "could not be saved as a note" in r]
+    assert len(said) == 1 and "<@U2>'s reply" in said[0]
+    sandbox.denied.clear()
+    # Oracle away: the note waits in the journal and is saved when Oracle is back
+    sandbox.inject(Fault(method="PATCH", path="/tasks/100", status=503, times=1000))
+    await send_event(bot, reply_event(parent, "521.1", "kept for later"))
+    await bot.finished()
+    assert "Sam Agent in Slack: kept for later" not in notes_of(sandbox)
+    sandbox.faults.clear()
+    notes = bot.runtime.notes
+    assert notes is not None
+    [pending] = await notes.pending()
+    assert await notes.run(pending) == "saved"
+    assert notes_of(sandbox)[-1] == "Sam Agent in Slack: kept for later"
