@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run one command offline and print what happens")
     demo.add_argument("command_line", help='e.g. "/task Return customer call @contact 83"')
     demo.add_argument("--json", action="store_true", help="print the result as JSON")
+    demo.add_argument(
+        "--round-trip",
+        action="store_true",
+        help="then an agent changes the task in B2C Service and someone replies in its thread "
+        "(synced threads, both ways)",
+    )
     doctor = commands.add_parser(
         "doctor", help="check the settings, Slack, Oracle and the journal, and say what to fix"
     )
@@ -195,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot.demo import main as demo_main
 
             logging.basicConfig(level=logging.WARNING)
-            return demo_main(args.command_line, args.json)
+            return demo_main(args.command_line, args.json, args.round_trip)
         if args.action == "sandbox":
             asyncio.run(_sandbox(args))
             return 0

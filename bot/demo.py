@@ -134,7 +134,18 @@ def _print_readable(report: dict[str, Any], out: TextIO) -> None:
         out.write("  (ephemeral, only the requester sees it)\n")
         for line in _block_lines(ack["body"].get("blocks"), ack["body"].get("text", "")):
             out.write(f"  {line}\n")
-    for request in report["oracle"]:
+    _print_calls(report["oracle"], report["slack"], out)
+    for response in report["response_url"]:
+        out.write("\nbot → Slack: response_url (ephemeral)\n")
+        for line in _block_lines(response.get("blocks"), response.get("text", "")):
+            out.write(f"  {line}\n")
+    for step in report.get("round_trip", []):
+        out.write(f"\n— {step['what']} —\n")
+        _print_calls(step["oracle"], step["slack"], out)
+
+
+def _print_calls(oracle: list[dict[str, Any]], slack: list[dict[str, Any]], out: TextIO) -> None:
+    for request in oracle:
         out.write(f"\nbot → Oracle: {request['method']} {API}{request['path']}\n")
         out.write(f"  OSvC-CREST-Application-Context: {request['app_context']}\n")
         if request.get("query"):
@@ -148,7 +159,7 @@ def _print_readable(report: dict[str, Any], out: TextIO) -> None:
                 out.write(f"  Oracle → bot: {table['count']} row(s) {table['rows']}\n")
         elif answer:
             out.write(f"  Oracle → bot: {answer['status']} {answer['detail']}\n")
-    for call in report["slack"]:
+    for call in slack:
         if call["method"].startswith("views."):
             labels = [b["label"]["text"] for b in call.get("blocks") or [] if b.get("label")]
             out.write(f"\nbot → Slack: {call['method']}, a form: {', '.join(labels)}\n")
@@ -157,20 +168,27 @@ def _print_readable(report: dict[str, Any], out: TextIO) -> None:
             f" (thread {call['thread_ts']})" if call.get("thread_ts") else ""
         )
         out.write(f"\nbot → Slack: {call['method']} in {where}\n")
+        if call["method"] == "reactions.add":
+            out.write(f"  :{call['text']}: on message {call['ts']}\n")
+            continue
         for line in _block_lines(call.get("blocks"), call.get("text", "")):
             out.write(f"  {line}\n")
-    for response in report["response_url"]:
-        out.write("\nbot → Slack: response_url (ephemeral)\n")
-        for line in _block_lines(response.get("blocks"), response.get("text", "")):
-            out.write(f"  {line}\n")
 
 
-async def run_demo(command_line: str, *, as_json: bool = False, out: TextIO = sys.stdout) -> int:
+async def run_demo(
+    command_line: str,
+    *,
+    as_json: bool = False,
+    out: TextIO = sys.stdout,
+    round_trip: bool = False,
+) -> int:
     with tempfile.TemporaryDirectory() as workdir:
-        return await _run_demo(command_line, as_json, out, workdir)
+        return await _run_demo(command_line, as_json, out, workdir, round_trip)
 
 
-async def _run_demo(command_line: str, as_json: bool, out: TextIO, workdir: str) -> int:
+async def _run_demo(
+    command_line: str, as_json: bool, out: TextIO, workdir: str, round_trip: bool = False
+) -> int:
     slack = SlackFake()
     await slack.start()
     secret = secrets.token_hex(16)
@@ -204,32 +222,15 @@ async def _run_demo(command_line: str, as_json: bool, out: TextIO, workdir: str)
                 "ms": ack_ms,
                 "body": response.json() if response.content else None,
             },
-            "oracle": [
-                {
-                    "method": r.method,
-                    "path": r.path,
-                    "query": r.query.get("query"),
-                    "body": r.body,
-                    "answer": r.answer,
-                    "app_context": r.headers.get("OSvC-CREST-Application-Context"),
-                }
-                for r in sandbox.requests
-            ],
-            "slack": [
-                {
-                    "method": c.method,
-                    "channel": c.args.get("channel"),
-                    "thread_ts": c.args.get("thread_ts"),
-                    "ts": c.args.get("ts"),
-                    "text": c.args.get("text", ""),
-                    "blocks": c.args.get("blocks") or (c.args.get("view") or {}).get("blocks"),
-                }
-                for c in slack.calls
-                if c.method.startswith(("chat.", "views."))
-            ],
+            "oracle": _oracle_calls(sandbox.requests),
+            "slack": _slack_calls(slack.calls),
             "response_url": slack.responses,
             "tasks_created": sorted(set(sandbox.tasks) - set(SEED_TASKS)),
         }
+        if round_trip and report["tasks_created"]:
+            report["round_trip"] = await _round_trip(
+                runtime, slack, port, secret, report["tasks_created"][0]
+            )
     finally:
         await runner.cleanup()
         await runtime.close()
@@ -239,6 +240,106 @@ async def _run_demo(command_line: str, as_json: bool, out: TextIO, workdir: str)
     else:
         _print_readable(report, out)
     return _exit_code(form["text"], report)
+
+
+def _oracle_calls(requests: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "method": r.method,
+            "path": r.path,
+            "query": r.query.get("query"),
+            "body": r.body,
+            "answer": r.answer,
+            "app_context": r.headers.get("OSvC-CREST-Application-Context"),
+        }
+        for r in requests
+    ]
+
+
+def _slack_calls(calls: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "method": c.method,
+            "channel": c.args.get("channel"),
+            "thread_ts": c.args.get("thread_ts"),
+            "ts": c.args.get("ts") or c.args.get("timestamp"),
+            "text": c.args.get("text", "") or c.args.get("name", ""),
+            "blocks": c.args.get("blocks") or (c.args.get("view") or {}).get("blocks"),
+        }
+        for c in calls
+        if c.method.startswith(("chat.", "views.", "reactions."))
+    ]
+
+
+async def _round_trip(
+    runtime: Any, slack: SlackFake, port: int, secret: str, task_id: int
+) -> list[dict[str, Any]]:
+    """Synced threads, both ways: an agent changes the task in B2C Service (the poller tells
+    the thread), then someone replies in the thread (it becomes a note)."""
+    sandbox, sync = runtime.sandbox, runtime.sync
+    steps: list[dict[str, Any]] = []
+    if sync is None:
+        return steps
+    [parent] = [m for m in slack.top_messages() if f"#{task_id}" in m.text] or [None]
+    if parent is None:
+        return steps
+
+    async def step(what: str, action: Any) -> None:
+        oracle_before, slack_before = len(sandbox.requests), len(slack.calls)
+        await action()
+        await runtime.creator.wait_idle()
+        steps.append(
+            {
+                "what": what,
+                "oracle": _oracle_calls(sandbox.requests[oracle_before:]),
+                "slack": _slack_calls(slack.calls[slack_before:]),
+            }
+        )
+
+    async def agent_changes() -> None:
+        in_progress = next(
+            status_id
+            for status_id, name in sandbox.named_ids["status"].items()
+            if name == "In Progress"
+        )
+        sandbox.agent_edit(
+            task_id,
+            {
+                "statusWithType": {"status": {"id": in_progress}},
+                "notes": [{"text": "Called the customer, no answer yet."}],
+            },
+        )
+        await sync.poll_once()
+
+    async def someone_replies() -> None:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0DEMO",
+                "event_id": "EvDEMO",
+                "event": {
+                    "type": "message",
+                    "channel": parent.channel,
+                    "user": "U2",
+                    "text": "They called back: the invoice is paid.",
+                    "ts": f"{time.time():.6f}",
+                    "thread_ts": parent.ts,
+                },
+            }
+        )
+        async with httpx.AsyncClient() as http:
+            await http.post(
+                f"http://127.0.0.1:{port}{EVENTS_PATH}",
+                content=body,
+                headers={**signed_headers(secret, body), "Content-Type": "application/json"},
+            )
+
+    await step(
+        "In B2C Service, an agent sets the task In Progress and adds a note (the poller's round)",
+        agent_changes,
+    )
+    await step("In Slack, Sam replies in the task's thread", someone_replies)
+    return steps
 
 
 def _exit_code(text: str, report: dict[str, Any]) -> int:
@@ -253,5 +354,5 @@ def _exit_code(text: str, report: dict[str, Any]) -> int:
     return 0 if report["ack"]["status"] == 200 else 1
 
 
-def main(command_line: str, as_json: bool) -> int:
-    return asyncio.run(run_demo(command_line, as_json=as_json))
+def main(command_line: str, as_json: bool, round_trip: bool = False) -> int:
+    return asyncio.run(run_demo(command_line, as_json=as_json, round_trip=round_trip))

@@ -91,6 +91,10 @@ def examples(command: str) -> str:
             f"`{cmd} Send renewal quote @org Acme @assign @jane @due friday 3pm @priority High`",
             f'`{cmd} "Check @due dates" @incident 261128-000123 @note "Customer prefers mornings"`',
             "Values may be in double quotes. Dates are read in your Slack time zone.",
+            f"`{cmd} show 12` shows a task; `{cmd} mine` lists your open tasks.",
+            "A task's thread follows it: what changes in B2C Service is told there, and replies "
+            f"become notes on the task (`{cmd} sync off` keeps this channel's replies in Slack; "
+            f"`{cmd} sync on`, `{cmd} sync`).",
         ]
     )
 

@@ -240,3 +240,22 @@ async def test_socket_mode_serves_healthz_too(tmp_path: Path) -> None:
     finally:
         await bot.stop()
         await slack.stop()
+
+
+async def test_demo_round_trip_shows_both_ways_of_a_synced_thread(tmp_path: Path) -> None:
+    code, out, err = await run(
+        "demo",
+        "--round-trip",
+        "/task Return customer call @contact 83",
+        cwd=tmp_path,
+        env=bot_env(),
+    )
+    assert code == 0, err
+    agent, reply = out.split("— In B2C Service, an agent")[1].split("— In Slack, Sam replies")
+    assert "where updatedTime > '" in agent  # the poller's question to Oracle
+    assert "Status: Not Started → In Progress · changed in B2C Service" in agent
+    assert "Note added in B2C Service" in agent and "Called the customer" in agent
+    assert "chat.update" in agent  # the task message, updated in place
+    assert '"text": "Sam Agent in Slack: They called back: the invoice is paid."' in reply
+    assert "reactions.add" in reply and ":memo:" in reply
+    assert "changed in B2C Service" not in reply  # the bot's own note is not told back

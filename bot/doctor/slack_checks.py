@@ -26,6 +26,9 @@ SCOPES = {
         "matching Slack users to staff accounts (@assign, /task mine) and authors to contacts",
         False,
     ),
+    "channels:history": ("synced threads: replies in public channels' task threads", False),
+    "groups:history": ("synced threads: replies in private channels' task threads", False),
+    "reactions:write": ("synced threads: :memo: on a reply saved as a note", False),
 }
 
 

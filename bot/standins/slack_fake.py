@@ -67,7 +67,16 @@ DEFAULT_USERS = {
 }
 
 
-MANIFEST_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email")
+MANIFEST_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "users:read.email",
+    "channels:history",
+    "groups:history",
+    "reactions:write",
+)
 
 
 class SlackFake:
