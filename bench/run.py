@@ -111,8 +111,14 @@ def request_bytes(port: int, command: str, response_url: str, user: str) -> byte
     form = slash_form(
         command, response_url=response_url, user=user, channel="CBENCH", channel_name="bench"
     )
-    body = urlencode(form)
+    return signed_request(port, urlencode(form))
+
+
+def signed_request(port: int, body: str, content_type: str | None = None) -> bytes:
+    """``body`` signed as Slack signs it, as raw HTTP/1.1 bytes for ``/slack/events``."""
     headers = signed_headers(SECRET, body)
+    if content_type:
+        headers["Content-Type"] = content_type
     head = (
         f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Content-Length: {len(body.encode())}\r\n"

@@ -197,7 +197,7 @@ async def build_runtime(
     forms = TaskForms(slack=client, creator=creator, work=work)
     channels, users, usergroups = settings.access
     gate = Gate(client, channels=channels, users=users, usergroups=usergroups)
-    listener = handlers.register(app, creator, forms, work, gate, notes)
+    listener, messages = handlers.register(app, creator, forms, work, gate, notes)
     return Runtime(
         app=app,
         creator=creator,
@@ -210,7 +210,7 @@ async def build_runtime(
         sync=sync,
         notes=notes,
         sync_interval=settings.b2c_sync_interval,
-        commands=CommandRoute(secret.get_secret_value(), listener, gate)
+        commands=CommandRoute(secret.get_secret_value(), listener, gate, messages)
         if mode is Mode.HTTP and secret is not None
         else None,
     )

@@ -6,11 +6,14 @@ its middleware chain, listener matching) measured about a third of an ack's time
 200: ack p99 66-72 ms through Bolt, 43-58 ms without); a slash command needs only the signature
 check, the allow-lists and its listener, which this route runs with Bolt's and slack_sdk's own
 parts (``SignatureVerifier``, ``parse_body``, ``AsyncAck``). Everything else (interactivity,
-SSL checks, a bad or missing signature, Socket Mode) goes through Bolt as before.
+SSL checks, a bad or missing signature, Socket Mode) goes through Bolt as before. Message events
+(replies in task threads) take the same short way: a burst of replies is acked as fast as a
+burst of commands.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 
@@ -22,19 +25,31 @@ from slack_sdk.signature import SignatureVerifier
 from bot.access import Gate
 from handlers.access import command_refusal
 from handlers.commands import CommandListener
+from handlers.events import MessageListener
 
 log = logging.getLogger(__name__)
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 class CommandRoute:
-    def __init__(self, signing_secret: str, listener: CommandListener, gate: Gate) -> None:
+    def __init__(
+        self,
+        signing_secret: str,
+        listener: CommandListener,
+        gate: Gate,
+        messages: MessageListener | None = None,
+    ) -> None:
         self.verifier = SignatureVerifier(signing_secret)
         self.listener = listener
         self.gate = gate
+        self.messages = messages  # message events (thread replies), the same way
 
     async def answer(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
-        """The answer to a signed slash command; None for anything Bolt should handle."""
+        """The answer to a signed slash command (or message event); None for anything Bolt
+        should handle."""
+        if headers.get("content-type", "").startswith(JSON) and '"event_callback"' in body:
+            return await self._message(body, headers)
         if not headers.get("content-type", "").startswith(FORM) or "command=" not in body:
             return None
         if not self.verifier.is_valid(
@@ -56,3 +71,23 @@ class CommandRoute:
             log.exception("the slash command's listener failed")
             return BoltResponse(status=500, body="")
         return ack.response or BoltResponse(status=200, body="")
+
+    async def _message(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
+        """A message event (a reply in a task's thread): journaled, then acked, as a command
+        is; any other event, and a bad signature, go to Bolt."""
+        if self.messages is None or not self.verifier.is_valid(
+            body,
+            headers.get("x-slack-request-timestamp", ""),
+            headers.get("x-slack-signature", ""),
+        ):
+            return None
+        payload = json.loads(body)
+        event = payload.get("event") or {}
+        if payload.get("type") != "event_callback" or event.get("type") != "message":
+            return None
+        try:
+            await self.messages(event)
+        except Exception:  # as Bolt does: log it, and answer 500 (Slack will retry)
+            log.exception("the message event's listener failed")
+            return BoltResponse(status=500, body="")
+        return BoltResponse(status=200, body="")

@@ -185,8 +185,9 @@ class ResultDelivery:
     ) -> tuple[Entry, str]:
         channel = request.channel_id
         if request.thread_ts is not None:  # a shortcut: the task message is the thread reply
-            if await self.poster.post(channel=channel, thread_ts=request.thread_ts, **reply):
-                return entry, "thread"
+            posted = await self.poster.post(channel=channel, thread_ts=request.thread_ts, **reply)
+            if posted:  # (kept as the task message's ts: its thread follows the task)
+                return replace(entry, parent_ts=posted), "thread"
             return entry, await self._fallback(request, reply, in_channel=False)
         parent_ts = entry.parent_ts
         if parent_ts is None:

@@ -212,6 +212,12 @@ def created_parent(
     }
 
 
+def deleted_parent(requester: str, task_id: int) -> Message:
+    """The task message of a task deleted in B2C Service: no link, no buttons."""
+    text = f":wastebasket: <@{requester}> created task *#{task_id}*, since deleted in B2C Service"
+    return {"text": f"Task #{task_id} (deleted in B2C Service)", "blocks": [_section(text)]}
+
+
 def task_event(text: str) -> Message:
     """A line in a task's thread: a change made from Slack, or why it failed."""
     return {"text": text, "blocks": [_section(text)]}

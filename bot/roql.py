@@ -160,6 +160,12 @@ def tasks_updated_since(since: datetime, limit: int = 1, offset: int = 0) -> str
     )
 
 
+def tasks_existing(task_ids: list[int]) -> str:
+    """Which of these tasks still exist: id (a synced thread notices a deleted task)."""
+    wanted = " or ".join(f"id = {int(task_id)}" for task_id in task_ids)
+    return f"select id from tasks where {wanted}"
+
+
 def task_sync_row(task_id: int) -> str:
     """One task's ``SYNC_COLUMNS`` (after a change the bot made itself)."""
     return f"select {SYNC_COLUMNS} from tasks where id = {int(task_id)}"
@@ -192,5 +198,6 @@ FORMS: list[Form] = [
         "no-duplicate check after a timeout",
     ),
     Form("tasks changed since a time", lambda: tasks_updated_since(SAMPLE_TIME), "thread sync"),
+    Form("which tasks still exist", lambda: tasks_existing([1, 2]), "thread sync (deletions)"),
     Form("a contact's name by id", lambda: name_by_id("contacts", 1), "names in the thread"),
 ]

@@ -98,7 +98,10 @@ def start_background(runtime: Runtime) -> asyncio.Future[list[None]]:
     runtime.creator.spawn(runtime.creator.limits.learn(runtime.b2c), "site limits")
     loops = [
         runtime.creator.sweep_forever(runtime.sweep_interval),
-        runtime.journal.forget_forever(runtime.retention_days),
+        runtime.journal.forget_forever(
+            runtime.retention_days,
+            also=[runtime.notes.forget_settled] if runtime.notes is not None else [],
+        ),
     ]
     if runtime.sync is not None:  # synced threads: what changed in Oracle, told in Slack
         loops.append(runtime.sync.poll_forever(runtime.sync_interval))

@@ -148,7 +148,7 @@ class TaskCreator:
         if self._acking == 0:
             self._quiet.set()
 
-    async def _after_acks(self) -> None:
+    async def after_acks(self) -> None:
         """Let the acks of a burst go first: Slack drops a request not acked in 3 s, while
         background work can wait. Bounded, so a steady stream cannot starve the work."""
         if not self._quiet.is_set():
@@ -286,7 +286,7 @@ class TaskCreator:
                 self._active.discard(entry_id)
                 return None  # another process holds it, or it is settled
             entry = claimed
-        await self._after_acks()
+        await self.after_acks()
         progress = Progress()
         request = TaskRequest(**entry.request)
         delivery = None

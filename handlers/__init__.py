@@ -19,13 +19,14 @@ def register(
     work: TaskWork,
     gate: Gate,
     notes: ThreadNotes | None = None,
-) -> commands.CommandListener:
-    """Register every listener; returns the slash command's (see ``bot.command_route``)."""
+) -> tuple[commands.CommandListener, events.MessageListener]:
+    """Register every listener; returns the slash command's and the message events' (see
+    ``bot.command_route``)."""
     access.register(app, gate)
-    events.register(app, creator, notes)
+    messages = events.register(app, creator, notes)
     listener = commands.register(app, creator, forms, work, notes)
     views.register(app, forms)
     shortcuts.register(app, creator, forms)
     actions.register(app, creator, forms, work)
     options.register(app, creator)
-    return listener
+    return listener, messages

@@ -5,6 +5,7 @@ retry of an event it thinks went unanswered finds it journaled and makes no seco
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -12,13 +13,25 @@ from slack_bolt.async_app import AsyncApp
 from bot.service import TaskCreator
 from bot.sync.replies import ThreadNotes
 
+MessageListener = Callable[[dict[str, Any]], Awaitable[None]]
 
-def register(app: AsyncApp, creator: TaskCreator, notes: ThreadNotes | None) -> None:
+
+def register(app: AsyncApp, creator: TaskCreator, notes: ThreadNotes | None) -> MessageListener:
+    """Register the message listener with Bolt; also returned, for the HTTP route that calls
+    it directly (``bot.command_route``)."""
+
     async def on_message(event: dict[str, Any]) -> None:
         if notes is None:
             return
         reply = await notes.accept(event)
         if reply is not None:
-            creator.spawn(notes.run(reply), f"note-{reply.id[:8]}")
+            creator.spawn(_after_acks(creator, notes.run(reply)), f"note-{reply.id[:8]}")
 
     app.event("message")(on_message)
+    return on_message
+
+
+async def _after_acks(creator: TaskCreator, work: Awaitable[Any]) -> Any:
+    """The note once the acks of a burst have gone (as task requests do)."""
+    await creator.after_acks()
+    return await work

@@ -42,3 +42,24 @@ def test_journal_benchmark_smoke(tmp_path: Path) -> None:
     assert "sqlite         2,000 settled rows" in printed
     if "postgresql" in printed:
         assert "20 tasks (20 distinct), 20 answered" in printed
+
+
+def test_sync_benchmark_smoke(tmp_path: Path) -> None:
+    """bench/sync.py still works: every change told in its thread, every reply one note."""
+    printed = run_bench(
+        "sync.py",
+        "--tracked",
+        "300",
+        "--minutes",
+        "0.2",
+        "--per-minute",
+        "60",
+        "--interval",
+        "2",
+        "--replies",
+        "20",
+        "--smoke",
+        cwd=tmp_path,
+    )
+    assert "300 tracked, 12 changed" in printed and "12 told" in printed
+    assert "notes saved 20 (distinct 20)" in printed

@@ -133,6 +133,7 @@ async def test_a_rounds_oracle_calls_grow_with_the_changed_tasks_not_the_tracked
 ) -> None:
     sync = bot.runtime.sync
     assert sync is not None
+    sandbox.bulk_tasks(1_000_000, 10_000)
     for number in range(10_000):  # ten thousand threads follow tasks nobody changes
         await sync.store.track(
             1_000_000 + number,
@@ -150,8 +151,14 @@ async def test_a_rounds_oracle_calls_grow_with_the_changed_tasks_not_the_tracked
     calls_before = len(sandbox.requests)
     assert await sync.poll_once() == 1
     calls = [f"{r.method} {r.path}" for r in sandbox.requests[calls_before:]]
-    # one page of changes; then, for the one changed tracked task, its notes and the task
-    assert sorted(calls) == ["GET /queryResults", "GET /tasks/100", "GET /tasks/100/notes"]
+    # one page of changes; for the one changed tracked task, its notes and the task; and
+    # one query for whether a few tracked tasks were deleted
+    assert sorted(calls) == [
+        "GET /queryResults",
+        "GET /queryResults",
+        "GET /tasks/100",
+        "GET /tasks/100/notes",
+    ]
     assert await sync.store.count() == 10_001
 
 
@@ -314,3 +321,110 @@ async def test_a_note_oracle_refuses_is_told_in_the_thread_once(
     [pending] = await notes.pending()
     assert await notes.run(pending) == "saved"
     assert notes_of(sandbox)[-1] == "Sam Agent in Slack: kept for later"
+
+
+async def test_a_task_deleted_in_oracle_is_told_once_and_its_buttons_go(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, http: Any
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    sync = bot.runtime.sync
+    assert sync is not None
+    assert (await http.delete("/tasks/100")).status_code == 200  # an agent deletes it
+    assert await sync.poll_once() == 1
+    assert replies(slack, parent)[-1] == ":wastebasket: Task #100 was deleted in B2C Service."
+    assert "since deleted in B2C Service" in parent.blocks[0]["text"]["text"]
+    assert all(block["type"] != "actions" for block in parent.blocks)  # no buttons
+    assert await sync.poll_once() == 0  # said once
+    assert await sync.store.count() == 0
+
+
+async def test_a_task_made_by_the_message_shortcut_is_followed_in_that_thread(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    thread_ts = await shortcut_task(bot, slack)
+    sync = bot.runtime.sync
+    assert sync is not None
+    assert await sync.store.task_of_thread("C1", thread_ts) == 100
+    sandbox.agent_edit(100, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
+    assert await sync.poll_once() == 1
+    [line] = [m for m in slack.thread_replies("C1", thread_ts) if "changed in B2C" in m.text]
+    assert "Status: Not Started → In Progress" in line.text
+
+
+async def shortcut_task(bot: Bot, slack: SlackFake) -> str:
+    """A task made with the message shortcut on a message in channel C1; the thread's ts."""
+    from tests.test_e2e_interactive import blocks_by_id, submission, text_value
+
+    shortcut = {
+        "type": "message_action",
+        "callback_id": "create_task_from_message",
+        "team": {"id": "T1"},
+        "user": {"id": "U1", "username": "jane"},
+        "channel": {"id": "C1", "name": "support"},
+        "trigger_id": "5.6",
+        "response_url": slack.response_url("sc2"),
+        "message_ts": "1700000000.000300",
+        "message": {"type": "message", "user": "U4", "ts": "1700000000.000300", "text": "Fix it"},
+    }
+    await bot.interact(shortcut)
+    await bot.finished()
+    [update] = slack.calls_to("views.update")
+    view = {"id": update.args["view_id"], **update.args["view"]}
+    name = blocks_by_id(view)["name"]["element"]["initial_value"]
+    await bot.interact(submission(view, {"name": text_value(name)}))
+    await bot.finished()
+    return "1700000000.000300"
+
+
+async def test_one_poller_at_a_time_and_another_takes_over_when_it_dies(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several processes share a PostgreSQL journal")
+    from bot.journal import Journal
+    from bot.sync.store import SyncStore
+
+    first = await Journal.open(database_url, heartbeat=0.2)
+    second = await Journal.open(database_url, heartbeat=0.2)
+    try:
+        stores = [SyncStore(first), SyncStore(second)]
+        await stores[0].create()
+        assert await stores[0].hold_poller() is True
+        assert await stores[1].hold_poller() is False  # the first polls
+        assert await stores[0].hold_poller() is True  # and keeps it
+        await first.holder.stop()  # the first process dies: its heartbeat stops
+        await asyncio.sleep(3 * 0.2 + 0.2)
+        assert await stores[1].hold_poller() is True  # within a round of its death
+        assert await stores[1].hold_poller() is True
+    finally:
+        await second.close()
+        await first.db.close()
+
+
+async def test_retention_forgets_settled_replies(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    await send_event(bot, reply_event(parent, "530.1", "old news"))
+    await bot.finished()
+    notes = bot.runtime.notes
+    assert notes is not None
+    assert await notes.forget_settled(3600) == 0  # not old enough
+    assert await notes.forget_settled(-1) == 1  # (everything counts as old)
+    assert await notes.saved_notes() == []
+
+
+async def test_the_events_url_answers_slacks_challenge(bot: Bot) -> None:
+    import json
+
+    from bot.demo import signed_headers
+
+    body = json.dumps({"type": "url_verification", "challenge": "c-123", "token": "x"})
+    secret = bot.settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
+    headers = {**signed_headers(secret, body), "Content-Type": "application/json"}
+    response = await bot.http.post(bot.url, content=body, headers=headers)
+    assert response.status_code == 200 and "c-123" in response.text
+    # a message event with a bad signature is refused, not journaled
+    event = json.dumps({"type": "event_callback", "event": {"type": "message", "ts": "1.1"}})
+    bad = {**signed_headers("not-the-secret", event), "Content-Type": "application/json"}
+    assert (await bot.http.post(bot.url, content=event, headers=bad)).status_code == 401

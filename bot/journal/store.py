@@ -7,7 +7,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -384,37 +384,58 @@ class Journal:
         """Delete settled requests created more than ``older_than`` seconds ago (and the user
         text they hold), ``batch`` rows per statement with a pause between, so that acks are
         never held up behind a long delete. Requests still being worked on are kept."""
-        cutoff = self.clock() - older_than
-        deleted = 0
-        while True:
-            count = await self.db.execute(
-                "DELETE FROM task_requests WHERE id IN (SELECT id FROM task_requests "
-                f"WHERE created_at < ? AND NOT {UNSETTLED} ORDER BY created_at LIMIT ?)",
-                cutoff,
-                batch,
-            )
-            deleted += count
-            if count < batch:
-                return deleted
-            await asyncio.sleep(pause)
+        return await delete_in_batches(
+            self.db,
+            "task_requests",
+            f"created_at < ? AND NOT {UNSETTLED}",
+            self.clock() - older_than,
+            batch=batch,
+            pause=pause,
+        )
 
     async def forget_forever(
-        self, days: float, *, every: float = 3600.0, first_after: float = 30.0
+        self,
+        days: float,
+        *,
+        every: float = 3600.0,
+        first_after: float = 30.0,
+        also: Sequence[Callable[[float], Awaitable[int]]] = (),
     ) -> None:
-        """Retention (``JOURNAL_RETENTION_DAYS``): forget settled requests older than ``days``,
-        first soon after start-up (not during it), then every ``every`` seconds."""
+        """Retention (``JOURNAL_RETENTION_DAYS``): forget settled requests older than ``days``
+        (and, with ``also``, other settled rows that hold user text: each called with the age
+        in seconds), first soon after start-up (not during it), then every ``every`` seconds."""
         await asyncio.sleep(first_after)
         while True:
-            try:
-                deleted = await self.forget_settled(days * 86400.0)
-            except Exception as error:  # the database may be briefly away: next round
-                log.warning("journal retention failed: %s", type(error).__name__)
-            else:
+            for forget in (self.forget_settled, *also):
+                try:
+                    deleted = await forget(days * 86400.0)
+                except Exception as error:  # the database may be briefly away: next round
+                    log.warning("journal retention failed: %s", type(error).__name__)
+                    continue
                 if deleted:
                     log.info(
-                        "journal retention: forgot %d settled request(s) older than %g days",
+                        "journal retention: forgot %d settled row(s) older than %g days",
                         deleted,
                         days,
                         extra={"event": "journal_retention", "count": deleted},
                     )
             await asyncio.sleep(every)
+
+
+async def delete_in_batches(
+    db: Database, table: str, where: str, *args: Any, batch: int = 500, pause: float = 0.05
+) -> int:
+    """``DELETE FROM table WHERE where``, ``batch`` rows (oldest first) per statement with a
+    pause between: a long delete never holds up an ack. ``table`` has ``id``, ``created_at``."""
+    deleted = 0
+    while True:
+        count = await db.execute(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {where} "
+            "ORDER BY created_at LIMIT ?)",
+            *args,
+            batch,
+        )
+        deleted += count
+        if count < batch:
+            return deleted
+        await asyncio.sleep(pause)

@@ -233,6 +233,7 @@ class B2CSandbox:
         app.router.add_route("*", API + "/{tail:.*}", self._dispatch)
         app.router.add_get("/_sandbox/tasks", self._list_tasks)
         app.router.add_post("/_sandbox/tasks/{id}", self._agent_edit)
+        app.router.add_get("/_sandbox/stats", self._stats)
         app.router.add_post("/_sandbox/config", self._configure)
         return app
 
@@ -893,6 +894,23 @@ class B2CSandbox:
         await self._notify()
         return web.json_response({"ok": True})
 
+    def bulk_tasks(self, start: int, count: int) -> None:
+        """``count`` tasks from id ``start``, named "Bench task <id>", made long ago and not
+        changed since (for benchmarks and tests of many tracked tasks)."""
+        made = "2026-01-01T00:00:00.000Z"
+        for task_id in range(start, start + count):
+            task = self._new_task(task_id, {"name": f"Bench task {task_id}"})
+            task["createdTime"] = task["updatedTime"] = made
+            self.tasks[task_id] = task
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """How many requests of each kind the sandbox has answered (for a benchmark)."""
+        counts: dict[str, int] = {}
+        for recorded in self.requests:
+            key = f"{recorded.method} {recorded.path}"
+            counts[key] = counts.get(key, 0) + 1
+        return web.json_response({"requests": counts, "total": len(self.requests)})
+
     async def _list_tasks(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
@@ -907,6 +925,9 @@ class B2CSandbox:
         config = await request.json()
         if "latency" in config:
             self.latency = float(config["latency"])
+        bulk = config.get("bulk_tasks")  # a benchmark's many tasks, made at once
+        if bulk:
+            self.bulk_tasks(int(bulk["start"]), int(bulk["count"]))
         for fault in config.get("faults", []):
             self.inject(Fault(**fault))
         return web.json_response({"ok": True})

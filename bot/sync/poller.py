@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 PAGE = 200
 OVERLAP = timedelta(seconds=5)  # a change committed late, or in the cursor's own second
 MAX_NOTE = 1500  # characters of an Oracle note shown in a thread
+CHECK_PER_ROUND = 50  # tracked tasks looked at for deletion each round (one query)
 
 
 class SyncPoller:
@@ -62,6 +63,41 @@ class SyncPoller:
         """One round; the number of lines posted (0 when another process polls)."""
         if not await self.store.hold_poller():
             return 0
+        return await self._changes() + await self._deletions()
+
+    async def _deletions(self) -> int:
+        """Oracle tells no one of a deleted task: look at a few tracked tasks each round (the
+        longest unchecked first) and say once in the thread of each that is gone."""
+        items = await self.store.to_check(CHECK_PER_ROUND)
+        if not items:
+            return 0
+        found = await self.b2c.query_one_column(
+            roql.tasks_existing([item.task_id for item in items])
+        )
+        existing = {int(task_id) for task_id in found}
+        posted = 0
+        for item in items:
+            if item.task_id in existing or not await self.store.forget(item.task_id):
+                continue
+            try:
+                await self.poster.update(
+                    item.channel_id,
+                    item.message_ts,
+                    render.deleted_parent(item.requester or "", item.task_id),
+                )
+                await self.poster.post(
+                    channel=item.channel_id,
+                    thread_ts=item.thread_ts,
+                    **render.task_event(
+                        f":wastebasket: Task #{item.task_id} was deleted in B2C Service."
+                    ),
+                )
+                posted += 1
+            except SlackUnavailable:
+                log.warning("thread sync: Slack is away; task %s's deletion", item.task_id)
+        return posted
+
+    async def _changes(self) -> int:
         cursor = await self.store.cursor()
         since = (datetime.fromisoformat(cursor) if cursor else self.clock() - OVERLAP) - OVERLAP
         rows: list[list[Any]] = []
@@ -78,11 +114,16 @@ class SyncPoller:
             return 0
         newest = max(_moment(row[1]) for row in rows if row[1]) if any(r[1] for r in rows) else None
         tracked = await self.store.tracked([int(row[0]) for row in rows if row[0]])
-        posted = 0
-        for row in rows:
-            item = tracked.get(int(row[0])) if row[0] else None
-            if item is not None:
-                posted += await self._follow(item, row)
+        # the changed tracked tasks side by side (the Oracle client bounds the calls in
+        # flight, B2C_MAX_CONCURRENCY); each task's own lines stay in order
+        told = await asyncio.gather(
+            *(
+                self._follow(tracked[int(row[0])], row)
+                for row in rows
+                if row[0] and int(row[0]) in tracked
+            )
+        )
+        posted = sum(told)
         if newest is not None:
             await self.store.set_cursor(newest.isoformat())
         return posted
@@ -146,9 +187,10 @@ class SyncPoller:
         )
 
     async def track_created(self, entry: Any, request: Any) -> None:
-        """Follow a task the bot just created and announced in its own task message (a slash
-        command or the form; not a shortcut's reply in someone's thread)."""
-        if entry.task_id is None or entry.parent_ts is None or request.thread_ts is not None:
+        """Follow a task the bot just created: its task message (a slash command, the form)
+        and that message's thread, or (the message shortcut) its reply in the thread of the
+        message the task was made from."""
+        if entry.task_id is None or entry.parent_ts is None:
             return
         try:
             rows = await self.b2c.rows(roql.task_sync_row(entry.task_id), bounded=False)
@@ -163,7 +205,7 @@ class SyncPoller:
             team_id=request.team_id,
             channel_id=request.channel_id,
             message_ts=entry.parent_ts,
-            thread_ts=entry.parent_ts,
+            thread_ts=request.thread_ts or entry.parent_ts,
             requester=request.user_id,
             shown=shown_from_row(rows[0]),
             notes_seen=len(body.get("notes") or []),
@@ -174,14 +216,17 @@ class SyncPoller:
         await self.store.own_change(task_id)
 
     async def own_change_done(
-        self, task_id: int, notes_added: int = 0
+        self, task_id: int, notes_added: int = 0, *, read: bool = True
     ) -> dict[str, str | None] | None:
         """After the bot's own change (``notes_added`` 0 if it failed): what the thread shows
-        now, read from Oracle, recorded as said by the bot; None if it cannot be read."""
-        try:
-            rows = await self.b2c.rows(roql.task_sync_row(task_id))
-        except B2CError:
-            rows = []
+        now, read from Oracle (``read``; a note alone changes nothing shown), recorded as said
+        by the bot; None if it was not read."""
+        rows = []
+        if read:
+            try:
+                rows = await self.b2c.rows(roql.task_sync_row(task_id))
+            except B2CError:
+                rows = []
         shown = shown_from_row(rows[0]) if rows else None
         await self.store.own_change_done(task_id, shown, notes_added)
         return shown

@@ -13,10 +13,11 @@ first. Ignored (documented): bot messages, edits and deletions, replies in chann
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import render, slack_text
@@ -25,6 +26,7 @@ from bot.b2c_errors import B2CConnectionError, B2CError
 from bot.delivery import SlackPoster, SlackUnavailable
 from bot.journal import Journal
 from bot.journal.engines import create_all
+from bot.journal.store import delete_in_batches
 from bot.people import People
 from bot.slack_text import escape
 from bot.sync.poller import SyncPoller
@@ -65,7 +67,7 @@ class Reply:
     ts: str
     thread_ts: str
     user_id: str | None
-    note: str
+    note: str  # as journaled: the reply as Slack sent it (JSON); then the note's text
     attempts: int
 
 
@@ -135,15 +137,17 @@ class ThreadNotes:
         if task_id is None or not await self.replies_on(channel):
             return None
         user = event.get("user")
-        names = {}
-        for user_id in dict.fromkeys(slack_text.unnamed_user_ids(event.get("text") or "")):
-            person = await self.people.get(user_id)
-            if person is not None:
-                names[user_id] = person.name
-        author = await self.people.get(user) if user else None
-        text = readable_reply(event.get("text") or "", names, event.get("files") or [])
-        note = f"{author.name if author else user or 'Someone'} in Slack: {text}"[:MAX_NOTE]
-        reply = Reply(uuid.uuid4().hex, task_id, channel, ts, thread_ts, user, note, 0)
+        # the reply as Slack sent it; names are looked up after the ack (no Slack call here)
+        raw = json.dumps(
+            {
+                "text": event.get("text") or "",
+                "files": [
+                    {k: f.get(k) for k in ("name", "title", "permalink")}
+                    for f in event.get("files") or []
+                ],
+            }
+        )
+        reply = Reply(uuid.uuid4().hex, task_id, channel, ts, thread_ts, user, raw, 0)
         now = time.time()
         added = await self.db.execute(
             "INSERT INTO thread_notes (id, dedupe_key, task_id, channel_id, ts, thread_ts, "
@@ -157,7 +161,7 @@ class ThreadNotes:
             ts,
             thread_ts,
             user,
-            note,
+            raw,
             self.journal.owner,
             now,
             now,
@@ -224,7 +228,22 @@ class ThreadNotes:
             self.journal.owner,
         )
 
+    async def note_text(self, reply: Reply) -> str:
+        """ "<name> in Slack: <the reply made readable>", at most Oracle's note length."""
+        raw = json.loads(reply.note)
+        names = {}
+        for user_id in dict.fromkeys(slack_text.unnamed_user_ids(raw["text"])):
+            person = await self.people.get(user_id)
+            if person is not None:
+                names[user_id] = person.name
+        author = await self.people.get(reply.user_id) if reply.user_id else None
+        text = readable_reply(raw["text"], names, raw["files"])
+        return f"{author.name if author else reply.user_id or 'Someone'} in Slack: {text}"[
+            :MAX_NOTE
+        ]
+
     async def _save(self, reply: Reply) -> str | None:
+        reply = replace(reply, note=await self.note_text(reply))
         unknown = reply.attempts > 0  # an earlier run may have saved it
         for wait in (*RETRY_WAITS, None):
             if unknown and await self._already_there(reply):
@@ -237,7 +256,7 @@ class ThreadNotes:
             try:
                 await self.b2c.update_task(reply.task_id, {"notes": [{"text": reply.note}]})
             except B2CError as error:
-                await self.sync.own_change_done(reply.task_id, 0)
+                await self.sync.own_change_done(reply.task_id, 0, read=False)
                 if isinstance(error, B2CConnectionError) and error.sent:
                     unknown = True
                 elif not error.retryable:
@@ -248,7 +267,7 @@ class ThreadNotes:
                     return None
                 await asyncio.sleep(wait)
                 continue
-            await self.sync.own_change_done(reply.task_id, 1)
+            await self.sync.own_change_done(reply.task_id, 1, read=False)
             break
         await self._react(reply)
         return "saved"
@@ -259,7 +278,7 @@ class ThreadNotes:
         except B2CError:
             return False
         if any((n.get("text") or "") == reply.note for n in data.get("items", [])):
-            await self.sync.own_change_done(reply.task_id, 1)
+            await self.sync.own_change_done(reply.task_id, 1, read=False)
             return True
         return False
 
@@ -304,6 +323,16 @@ class ThreadNotes:
             except Exception:
                 log.exception("resuming thread notes failed")
             await asyncio.sleep(interval)
+
+    async def forget_settled(self, older_than: float) -> int:
+        """Retention: saved or refused replies older than ``older_than`` seconds (the text
+        people wrote goes with them); pending ones are kept."""
+        return await delete_in_batches(
+            self.db,
+            "thread_notes",
+            "created_at < ? AND state <> 'pending'",
+            time.time() - older_than,
+        )
 
     async def saved_notes(self) -> list[dict[str, Any]]:
         """Every journaled reply (tests, the demo)."""

@@ -27,7 +27,10 @@ SCHEMA = (
         shown TEXT NOT NULL,
         notes_seen INTEGER NOT NULL DEFAULT 0,
         own_change_until DOUBLE PRECISION,
+        checked_at DOUBLE PRECISION NOT NULL DEFAULT 0,
         tracked_at DOUBLE PRECISION NOT NULL)""",
+    # deletions are found by looking at a few tracked tasks a round, the longest unchecked
+    "CREATE INDEX IF NOT EXISTS tracked_tasks_checked ON tracked_tasks (checked_at)",
     # a reply arrives with its channel and thread: which task does that thread follow?
     "CREATE INDEX IF NOT EXISTS tracked_tasks_thread ON tracked_tasks (channel_id, thread_ts)",
     """CREATE TABLE IF NOT EXISTS sync_state (
@@ -129,6 +132,26 @@ class SyncStore:
             thread_ts,
         )
         return int(rows[0]["task_id"]) if rows else None
+
+    async def to_check(self, limit: int) -> list[Tracked]:
+        """The ``limit`` tracked tasks looked at longest ago (for deletions), marked looked at."""
+        now = time.time()
+        rows = await self.db.fetch("SELECT * FROM tracked_tasks ORDER BY checked_at LIMIT ?", limit)
+        items = [Tracked.from_row(row, now) for row in rows]
+        if items:
+            marks = ", ".join("?" * len(items))
+            await self.db.execute(
+                f"UPDATE tracked_tasks SET checked_at = ? WHERE task_id IN ({marks})",
+                now,
+                *(item.task_id for item in items),
+            )
+        return items
+
+    async def forget(self, task_id: int) -> bool:
+        """Stop following a task (deleted in Oracle); True for the process that did it."""
+        return (
+            await self.db.execute("DELETE FROM tracked_tasks WHERE task_id = ?", int(task_id)) == 1
+        )
 
     async def count(self) -> int:
         rows = await self.db.fetch("SELECT COUNT(*) AS n FROM tracked_tasks")
