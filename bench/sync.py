@@ -266,7 +266,8 @@ def write_report(out: Path, report: dict, args: argparse.Namespace) -> None:
         f"{args.interval:g} s), the B2C sandbox ({args.oracle * 1000:.0f} ms per call) and the "
         f"Slack fake (30 ms) in their own processes. {s['tracked']:,} tasks followed by threads; "
         f"agents changed {args.per_minute:g} a minute (a status each, evenly spread) for "
-        f"{s['minutes']:.1f} minutes: {s['changes']} changes.",
+        f"{args.minutes:g} minutes: {s['changes']} changes, measured over {s['minutes']:.1f} "
+        "minutes (until the last line arrived).",
         "",
         f"- told in their threads: {s['told']} of {s['changes']}",
         f"- lag from the change in Oracle to its line in Slack: p50 **{s['lag_p50']:.1f} s**, "

@@ -76,6 +76,7 @@ async def test_write_creates_a_task_checks_it_and_deletes_it(
     assert "time literals are read in UTC" in ok
     assert "found by its request id" in ok
     assert "a note added by PATCH is appended" in ok
+    assert "a note moves updatedTime (synced threads see notes)" in ok
     # the link, shown with a real id: the --write task's, as the site had no other
     assert any("task link" in w and "/Task/100 " in w for w in lines(report, WARN))
 

@@ -10,6 +10,7 @@ link template (with ``--write``)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -383,14 +384,25 @@ class OracleDoctor:
 
     async def _note(self, task_id: int) -> None:
         try:
+            before = (await self.b2c.get_task(task_id)).updated_time
+            await asyncio.sleep(1.1)  # updatedTime counts whole seconds
             await self.b2c.update_task(task_id, {"notes": [{"text": "A second note (doctor)"}]})
             notes = (await self.b2c.get(f"tasks/{task_id}/notes")).get("items") or []
+            after = (await self.b2c.get_task(task_id)).updated_time
         except B2CError as error:
             self.fail(
                 f"--write: adding a note by PATCH failed ({error.reason})",
                 PROFILE.format(user=self.user) + ", and give it permission to edit tasks",
             )
             return
+        if before is not None and after is not None and after <= before:
+            self.report.warn(
+                AREA,
+                "--write: a note added by PATCH did not move the task's updatedTime: synced "
+                "threads will not tell notes added in B2C Service until another field changes",
+            )
+        elif before is not None:
+            self.report.ok(AREA, "--write: a note moves updatedTime (synced threads see notes)")
         if len(notes) >= 2:
             self.report.ok(AREA, "--write: a note added by PATCH is appended (Add note works)")
         else:

@@ -664,6 +664,8 @@ class B2CSandbox:
         body = await self._json_body(request)
         updated = json.loads(json.dumps(task))
         self._apply(updated, body)
+        # inferred: updatedTime moves on every update, a note's included, in whole seconds
+        # (doctor --write checks that a note moves it)
         updated["updatedTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         self.tasks[task_id] = updated
         return web.Response(status=200)
@@ -881,6 +883,7 @@ class B2CSandbox:
         task = self._task(task_id)
         updated = json.loads(json.dumps(task))
         self._apply(updated, changes)
+        # inferred: as a PATCH (see _patch_task)
         updated["updatedTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         self.tasks[task_id] = updated
 
