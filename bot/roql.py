@@ -144,10 +144,12 @@ def name_by_id(table: str, record_id: int) -> str:
     return f"select lookupName from {table} where id = {int(record_id)}"
 
 
-# what a synced thread shows of a task, in bot.sync.changes.FIELDS's order, after id and time
+# what a synced thread shows of a task, in bot.sync.changes.FIELDS's order, after id and time;
+# then the status's type (whether the task message offers Mark complete)
 SYNC_COLUMNS = (
     "id, updatedTime, name, statusWithType.status.lookupName, assignedToAccount.lookupName, "
-    "dueTime, startTime, percentComplete, priority.lookupName"
+    "dueTime, startTime, percentComplete, priority.lookupName, "
+    "statusWithType.statusType.lookupName"
 )
 
 

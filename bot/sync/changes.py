@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.render import slack_date
 from bot.slack_text import escape
+from bot.tasks import Task
 
 # (key, label) in the order a change line lists them; the row's cells come in this order after
 # ``id`` and ``updatedTime`` (see bot.roql.SYNC_COLUMNS)
@@ -27,9 +28,27 @@ MAX_VALUE = 200  # characters of a value in a change line
 
 
 def shown_from_row(row: list[str | None]) -> dict[str, str | None]:
-    """The shown state from a row ``id, updatedTime, <FIELDS...>`` (empty cells are None)."""
-    cells = list(row[2:]) + [None] * len(FIELDS)
-    return {key: (cells[i] or None) for i, (key, _label) in enumerate(FIELDS)}
+    """The shown state from a row ``id, updatedTime, <FIELDS...>, status type`` (empty cells
+    are None). The status type is kept but never reported (it follows the status)."""
+    cells = list(row[2:]) + [None] * (len(FIELDS) + 1)
+    shown = {key: (cells[i] or None) for i, (key, _label) in enumerate(FIELDS)}
+    shown["status_type"] = cells[len(FIELDS)] or None
+    return shown
+
+
+def task_from_shown(task_id: int, shown: dict[str, Any]) -> Task:
+    """The task as the thread shows it, for redrawing its task message without reading it
+    from Oracle again."""
+    return Task.model_validate(
+        {
+            "id": task_id,
+            "name": shown.get("name"),
+            "statusWithType": {
+                "status": {"lookupName": shown.get("status")},
+                "statusType": {"lookupName": shown.get("status_type")},
+            },
+        }
+    )
 
 
 def _value(key: str, value: str | None) -> str:

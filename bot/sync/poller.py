@@ -23,7 +23,7 @@ from bot.b2c_errors import B2CError
 from bot.catalog import Catalog
 from bot.delivery import SlackPoster, SlackUnavailable
 from bot.slack_text import escape
-from bot.sync.changes import change_line, differences, shown_from_row
+from bot.sync.changes import change_line, differences, shown_from_row, task_from_shown
 from bot.sync.store import SyncStore, Tracked
 
 log = logging.getLogger(__name__)
@@ -172,11 +172,8 @@ class SyncPoller:
         return texts[item.notes_seen :]
 
     async def _update_message(self, item: Tracked, shown: dict[str, Any]) -> None:
-        try:
-            task = await self.b2c.get_task(item.task_id)
-        except B2CError as error:
-            log.warning("thread sync: task %s unreadable: %s", item.task_id, error)
-            return
+        """Redraw the task message from the row the poller read (no call to Oracle)."""
+        task = task_from_shown(item.task_id, shown)
         statuses = (await self.catalog.get()).get("status")
         await self.poster.update(
             item.channel_id,
