@@ -335,6 +335,6 @@ class ThreadNotes:
         )
 
     async def saved_notes(self) -> list[dict[str, Any]]:
-        """Every journaled reply (tests, the demo)."""
+        """Every journaled reply (for tests)."""
         rows = await self.db.fetch("SELECT * FROM thread_notes ORDER BY created_at")
         return [dict(row) for row in rows]
