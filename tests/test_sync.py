@@ -14,7 +14,7 @@ from bot.settings import Mode
 from bot.standins.sandbox import B2CSandbox
 from bot.standins.slack_fake import SlackFake
 from bot.sync.changes import change_line, differences, shown_from_row
-from tests.conftest import Bot
+from tests.conftest import Bot, make_settings, serving
 from tests.test_e2e_interactive import buttons_of, click, created_task
 
 IN_PROGRESS = 17  # the sandbox's status ids (seeded named IDs)
@@ -132,12 +132,24 @@ async def test_the_bots_own_changes_are_not_echoed(
 
 
 async def test_a_rounds_oracle_calls_grow_with_the_changed_tasks_not_the_tracked(
+    sandbox: B2CSandbox, slack: SlackFake, database_url: str
+) -> None:
+    # the in-process sandbox answers each query over 10,000 tasks on this test's own event
+    # loop, holding it for a second or more: a longer heartbeat, so that the bot does not
+    # take that for a lost database (a real Oracle answers from another machine)
+    settings = make_settings(sandbox, slack, database_url=database_url, journal_heartbeat=20)
+    async with serving(settings, slack) as bot:
+        await _calls_grow_with_the_changed_tasks(bot, sandbox, slack)
+
+
+async def _calls_grow_with_the_changed_tasks(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
     sync = bot.runtime.sync
     assert sync is not None
     sandbox.bulk_tasks(1_000_000, 10_000)
-    for number in range(10_000):  # ten thousand threads follow tasks nobody changes
+
+    async def track(number: int) -> None:
         await sync.store.track(
             1_000_000 + number,
             team_id="T1",
@@ -148,6 +160,10 @@ async def test_a_rounds_oracle_calls_grow_with_the_changed_tasks_not_the_tracked
             shown={"status": "Not Started"},
             notes_seen=0,
         )
+
+    # ten thousand threads follow tasks nobody changes
+    for start in range(0, 10_000, 500):
+        await asyncio.gather(*(track(n) for n in range(start, start + 500)))
     await created_task(bot, slack)
     await sync.poll_once()
     sandbox.agent_edit(100, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
