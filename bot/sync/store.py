@@ -79,6 +79,11 @@ class SyncStore:
 
     async def create(self) -> None:
         await create_all(self.db, SCHEMA)
+        # the poller's row, once (hold_poller only ever updates it)
+        await self.db.execute(
+            "INSERT INTO sync_state (name, owner, value) VALUES ('poller', NULL, NULL) "
+            "ON CONFLICT (name) DO NOTHING"
+        )
 
     async def track(
         self,
@@ -202,10 +207,6 @@ class SyncStore:
         if not self.journal.alive():
             return False
         owner = self.journal.owner
-        await self.db.execute(
-            "INSERT INTO sync_state (name, owner, value) VALUES ('poller', NULL, NULL) "
-            "ON CONFLICT (name) DO NOTHING"
-        )
         free = self.journal.holder.free_sql("sync_state", "owner")
         changed = await self.db.execute(
             f"UPDATE sync_state SET owner = ? WHERE name = 'poller' AND (owner = ? OR {free})",
