@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -96,18 +99,33 @@ def start_background(runtime: Runtime) -> asyncio.Future[list[None]]:
     limit, so that no request waits for them."""
     runtime.creator.spawn(runtime.creator.catalog.get(), "catalog")
     runtime.creator.spawn(runtime.creator.limits.learn(runtime.b2c), "site limits")
+    creator = runtime.creator
     loops = [
-        runtime.creator.sweep_forever(runtime.sweep_interval),
+        every(runtime.sweep_interval, creator.resume, "resuming journaled requests"),
         runtime.journal.forget_forever(
             runtime.retention_days,
             also=[runtime.notes.forget_settled] if runtime.notes is not None else [],
         ),
     ]
     if runtime.sync is not None:  # synced threads: what changed in Oracle, told in Slack
-        loops.append(runtime.sync.poll_forever(runtime.sync_interval))
-    if runtime.notes is not None:  # and replies journaled but not yet saved as notes
-        loops.append(runtime.notes.sweep_forever(runtime.sweep_interval, runtime.creator.spawn))
+        poll = runtime.sync.poll_once
+        loops.append(every(runtime.sync_interval, poll, "thread sync: polling Oracle"))
+    notes = runtime.notes
+    if notes is not None:  # and replies journaled but not yet saved as notes
+        resume_notes = functools.partial(notes.resume, creator.spawn)
+        loops.append(every(runtime.sweep_interval, resume_notes, "resuming thread notes"))
     return asyncio.gather(*loops)
+
+
+async def every(interval: float, one_round: Callable[[], Awaitable[Any]], what: str) -> None:
+    """Run ``one_round`` every ``interval`` seconds for as long as the bot runs; a round that
+    fails (the database or Oracle briefly away) is logged, and the next one tried."""
+    while True:
+        try:
+            await one_round()
+        except Exception:
+            log.exception("%s failed", what)
+        await asyncio.sleep(interval)
 
 
 async def stop_background(background: asyncio.Future[list[None]]) -> None:

@@ -255,14 +255,6 @@ class TaskCreator:
             log.info("resuming %d journaled request(s)", started)
         return started
 
-    async def sweep_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.resume()
-            except Exception:  # the database may be briefly away: try again next round
-                log.exception("resuming journaled requests failed")
-            await asyncio.sleep(interval)
-
     async def retry(self, entry_id: str) -> bool:
         """The Retry button: a failed request runs again (once, however often it is pressed)."""
         if not await self.journal.reopen(entry_id):

@@ -51,14 +51,6 @@ class SyncPoller:
         self.link = link
         self.clock = clock
 
-    async def poll_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.poll_once()
-            except Exception:  # Oracle or the database briefly away: next round
-                log.exception("thread sync: polling Oracle failed")
-            await asyncio.sleep(interval)
-
     async def poll_once(self) -> int:
         """One round; the number of lines posted (0 when another process polls)."""
         if not await self.store.hold_poller():

@@ -313,16 +313,13 @@ class ThreadNotes:
         )
         return [row["id"] for row in rows]
 
-    async def sweep_forever(self, interval: float, spawn: Any) -> None:
-        while True:
-            try:
-                if self.journal.alive():
-                    for reply_id in await self.pending():
-                        if reply_id not in self._active:
-                            spawn(self.run(reply_id), f"note-{reply_id[:8]}")
-            except Exception:
-                log.exception("resuming thread notes failed")
-            await asyncio.sleep(interval)
+    async def resume(self, spawn: Any) -> None:
+        """Start every pending reply no live process holds (one round of the sweep)."""
+        if not self.journal.alive():
+            return
+        for reply_id in await self.pending():
+            if reply_id not in self._active:
+                spawn(self.run(reply_id), f"note-{reply_id[:8]}")
 
     async def forget_settled(self, older_than: float) -> int:
         """Retention: saved or refused replies older than ``older_than`` seconds (the text
