@@ -23,6 +23,18 @@ from bot.catalog import Catalog
 from bot.command_route import CommandRoute
 from bot.delivery import respond_via_url
 from bot.forms import TaskForms
+from bot.home.defaults import ChannelDefaults
+from bot.home.digest import DIGEST_BUCKET, Digests
+from bot.home.features import Home
+from bot.home.notify import Assignments
+from bot.home.pace import SlackPace
+from bot.home.reactions import ReactionTasks
+from bot.home.scopes import features_off, granted
+from bot.home.sources import MessageSource
+from bot.home.store import HomeStore
+from bot.home.tab import HomeTab
+from bot.home.tools import Tools
+from bot.home.unfurl import Unfurls, link_pattern
 from bot.journal import Journal
 from bot.people import People
 from bot.service import Responder, RetryPolicy, TaskCreator
@@ -64,6 +76,7 @@ class Runtime:
     notes: ThreadNotes | None = None  # replies in those threads, as notes
     sync_interval: float = 15.0
     commands: CommandRoute | None = None  # HTTP mode: slash commands without Bolt's dispatch
+    home: Home | None = None  # the Home tab, direct messages, previews, defaults, emoji tasks
 
     async def health(self) -> dict[str, object]:
         """Whether the journal's database and Oracle answer (each at most 3 seconds)."""
@@ -197,7 +210,8 @@ async def build_runtime(
     forms = TaskForms(slack=client, creator=creator, work=work)
     channels, users, usergroups = settings.access
     gate = Gate(client, channels=channels, users=users, usergroups=usergroups)
-    listener, messages = handlers.register(app, creator, forms, work, gate, notes)
+    home = await build_home(settings, client, creator, work, sync, gate, people, staff)
+    listener, fast_events = handlers.register(app, creator, forms, work, gate, notes, home)
     return Runtime(
         app=app,
         creator=creator,
@@ -210,7 +224,61 @@ async def build_runtime(
         sync=sync,
         notes=notes,
         sync_interval=settings.b2c_sync_interval,
-        commands=CommandRoute(secret.get_secret_value(), listener, gate, messages)
+        commands=CommandRoute(secret.get_secret_value(), listener, gate, fast_events)
         if mode is Mode.HTTP and secret is not None
         else None,
+        home=home,
     )
+
+
+async def build_home(
+    settings: Settings,
+    client: AsyncWebClient,
+    creator: TaskCreator,
+    work: TaskWork,
+    sync: SyncPoller | None,
+    gate: Gate,
+    people: People,
+    staff: Staff,
+) -> Home:
+    """The Home features (``bot.home``), each on unless its scopes are missing (one log line
+    at start for each feature that is off)."""
+    store = HomeStore(creator.journal)
+    await store.create()
+    pace = SlackPace({DIGEST_BUCKET: settings.digest_per_minute})
+    wanted = {"home", "assigned", "digest", "reaction", "whole_thread"}
+    if settings.task_unfurl:
+        wanted.add("unfurl")
+    off = features_off(await granted(client), wanted)
+    b2c, catalog, link = creator.b2c, creator.catalog, creator.link
+    tools = Tools(slack=client, b2c=b2c, catalog=catalog, store=store, link=link, pace=pace)
+    defaults = ChannelDefaults(store=store, catalog=catalog, staff=staff, b2c=b2c)
+    sources = MessageSource(tools, people)
+    assignments = Assignments(tools)
+    tab = HomeTab(tools, staff)
+    home = Home(
+        slack=client,
+        people=people,
+        store=store,
+        defaults=defaults,
+        tab=tab,
+        assignments=assignments,
+        sources=sources,
+        sync=sync.store if sync is not None else None,
+        off=off,
+    )
+    creator.channel_defaults = defaults.for_channel
+    creator.prepare = sources.prepare
+    work.home_refresh = lambda user, text: tab.publish(user, banner=text)
+    if "assigned" not in off:
+        creator.on_delivered.append(assignments.after_created)
+        if sync is not None:
+            sync.on_change.append(assignments.after_sync)
+    if "digest" not in off:
+        home.digests = Digests(tools)
+    if "unfurl" in wanted and "unfurl" not in off:
+        pattern = link_pattern(settings.b2c_task_url, b2c.site_url)
+        home.unfurls = Unfurls(tools, pattern)
+    if "reaction" not in off:
+        home.reactions = ReactionTasks(creator=creator, gate=gate, reaction=settings.task_reaction)
+    return home

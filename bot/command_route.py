@@ -7,8 +7,8 @@ its middleware chain, listener matching) measured about a third of an ack's time
 check, the allow-lists and its listener, which this route runs with Bolt's and slack_sdk's own
 parts (``SignatureVerifier``, ``parse_body``, ``AsyncAck``). Everything else (interactivity,
 SSL checks, a bad or missing signature, Socket Mode) goes through Bolt as before. Message events
-(replies in task threads) take the same short way: a burst of replies is acked as fast as a
-burst of commands.
+(replies in task threads) and reactions (emoji tasks) take the same short way: a burst of
+replies or reactions is acked as fast as a burst of commands.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.access import Gate
 from handlers.access import command_refusal
 from handlers.commands import CommandListener
-from handlers.events import MessageListener
+from handlers.events import EventListener
 
 log = logging.getLogger(__name__)
 FORM = "application/x-www-form-urlencoded"
@@ -38,18 +38,19 @@ class CommandRoute:
         signing_secret: str,
         listener: CommandListener,
         gate: Gate,
-        messages: MessageListener | None = None,
+        events: dict[str, EventListener] | None = None,
     ) -> None:
         self.verifier = SignatureVerifier(signing_secret)
         self.listener = listener
         self.gate = gate
-        self.messages = messages  # message events (thread replies), the same way
+        # events acked as fast as commands: thread replies (message), emoji tasks (reactions)
+        self.events = events or {}
 
     async def answer(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
         """The answer to a signed slash command (or message event); None for anything Bolt
         should handle."""
         if headers.get("content-type", "").startswith(JSON) and '"event_callback"' in body:
-            return await self._message(body, headers)
+            return await self._event(body, headers)
         if not headers.get("content-type", "").startswith(FORM) or "command=" not in body:
             return None
         if not self.verifier.is_valid(
@@ -72,10 +73,11 @@ class CommandRoute:
             return BoltResponse(status=500, body="")
         return ack.response or BoltResponse(status=200, body="")
 
-    async def _message(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
-        """A message event (a reply in a task's thread): journaled, then acked, as a command
-        is; any other event, and a bad signature, go to Bolt."""
-        if self.messages is None or not self.verifier.is_valid(
+    async def _event(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
+        """A message event (a reply in a task's thread) or a reaction (an emoji task):
+        journaled, then acked, as a command is; any other event, and a bad signature, go to
+        Bolt."""
+        if not self.events or not self.verifier.is_valid(
             body,
             headers.get("x-slack-request-timestamp", ""),
             headers.get("x-slack-signature", ""),
@@ -83,11 +85,12 @@ class CommandRoute:
             return None
         payload = json.loads(body)
         event = payload.get("event") or {}
-        if payload.get("type") != "event_callback" or event.get("type") != "message":
+        listener = self.events.get(event.get("type", ""))
+        if payload.get("type") != "event_callback" or listener is None:
             return None
         try:
-            await self.messages(event)
+            await listener(event=event, body=payload)
         except Exception:  # as Bolt does: log it, and answer 500 (Slack will retry)
-            log.exception("the message event's listener failed")
+            log.exception("the %s event's listener failed", event.get("type"))
             return BoltResponse(status=500, body="")
         return BoltResponse(status=200, body="")

@@ -21,6 +21,8 @@ from bot.tasks import (
     TaskCreate,
 )
 
+REACTION_PLACE = "@reaction"  # the channel name of an emoji task's request (not known)
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -34,6 +36,8 @@ class Origin:
         name = self.channel_name
         if name == "directmessage":
             return "a direct message"
+        if name == REACTION_PLACE:
+            return "a message (an emoji reaction)"
         if name == "privategroup" or not name:
             return "a private channel"
         if name.startswith("mpdm-"):

@@ -351,6 +351,9 @@ def _exit_code(text: str, report: dict[str, Any]) -> int:
         return 1
     if kind == "create":
         return 0 if report["tasks_created"] else 1
+    if kind == "defaults":  # set, shown or cleared: said privately, with no warning
+        said = " ".join(r.get("text", "") for r in report["response_url"])
+        return 0 if said and ":warning:" not in said else 1
     return 0 if report["ack"]["status"] == 200 else 1
 
 

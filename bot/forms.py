@@ -10,16 +10,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import lookups, modal
 from bot.b2c_errors import B2CError, B2CValidationError
-from bot.drafts import draft_from_dict
+from bot.drafts import TaskDraft, draft_from_dict
 from bot.failures import Failure, explain
 from bot.grammar import Reading
+from bot.home.defaults import merge
+from bot.home.sources import first_line_name
 from bot.modal import FormContext, FormValues
 from bot.requests import TaskRequest
 from bot.service import Hooks, TaskCreator
@@ -27,6 +30,9 @@ from bot.slack_text import to_plain
 from bot.staff import IdentityError
 from bot.task_work import TaskMessage, TaskWork
 from bot.tasks import Task
+
+if TYPE_CHECKING:
+    from bot.home.features import Home
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +42,6 @@ def _nothing() -> None:
 
 
 Filler = Callable[[FormValues], Awaitable[None]]
-NAME_FROM_MESSAGE = 80
-
-
-def first_line_name(text: str) -> str:
-    """A task name from a message: its first non-empty line, cut at a word to fit."""
-    lines = [line.strip() for line in to_plain(text).splitlines() if line.strip()]
-    if not lines:
-        return "Follow up on a Slack message"
-    line = lines[0]
-    if len(line) <= NAME_FROM_MESSAGE:
-        return line
-    cut = line[: NAME_FROM_MESSAGE - 1].rsplit(" ", 1)[0]
-    return (cut or line[: NAME_FROM_MESSAGE - 1]) + "…"
 
 
 class TaskForms:
@@ -56,6 +49,29 @@ class TaskForms:
         self.slack = slack
         self.creator = creator
         self.work = work
+
+    async def _with_defaults(self, channel_id: str, values: FormValues, user: str) -> None:
+        """Fill what the form leaves empty from the channel's defaults (``/task defaults``)."""
+        if self.creator.channel_defaults is None or not channel_id:
+            return
+        defaults = await self.creator.channel_defaults(channel_id)
+        if not defaults:
+            return
+        person = self.creator.people.peek(user)
+        base = modal.values_from_draft(
+            merge(TaskDraft(name=""), defaults),
+            tz=person.tz if person else None,
+            now=self.creator.clock(),
+        )
+        for name in ("contact", "org", "assign_user", "due", "start"):
+            if getattr(values, name) is None:
+                setattr(values, name, getattr(base, name))
+        if not values.assign_login and values.assign_user is None:
+            values.assign_login = base.assign_login
+        for name in ("incident", "answer", "opportunity"):
+            if not getattr(values, name):
+                setattr(values, name, getattr(base, name))
+        values.named = {**base.named, **values.named}
 
     @property
     def _name_max(self) -> int:
@@ -125,12 +141,15 @@ class TaskForms:
             command=payload.get("command") or "/task",
             text=payload.get("text") or "",
         )
-        if reading is None:
-            return await self.open(trigger_id, context, FormValues())
         user = payload.get("user_id", "")
+        if reading is None:
+            values = FormValues()
+            await self._with_defaults(context.channel_id, values, user)
+            return await self.open(trigger_id, context, values)
         known = self.creator.people.peek(user)
         now = self.creator.clock()
         values = modal.values_from_reading(reading, tz=known.tz if known else None, now=now)
+        await self._with_defaults(context.channel_id, values, user)
         errors = {self._block_for(e.field): e.message for e in reading.errors}
         banner = "Your command had a mistake: fix it here, or cancel and type it again."
 
@@ -185,8 +204,11 @@ class TaskForms:
             response_url=body.get("response_url", ""),
             thread_ts=message.get("thread_ts") or message.get("ts"),
             message_ts=message.get("ts"),
+            in_thread=bool(message.get("thread_ts") or message.get("reply_count")),
         )
         values = FormValues(name=first_line_name(text), note=to_plain(text)[:2800])
+        user = (body.get("user") or {}).get("id", "")
+        await self._with_defaults(context.channel_id, values, user)
 
         async def from_message(current: FormValues) -> None:
             try:
@@ -203,6 +225,13 @@ class TaskForms:
 
         return await self.open(trigger_id, context, values, fill=from_message)
 
+    async def open_from_home(self, trigger_id: str, user: str, home: Home) -> bool:
+        """The form from the Home tab's New task: the task is posted in the user's direct
+        messages with the bot."""
+        channel = await home.dm_channel(user)
+        context = FormContext(channel_id=channel, channel_name="directmessage")
+        return await self.open(trigger_id, context, FormValues())
+
     # ------------------------------------------------------------------ submitting
     async def submit(self, body: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], Any]]:
         """Validate and journal a submitted form: the ack to give Slack (errors, or a progress
@@ -215,7 +244,7 @@ class TaskForms:
             return {"response_action": "errors", "errors": errors}, _nothing
         assert draft is not None
         context = FormContext.decode(view.get("private_metadata", ""))
-        request = context.request(body)
+        request = replace(context.request(body), whole_thread=values.whole_thread)
         progress = {"response_action": "update", "view": modal.progress_view(values.name)}
         # the same form state submitted twice is one request; a corrected form (Slack gives
         # every update of a view a new hash) is a new one

@@ -38,10 +38,11 @@ class GrammarError(ValueError):
 class Parsed:
     """The outcome of reading a command: help, the (future) form, or a draft to create."""
 
-    kind: str  # "help" | "form" | "create" | "show" | "mine" | "sync"
-    draft: TaskDraft | None = None
+    kind: str  # "help" | "form" | "create" | "show" | "mine" | "sync" | "remind" | "defaults"
+    draft: TaskDraft | None = None  # defaults: the fields to set (its name is empty)
     task_id: int | None = None
-    option: str | None = None  # sync: "on", "off", or None (show the setting)
+    option: str | None = None  # sync, remind: "on", "off", or None (show the setting);
+    # defaults: "set", "clear" or None (show them)
 
 
 def _positive_id(label: str) -> Callable[[str], int]:
@@ -293,6 +294,37 @@ def read(text: str) -> Reading:
     return reading
 
 
+_SWITCHES = {
+    "sync": "whether replies in this channel's task threads become notes in B2C Service",
+    "remind": "whether you get a direct message at 09:00 with your tasks due today and overdue",
+}
+_DEFAULTS_USAGE = (
+    "`/task defaults` takes fields, like `/task defaults @org Acme @type Call @priority High "
+    "@assign @jane`; `/task defaults` alone shows this channel's, `/task defaults clear` "
+    "removes them."
+)
+
+
+def _defaults(rest: str) -> Parsed:
+    """``/task defaults [clear | @field value...]``: a channel's defaults."""
+    rest = rest.strip()
+    if not rest:
+        return Parsed("defaults")
+    if rest.lower() == "clear":
+        return Parsed("defaults", option="clear")
+    if not _FIELD.match(rest):
+        raise GrammarError(_DEFAULTS_USAGE + " " + _QUOTE_IT.format(word="defaults"), form=False)
+    reading = read("defaults " + rest)
+    if reading.errors:
+        error = reading.errors[0]
+        raise GrammarError(error.message, error.field, form=False)
+    if "note" in reading.raw:
+        raise GrammarError(
+            "@note cannot be a channel default: a note belongs to one task.", "note", form=False
+        )
+    return Parsed("defaults", replace(reading.draft(), name=""), option="set")
+
+
 _SHOW = re.compile(r"^show\s+#?(\d{1,18})$", re.IGNORECASE)
 _QUOTE_IT = "To create a task whose name starts with “{word}”, put the name in double quotes."
 
@@ -310,17 +342,18 @@ def parse(text: str) -> Parsed:
     if show:
         return Parsed("show", task_id=int(show.group(1)))
     words = stripped.lower().split()
-    if words[0] == "sync":
+    if words[0] in _SWITCHES:
         if len(words) == 1:
-            return Parsed("sync")
+            return Parsed(words[0])
         if len(words) == 2 and words[1] in ("on", "off"):
-            return Parsed("sync", option=words[1])
+            return Parsed(words[0], option=words[1])
         raise GrammarError(
-            "`/task sync` takes `on` or `off` (or nothing, to see the setting): whether replies "
-            "in this channel's task threads become notes in B2C Service. "
-            + _QUOTE_IT.format(word="sync"),
+            f"`/task {words[0]}` takes `on` or `off` (or nothing, to see the setting): "
+            f"{_SWITCHES[words[0]]}. " + _QUOTE_IT.format(word=words[0]),
             form=False,
         )
+    if words[0] == "defaults":
+        return _defaults(stripped.split(None, 1)[1] if len(words) > 1 else "")
     first = stripped.split(None, 1)[0].lower()
     if first == "show":
         raise GrammarError(

@@ -43,6 +43,7 @@ class FormValues:
     answer: str = ""
     opportunity: str = ""
     note: str = ""
+    whole_thread: bool = False  # the message shortcut in a thread: the thread as the note
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class FormContext:
     message_ts: str | None = None  # the message the shortcut was used on
     command: str = "/task"
     text: str = ""
+    in_thread: bool = False  # the message is in a thread: the form offers the whole thread
 
     @classmethod
     def of(cls, request: TaskRequest) -> FormContext:
@@ -82,6 +84,7 @@ class FormContext:
             command=self.command,
             text=self.text,
             thread_ts=self.thread_ts,
+            source_ts=self.message_ts,
         )
 
     def encode(self) -> str:
@@ -281,6 +284,8 @@ def form_view(
         ),
         _text_input("note", "Note", values.note, multiline=True, max_length=3000),
     ]
+    if context.in_thread:
+        fields.append(_whole_thread(values.whole_thread))
     problems = errors or {}
     for block in fields:
         blocks.append(block)
@@ -294,6 +299,27 @@ def form_view(
         "close": _plain("Cancel"),
         "private_metadata": context.encode(),
         "blocks": blocks,
+    }
+
+
+WHOLE_THREAD = "whole_thread"
+
+
+def _whole_thread(checked: bool) -> dict[str, Any]:
+    option = {
+        "text": _plain("Add the whole thread to the note"),
+        "description": _plain("Every message: who, when and what, files by name and link"),
+        "value": "yes",
+    }
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": "value", "options": [option]}
+    if checked:
+        element["initial_options"] = [option]
+    return {
+        "type": "input",
+        "block_id": WHOLE_THREAD,
+        "optional": True,
+        "label": _plain("Thread"),
+        "element": element,
     }
 
 
@@ -417,6 +443,7 @@ def read_submission(state: dict[str, Any]) -> FormValues:
         answer=text("answer"),
         opportunity=text("opportunity"),
         note=(_state(state, "note").get("value") or "").strip(),
+        whole_thread=bool(_state(state, WHOLE_THREAD).get("selected_options")),
     )
     for kind in NAMED_KINDS:
         picked = option(kind)

@@ -82,7 +82,7 @@ def usage(command: str) -> str:
     return "\n".join(lines)
 
 
-def examples(command: str) -> str:
+def examples(command: str, reaction: str = "ticket") -> str:
     cmd = escape(command)
     return "\n".join(
         [
@@ -95,11 +95,16 @@ def examples(command: str) -> str:
             "A task's thread follows it: what changes in B2C Service is told there, and replies "
             f"become notes on the task (`{cmd} sync off` keeps this channel's replies in Slack; "
             f"`{cmd} sync on`, `{cmd} sync`).",
+            f"`{cmd} defaults @org Acme @type Call @priority High` gives this channel's tasks "
+            f"those values unless you type others (`{cmd} defaults` shows them, "
+            f"`{cmd} defaults clear` removes them).",
+            f"React with :{reaction}: to make a task of a message. The bot's Home tab lists your "
+            f"tasks; at 09:00 it tells you what is due (`{cmd} remind off`, `{cmd} remind on`).",
         ]
     )
 
 
-def help_message(command: str) -> Message:
+def help_message(command: str, reaction: str = "ticket") -> Message:
     intro = (
         f"`{escape(command)}` creates a task in Oracle B2C Service and posts it here "
         "with its id, status and a link."
@@ -107,7 +112,11 @@ def help_message(command: str) -> Message:
     return {
         "response_type": "ephemeral",
         "text": f"How to use {command}",
-        "blocks": [_section(intro), _section(usage(command)), _section(examples(command))],
+        "blocks": [
+            _section(intro),
+            _section(usage(command)),
+            _section(examples(command, reaction)),
+        ],
     }
 
 

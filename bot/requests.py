@@ -18,6 +18,8 @@ class TaskRequest:
     command: str = "/task"
     text: str = ""  # what was typed, given back when the task could not be created
     thread_ts: str | None = None  # answer inside this thread (message shortcut)
+    source_ts: str | None = None  # the message a shortcut or an emoji was used on
+    whole_thread: bool = False  # the note carries the whole thread (bot.home.threads)
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @classmethod

@@ -145,11 +145,12 @@ def name_by_id(table: str, record_id: int) -> str:
 
 
 # what a synced thread shows of a task, in bot.sync.changes.FIELDS's order, after id and time;
-# then the status's type (whether the task message offers Mark complete)
+# then the status's type (whether the task message offers Mark complete) and the assignee's
+# id (whom to tell of an assignment)
 SYNC_COLUMNS = (
     "id, updatedTime, name, statusWithType.status.lookupName, assignedToAccount.lookupName, "
     "dueTime, startTime, percentComplete, priority.lookupName, "
-    "statusWithType.statusType.lookupName"
+    "statusWithType.statusType.lookupName, assignedToAccount.id"
 )
 
 
@@ -171,6 +172,46 @@ def tasks_existing(task_ids: list[int]) -> str:
 def task_sync_row(task_id: int) -> str:
     """One task's ``SYNC_COLUMNS`` (after a change the bot made itself)."""
     return f"select {SYNC_COLUMNS} from tasks where id = {int(task_id)}"
+
+
+# a task as the Home tab, the digest and a link preview show it (bot.home.views.Row)
+ROW_COLUMNS = (
+    "id, name, statusWithType.status.lookupName, statusWithType.statusType.lookupName, "
+    "dueTime, contact.lookupName, assignedToAccount.lookupName, assignedToAccount.id"
+)
+
+
+def assigned_tasks(account_id: int, limit: int = 2000) -> str:
+    """Tasks assigned to a staff account (the Home tab), open or not: ``ROW_COLUMNS``."""
+    return (
+        f"select {ROW_COLUMNS} from tasks where assignedToAccount.id = {int(account_id)} "
+        f"limit {int(limit)}"
+    )
+
+
+def tasks_by_id(task_ids: list[int]) -> str:
+    """These tasks (a link preview, "Created by me from Slack"): ``ROW_COLUMNS``."""
+    wanted = " or ".join(f"id = {int(task_id)}" for task_id in task_ids)
+    return f"select {ROW_COLUMNS} from tasks where {wanted}"
+
+
+def assigned_tasks_due_before(moment: datetime, limit: int = 1, offset: int = 0) -> str:
+    """Tasks with an assignee due before ``moment`` (the morning digest), a page of them:
+    ``ROW_COLUMNS``."""
+    return (
+        f"select {ROW_COLUMNS} from tasks where dueTime < {time_literal(moment)} and "
+        f"assignedToAccount.id is not null limit {int(limit)} offset {int(offset)}"
+    )
+
+
+def account_emails(limit: int = 1, offset: int = 0) -> str:
+    """Staff accounts and their e-mail, a page of them: id, e-mail (the morning digest)."""
+    return f"select id, emails.address from accounts limit {int(limit)} offset {int(offset)}"
+
+
+def account_email(account_id: int) -> str:
+    """A staff account's e-mail (its new assignee is told in Slack): e-mail."""
+    return f"select emails.address from accounts where id = {int(account_id)}"
 
 
 @dataclass(frozen=True)
@@ -202,4 +243,13 @@ FORMS: list[Form] = [
     Form("tasks changed since a time", lambda: tasks_updated_since(SAMPLE_TIME), "thread sync"),
     Form("which tasks still exist", lambda: tasks_existing([1, 2]), "thread sync (deletions)"),
     Form("a contact's name by id", lambda: name_by_id("contacts", 1), "names in the thread"),
+    Form("tasks assigned to a staff account", lambda: assigned_tasks(1, 1), "the Home tab"),
+    Form("tasks by id", lambda: tasks_by_id([1, 2]), "link previews, the Home tab"),
+    Form(
+        "tasks due before a time",
+        lambda: assigned_tasks_due_before(SAMPLE_TIME),
+        "the morning digest",
+    ),
+    Form("staff accounts' e-mails", lambda: account_emails(), "the morning digest"),
+    Form("a staff account's e-mail", lambda: account_email(1), "assignment messages"),
 ]

@@ -19,6 +19,7 @@ from bot.app import Runtime
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+DIGEST_INTERVAL = 60.0  # seconds between looks for users whose morning it is
 
 
 class CollectorHold:
@@ -100,13 +101,16 @@ def start_background(runtime: Runtime) -> asyncio.Future[list[None]]:
     runtime.creator.spawn(runtime.creator.catalog.get(), "catalog")
     runtime.creator.spawn(runtime.creator.limits.learn(runtime.b2c), "site limits")
     creator = runtime.creator
+    home = runtime.home
+    forgetters = [runtime.notes.forget_settled] if runtime.notes is not None else []
+    if home is not None:
+        forgetters.append(home.store.forget_digests)
     loops = [
         every(runtime.sweep_interval, creator.resume, "resuming journaled requests"),
-        runtime.journal.forget_forever(
-            runtime.retention_days,
-            also=[runtime.notes.forget_settled] if runtime.notes is not None else [],
-        ),
+        runtime.journal.forget_forever(runtime.retention_days, also=forgetters),
     ]
+    if home is not None and home.digests is not None:  # the 09:00 digests, looked for a minute
+        loops.append(every(DIGEST_INTERVAL, home.digests.run_once, "morning digests"))
     if runtime.sync is not None:  # synced threads: what changed in Oracle, told in Slack
         poll = runtime.sync.poll_once
         loops.append(every(runtime.sync_interval, poll, "thread sync: polling Oracle"))

@@ -37,6 +37,7 @@ from bot.compose import Origin, compose_task, task_name
 from bot.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
 from bot.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
 from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
+from bot.home.defaults import merge as merge_defaults
 from bot.journal import Entry, Journal, LeaseLost
 from bot.lookups import Names
 from bot.people import People
@@ -47,6 +48,9 @@ from bot.tasks import Task
 
 log = logging.getLogger(__name__)
 Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]
+# (kind, request, draft) -> the draft completed from Slack, and the thread to answer in
+Preparer = Callable[[str, TaskRequest, TaskDraft], Awaitable[tuple[TaskDraft, str | None]]]
+DEFAULTS_APPLY_TO = ("command", "reaction")  # the form shows them pre-filled instead
 CLOCK_SKEW = 300.0
 ACK_PRIORITY_WAIT = 1.0  # seconds background work may wait for a burst's acks
 IN_FLIGHT_MARGIN = 1.0  # seconds past B2C_TIMEOUT an abandoned POST is given to land
@@ -129,8 +133,14 @@ class TaskCreator:
         self._quiet.set()
         self.stopping = False
         journal.holder.on_lost.append(self._leases_lost)
-        # called with (entry, request) once a created task is in its thread (bot.sync)
+        # called with (entry, request) once a created task is in its thread (bot.sync), and
+        # to tell its assignee (bot.home.notify)
         self.tracker: Callable[[Entry, TaskRequest], Awaitable[None]] | None = None
+        self.on_delivered: list[Callable[[Entry, TaskRequest], Awaitable[None]]] = []
+        # what a request's draft still needs from Slack (an emoji's message, a whole thread)
+        # and its channel's defaults (bot.home), applied when the task is composed
+        self.prepare: Preparer | None = None
+        self.channel_defaults: Callable[[str], Awaitable[dict[str, Any]]] | None = None
 
     # ------------------------------------------------------------------ acks before work
     def ack_started(self) -> None:
@@ -287,6 +297,9 @@ class TaskCreator:
                 entry = await self._settle(entry, request, hooks or Hooks(), progress)
             if entry.delivery == "pending":
                 self.journal.holder.check()  # a process that lost its lease must not post too
+                thread = (entry.composed or {}).get("thread_ts")
+                if thread and request.thread_ts != thread:  # an emoji on a reply: its thread
+                    request = replace(request, thread_ts=thread)
                 entry, delivery = await self.results.deliver(entry, request)
                 await self._confirm_privately(entry, request)
                 if delivery == "thread" and self.tracker is not None:
@@ -294,6 +307,12 @@ class TaskCreator:
                         await self.tracker(entry, request)
                     except Exception:
                         log.exception("[%s] could not follow the task", request.correlation_id)
+                if delivery is not None and entry.task_id is not None:
+                    for listener in self.on_delivered:
+                        try:  # its assignee is told (bot.home.notify)
+                            await listener(entry, request)
+                        except Exception:
+                            log.exception("[%s] after delivery", request.correlation_id)
             else:
                 delivery = entry.delivery
         except LeaseLost as lost:  # another process has it, or will: leave it to them
@@ -353,6 +372,11 @@ class TaskCreator:
 
     async def _compose(self, entry: Entry, request: TaskRequest) -> dict[str, Any]:
         draft = draft_from_dict(entry.draft)
+        thread = None
+        if self.prepare is not None:
+            draft, thread = await self.prepare(entry.kind, request, draft)
+        if self.channel_defaults is not None and entry.kind in DEFAULTS_APPLY_TO:
+            draft = merge_defaults(draft, await self.channel_defaults(request.channel_id))
         person = await self.people.get(request.user_id)
         names = await self._names(draft)
         assignee = label = None
@@ -399,13 +423,16 @@ class TaskCreator:
             refs["Assigned to"] = ("accounts", assignee.id)
         for table, record_id in refs.values():
             self.names.prefetch(table, record_id)
-        return {
+        composed = {
             "name": name,
             "body": payload,
             "details": details,
             "refs": refs,
             "confirm": confirm,
         }
+        if thread is not None:
+            composed["thread_ts"] = thread
+        return composed
 
     async def _confirm_privately(self, entry: Entry, request: TaskRequest) -> None:
         """The requester's private confirmation (dates in their own zone, in words, and a

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # seconds between looks for tasks changed in Oracle (synced threads); 0 turns it off
     b2c_sync_interval: float = Field(default=15.0, ge=0, le=3600)
     b2c_retry_budget: float = Field(default=120.0, ge=0, le=86400)
+    # link previews of task links (off where the bot's account sees more than a channel may)
+    task_unfurl: bool = True
+    # the emoji that makes a task of a message (its name, without colons)
+    task_reaction: str = Field(default="ticket", min_length=1, max_length=100)
+    # morning digests sent a minute at most (Slack's chat.postMessage limits)
+    digest_per_minute: float = Field(default=120.0, ge=1, le=1000)
     b2c_max_concurrency: int = Field(default=8, ge=1, le=100)
 
     database_url: str | None = None
@@ -154,6 +160,14 @@ class Settings(BaseSettings):
         if value.strip().lower() not in ("anyone", "requester", "assignee"):
             raise ValueError("must be anyone, requester or assignee")
         return value.strip().lower()
+
+    @field_validator("task_reaction")
+    @classmethod
+    def _reaction(cls, value: str) -> str:
+        name = value.strip().strip(":")
+        if not re.fullmatch(r"[a-z0-9_+'-]+", name):
+            raise ValueError(f"must be an emoji's name like ticket or :ticket:, not {value!r}")
+        return name
 
     @field_validator("log_format")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ class TaskMessage:
     channel: str
     message_ts: str
     thread_ts: str
+    home: bool = False  # pressed on the Home tab: the tab is published again after it
 
     @classmethod
     def from_action(cls, body: dict[str, Any], value: str) -> TaskMessage:
@@ -79,6 +80,8 @@ class TaskWork:
         self.completed_status = completed_status
         self.buttons_for = buttons_for  # TASK_BUTTONS_FOR: anyone, requester or assignee
         self.sync: SyncPoller | None = None  # synced threads (bot.sync), when on
+        # the Home tab of a user, published again with a line on top (bot.home.tab)
+        self.home_refresh: Callable[[str, str], Awaitable[Any]] | None = None
 
     async def _name(self, user_id: str) -> str:
         person = await self.people.get(user_id)
@@ -113,12 +116,19 @@ class TaskWork:
         if why is None:
             return False
         message = render.refusal_message(why)
+        if where.home and self.home_refresh is not None:
+            await self.home_refresh(actor, message["blocks"][0]["text"]["text"])
+            return True
         await self.poster.whisper(
             where.channel, actor, {"text": message["text"], "blocks": message["blocks"]}
         )
         return True
 
-    async def _say(self, where: TaskMessage, text: str) -> None:
+    async def _say(self, where: TaskMessage, text: str, actor: str = "") -> None:
+        if where.home and self.home_refresh is not None and actor:
+            await self.home_refresh(actor, text)
+        if not where.channel:  # a task with no message in Slack (the Home tab)
+            return
         try:
             await self.poster.post(
                 channel=where.channel, thread_ts=where.thread_ts, **render.task_event(text)
@@ -141,20 +151,24 @@ class TaskWork:
             await self._say(
                 where,
                 f":x: <@{actor}> could not {what}: {escape(headline)}.\n>{escape(reason, 1500)}",
+                actor,
             )
             return False
         shown = None
         if self.sync is not None:
             shown = await self.sync.own_change_done(where.task_id, len(changes.get("notes", [])))
         statuses = (await self.catalog.get()).get("status")
-        await self.poster.update(
-            where.channel,
-            where.message_ts,
-            render.created_parent(
-                where.requester or actor, task, self.link(task.id), statuses, shown=shown
-            ),
+        if where.channel and where.message_ts:
+            await self.poster.update(
+                where.channel,
+                where.message_ts,
+                render.created_parent(
+                    where.requester or actor, task, self.link(task.id), statuses, shown=shown
+                ),
+            )
+        await self._say(
+            where, f"<@{actor}> {done} Status is now *{escape(task.status_name)}*.", actor
         )
-        await self._say(where, f"<@{actor}> {done} Status is now *{escape(task.status_name)}*.")
         return True
 
     async def set_status(self, where: TaskMessage, actor: str, status_id: int) -> bool:

@@ -6,10 +6,11 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.access import Gate
 from bot.forms import TaskForms
+from bot.home.features import Home
 from bot.service import TaskCreator
 from bot.sync.replies import ThreadNotes
 from bot.task_work import TaskWork
-from handlers import access, actions, commands, events, options, shortcuts, views
+from handlers import access, actions, commands, events, home, options, shortcuts, views
 
 
 def register(
@@ -19,14 +20,17 @@ def register(
     work: TaskWork,
     gate: Gate,
     notes: ThreadNotes | None = None,
-) -> tuple[commands.CommandListener, events.MessageListener]:
-    """Register every listener; returns the slash command's and the message events' (see
-    ``bot.command_route``)."""
+    home_features: Home | None = None,
+) -> tuple[commands.CommandListener, dict[str, events.EventListener]]:
+    """Register every listener; returns the slash command's and the events' the HTTP route
+    calls directly (see ``bot.command_route``)."""
     access.register(app, gate)
-    messages = events.register(app, creator, notes)
-    listener = commands.register(app, creator, forms, work, notes)
+    fast = {"message": events.register(app, creator, notes)}
+    listener = commands.register(app, creator, forms, work, notes, home_features)
     views.register(app, forms)
     shortcuts.register(app, creator, forms)
-    actions.register(app, creator, forms, work)
+    actions.register(app, creator, forms, work, home_features)
     options.register(app, creator)
-    return listener, messages
+    if home_features is not None:
+        fast.update(home.register(app, creator, forms, home_features))
+    return listener, fast

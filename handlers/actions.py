@@ -8,11 +8,36 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.forms import TaskForms
+from bot.home.features import Home
 from bot.service import TaskCreator
 from bot.task_work import TaskMessage, TaskWork
 
 
-def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWork) -> None:
+def register(
+    app: AsyncApp,
+    creator: TaskCreator,
+    forms: TaskForms,
+    work: TaskWork,
+    home: Home | None = None,
+) -> None:
+    async def where_of(body: dict[str, Any], value: str) -> TaskMessage:
+        """The task's message, or (a button on the Home tab) its thread if any, and the tab."""
+        if home is not None and (body.get("view") or {}).get("type") == "home":
+            data = json.loads(value)
+            return await home.where(int(data["t"]), str(data.get("r", "")))
+        return TaskMessage.from_action(body, value)
+
+    async def complete_task(body: dict[str, Any], value: str) -> None:
+        await work.complete(await where_of(body, value), body["user"]["id"])
+
+    async def set_status(body: dict[str, Any], value: str) -> None:
+        status_id = int(json.loads(value)["s"])
+        await work.set_status(await where_of(body, value), body["user"]["id"], status_id)
+
+    async def open_note(body: dict[str, Any], value: str) -> None:
+        where = await where_of(body, value)
+        await forms.open_note(body["trigger_id"], where, body["user"]["id"])
+
     @app.action("open_task")
     async def open_task(ack: AsyncAck) -> None:
         await ack()  # the browser opens the link; nothing else to do
@@ -20,18 +45,12 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
     @app.action("task_complete")
     async def complete(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        where = TaskMessage.from_action(body, action["value"])
-        creator.spawn(work.complete(where, body["user"]["id"]), f"complete-{where.task_id}")
+        creator.spawn(complete_task(body, action["value"]), "complete")
 
     @app.action("task_status")
     async def change_status(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        value = action["selected_option"]["value"]
-        where = TaskMessage.from_action(body, value)
-        status_id = int(json.loads(value)["s"])
-        creator.spawn(
-            work.set_status(where, body["user"]["id"], status_id), f"status-{where.task_id}"
-        )
+        creator.spawn(set_status(body, action["selected_option"]["value"]), "status")
 
     @app.action("request_retry")
     async def retry(ack: AsyncAck, action: dict[str, Any]) -> None:
@@ -46,5 +65,4 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, work: TaskWo
     @app.action("task_note")
     async def add_note(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        where = TaskMessage.from_action(body, action["value"])
-        creator.spawn(forms.open_note(body["trigger_id"], where, body["user"]["id"]), "note")
+        creator.spawn(open_note(body, action["value"]), "note")

@@ -16,6 +16,7 @@ from bot.compose import task_name
 from bot.drafts import TaskDraft
 from bot.forms import TaskForms
 from bot.grammar import GrammarError, parse, read
+from bot.home.features import Home
 from bot.requests import TaskRequest
 from bot.service import TaskCreator
 from bot.sync.replies import ThreadNotes
@@ -35,20 +36,26 @@ def register(
     forms: TaskForms,
     work: TaskWork,
     notes: ThreadNotes | None = None,
+    home: Home | None = None,
 ) -> CommandListener:
     """Register the slash command's listener with Bolt; also returned, for the HTTP route that
     calls it directly (``bot.command_route``)."""
-    listener = command_listener(creator, forms, work, notes)
+    listener = command_listener(creator, forms, work, notes, home)
     app.command(re.compile(r".+"))(listener)
     return listener
 
 
 def command_listener(
-    creator: TaskCreator, forms: TaskForms, work: TaskWork, notes: ThreadNotes | None = None
+    creator: TaskCreator,
+    forms: TaskForms,
+    work: TaskWork,
+    notes: ThreadNotes | None = None,
+    home: Home | None = None,
 ) -> CommandListener:
     async def task_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         name = command.get("command") or "/task"
         text = command.get("text") or ""
+        user = command.get("user_id", "")
         if len(text) > MAX_TEXT:
             await ack(
                 **render.mistake_message(
@@ -69,7 +76,8 @@ def command_listener(
                 )
             return
         if parsed.kind == "help":
-            await ack(**render.help_message(name))
+            reaction = home.reactions.reaction if home and home.reactions else "ticket"
+            await ack(**render.help_message(name, reaction))
         elif parsed.kind == "form":
             await ack()
             creator.spawn(_open_form(creator, forms, command, name), "form")
@@ -78,6 +86,15 @@ def command_listener(
             creator.spawn(_answer(creator, command, work.show(parsed.task_id)), "show")
         elif parsed.kind == "sync":
             await ack(**await _sync_setting(notes, command.get("channel_id", ""), parsed.option))
+        elif parsed.kind in ("defaults", "remind"):
+            await ack()
+            if home is None:
+                answer: Awaitable[dict[str, Any]] = _nothing_here()
+            elif parsed.kind == "defaults":
+                answer = home.defaults_command(command.get("channel_id", ""), user, parsed)
+            else:
+                answer = home.remind_command(user, parsed.option)
+            creator.spawn(_answer(creator, command, answer), parsed.kind)
         elif parsed.kind == "mine":
             await ack()
             creator.spawn(_answer(creator, command, work.mine(command.get("user_id", ""))), "mine")
@@ -117,6 +134,10 @@ async def _sync_setting(
         "notes in B2C Service). Changes made in B2C Service are still told in the threads."
     )
     return {"response_type": "ephemeral", "text": text}
+
+
+async def _nothing_here() -> dict[str, Any]:
+    return {"response_type": "ephemeral", "text": "This bot runs without its Home features."}
 
 
 async def _open_form(

@@ -13,25 +13,26 @@ from slack_bolt.async_app import AsyncApp
 from bot.service import TaskCreator
 from bot.sync.replies import ThreadNotes
 
-MessageListener = Callable[[dict[str, Any]], Awaitable[None]]
+# called with keywords, as Bolt calls a listener: event= the event, body= its envelope
+EventListener = Callable[..., Awaitable[None]]
 
 
-def register(app: AsyncApp, creator: TaskCreator, notes: ThreadNotes | None) -> MessageListener:
+def register(app: AsyncApp, creator: TaskCreator, notes: ThreadNotes | None) -> EventListener:
     """Register the message listener with Bolt; also returned, for the HTTP route that calls
     it directly (``bot.command_route``)."""
 
-    async def on_message(event: dict[str, Any]) -> None:
+    async def on_message(event: dict[str, Any], body: dict[str, Any] | None = None) -> None:
         if notes is None:
             return
         reply = await notes.accept(event)
         if reply is not None:
-            creator.spawn(_after_acks(creator, notes.run(reply)), f"note-{reply.id[:8]}")
+            creator.spawn(after_acks(creator, notes.run(reply)), f"note-{reply.id[:8]}")
 
     app.event("message")(on_message)
     return on_message
 
 
-async def _after_acks(creator: TaskCreator, work: Awaitable[Any]) -> Any:
+async def after_acks(creator: TaskCreator, work: Awaitable[Any]) -> Any:
     """The note once the acks of a burst have gone (as task requests do)."""
     await creator.after_acks()
     return await work

@@ -193,3 +193,49 @@ def test_every_field_is_documented_with_a_parseable_example() -> None:
         if spec.name == "assign":
             text = "Example task @assign <@U1|jane>"
         assert parse(text).kind == "create", spec.name
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "option"),
+    [
+        ("sync", "sync", None),
+        ("sync off", "sync", "off"),
+        ("remind", "remind", None),
+        ("REMIND on", "remind", "on"),
+        ("defaults", "defaults", None),
+        ("defaults clear", "defaults", "clear"),
+    ],
+)
+def test_settings_commands(text: str, kind: str, option: str | None) -> None:
+    parsed = parse(text)
+    assert (parsed.kind, parsed.option) == (kind, option)
+
+
+def test_defaults_takes_the_commands_fields() -> None:
+    parsed = parse("defaults @org Acme @type Call @priority High @assign <@U2|sam> @due friday")
+    assert parsed.kind == "defaults" and parsed.option == "set"
+    assert parsed.draft == TaskDraft(
+        name="",
+        organization=IdOrName(name="Acme"),
+        task_type=IdOrName(name="Call"),
+        priority=IdOrName(name="High"),
+        assignee=SlackUser("U2"),
+        due="friday",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("remind maybe", "`/task remind` takes `on` or `off`"),
+        ("sync yes please", "`/task sync` takes `on` or `off`"),
+        ("defaults Acme", "`/task defaults` takes fields"),
+        ("defaults @prio High", "There is no field @prio. Did you mean @priority?"),
+        ("defaults @due 31st of never", "@due could not read"),
+        ("defaults @note hello", "@note cannot be a channel default"),
+    ],
+)
+def test_settings_command_mistakes(text: str, message: str) -> None:
+    with pytest.raises(GrammarError) as raised:
+        parse(text)
+    assert message in raised.value.message and not raised.value.form

@@ -29,6 +29,10 @@ SCOPES = {
     "channels:history": ("synced threads: replies in public channels' task threads", False),
     "groups:history": ("synced threads: replies in private channels' task threads", False),
     "reactions:write": ("synced threads: :memo: on a reply saved as a note", False),
+    "reactions:read": ("a task from an emoji (TASK_REACTION)", False),
+    "links:read": ("link previews of task links", False),
+    "links:write": ("link previews of task links", False),
+    "im:write": ("the Home tab's New task (the task in a direct message)", False),
 }
 
 

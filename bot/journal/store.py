@@ -393,6 +393,21 @@ class Journal:
             pause=pause,
         )
 
+    async def hold(self, table: str, name: str) -> bool:
+        """Whether this process holds (now) the row ``name`` of ``table`` (columns ``name``,
+        ``owner``): a job one process at a time does (the thread poller, the digests). The row
+        is taken when it is free, ours, or its holder is dead."""
+        if not self.alive():
+            return False
+        free = self.holder.free_sql(table, "owner")
+        changed = await self.db.execute(
+            f"UPDATE {table} SET owner = ? WHERE name = ? AND (owner = ? OR {free})",
+            self.owner,
+            name,
+            self.owner,
+        )
+        return changed == 1
+
     async def forget_forever(
         self,
         days: float,

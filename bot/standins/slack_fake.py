@@ -37,6 +37,8 @@ class Message:
     thread_ts: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     received_at: float = field(default_factory=time.monotonic)
+    user: str | None = None  # a person's message (post_user_message); None: the bot's
+    files: list[dict[str, Any]] = field(default_factory=list)
 
 
 DEFAULT_USERS = {
@@ -76,6 +78,10 @@ MANIFEST_SCOPES = (
     "channels:history",
     "groups:history",
     "reactions:write",
+    "reactions:read",
+    "links:read",
+    "links:write",
+    "im:write",
 )
 
 
@@ -100,6 +106,9 @@ class SlackFake:
         # chosen point); a held call whose client has gone meanwhile never reaches "Slack"
         self.holds: set[str] = set()
         self.arrivals: list[str] = []  # every method called, as it arrives
+        self.home_views: dict[str, dict[str, Any]] = {}  # user -> their published Home tab
+        self.unfurls: list[dict[str, Any]] = []  # chat.unfurl calls, as made
+        self.arrived_at: list[tuple[float, str]] = []  # (monotonic time, method) of each call
         self.base_url = ""
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -184,6 +193,7 @@ class SlackFake:
         auth = request.headers.get("Authorization", "")
         call = Call(method, args, auth.removeprefix("Bearer ") or args.get("token"))
         self.arrivals.append(method)
+        self.arrived_at.append((time.monotonic(), method))
         await self._notify()
         while method in self.holds:
             await asyncio.sleep(0.02)
@@ -275,6 +285,127 @@ class SlackFake:
                 },
             },
         }
+
+    def _m_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack's members, 200 a page by cursor (the cursor is the next index here)."""
+        ids = sorted(self.users)
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 200)
+        members = [
+            {
+                "id": user_id,
+                "name": self.users[user_id]["name"],
+                "deleted": False,
+                "is_bot": False,
+                "tz": self.users[user_id].get("tz"),
+                "profile": {
+                    "real_name": self.users[user_id]["real_name"],
+                    "email": self.users[user_id].get("email"),
+                },
+            }
+            for user_id in ids[start : start + limit]
+        ]
+        following = start + limit if start + limit < len(ids) else ""
+        return {
+            "ok": True,
+            "members": members,
+            "response_metadata": {"next_cursor": str(following)},
+        }
+
+    def _m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = (args.get("email") or "").lower()
+        for user_id, user in self.users.items():
+            if (user.get("email") or "").lower() == email:
+                return self._m_users_info({"user": user_id})
+        return {"ok": False, "error": "users_not_found"}
+
+    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": "D" + str(args.get("users", ""))}}
+
+    def post_user_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        user: str = "U2",
+        thread_ts: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> Message:
+        """A person's message (what a test then reacts to, or makes a task of)."""
+        ts = self._new_ts()
+        message = Message(channel, ts, text, None, thread_ts)
+        message.user = user
+        message.files = files or []
+        self.messages[(channel, ts)] = message
+        return message
+
+    def _as_slack_message(self, m: Message) -> dict[str, Any]:
+        found: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
+        if m.user:
+            found["user"] = m.user
+        else:
+            found["bot_id"] = "BBOT"
+        if m.thread_ts:
+            found["thread_ts"] = m.thread_ts
+        if m.files:
+            found["files"] = m.files
+        return found
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A channel's top-level messages (``latest``/``oldest``/``inclusive`` as Slack)."""
+        channel = args.get("channel", "")
+        latest, oldest = args.get("latest"), args.get("oldest")
+        found = [
+            self._as_slack_message(m)
+            for m in self.messages.values()
+            if m.channel == channel
+            and (m.thread_ts is None or m.thread_ts == m.ts)
+            and (latest is None or float(m.ts) <= float(latest))
+            and (oldest is None or float(m.ts) >= float(oldest))
+        ]
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        return {"ok": True, "messages": found[: int(args.get("limit") or 100)], "has_more": False}
+
+    def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread, its parent first, by ``ts`` of the parent or of any reply (as Slack);
+        paged by cursor (the next index here)."""
+        channel, ts = args.get("channel", ""), args.get("ts", "")
+        asked = self.messages.get((channel, ts))
+        if asked is None:
+            return {"ok": False, "error": "thread_not_found"}
+        parent = asked.thread_ts or asked.ts
+        thread = [
+            self._as_slack_message(m)
+            for m in self.messages.values()
+            if m.channel == channel and (m.ts == parent or m.thread_ts == parent)
+        ]
+        thread.sort(key=lambda m: float(m["ts"]))
+        if thread and thread[0]["ts"] == parent:
+            thread[0]["thread_ts"] = parent if len(thread) > 1 else thread[0].get("thread_ts")
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 1000)
+        following = start + limit if start + limit < len(thread) else ""
+        return {
+            "ok": True,
+            "messages": thread[start : start + limit],
+            "has_more": bool(following),
+            "response_metadata": {"next_cursor": str(following)},
+        }
+
+    def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = args.get("user_id", "")
+        view = args.get("view") or {}
+        if len(view.get("blocks") or []) > 100:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.home_views[user] = view
+        return {"ok": True, "view": {"id": f"VH{user}", **view}}
+
+    def _m_chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
+        unfurls = args.get("unfurls")
+        if isinstance(unfurls, str):
+            unfurls = json.loads(unfurls)
+        self.unfurls.append({**args, "unfurls": unfurls})
+        return {"ok": True}
 
     def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = args.get("channel", ""), args.get("message_ts", "")

@@ -30,10 +30,24 @@ MAX_VALUE = 200  # characters of a value in a change line
 def shown_from_row(row: list[str | None]) -> dict[str, str | None]:
     """The shown state from a row ``id, updatedTime, <FIELDS...>, status type`` (empty cells
     are None). The status type is kept but never reported (it follows the status)."""
-    cells = list(row[2:]) + [None] * (len(FIELDS) + 1)
+    cells = list(row[2:]) + [None] * (len(FIELDS) + 2)
     shown = {key: (cells[i] or None) for i, (key, _label) in enumerate(FIELDS)}
     shown["status_type"] = cells[len(FIELDS)] or None
+    shown["assignee_id"] = cells[len(FIELDS) + 1] or None  # kept, never reported
     return shown
+
+
+def newly_assigned(old: dict[str, Any], new: dict[str, Any]) -> int | None:
+    """The staff account a task was just assigned to (its thread's last view and now), or
+    None: not reassigned, or unassigned. A view kept before the assignee's id was (no
+    ``assignee_id``) counts as reassigned only when the assignee's name changed."""
+    now = new.get("assignee_id")
+    if not now or not str(now).isdigit():
+        return None
+    before = old.get("assignee_id")
+    if before is None and "assignee_id" not in old:
+        return int(now) if old.get("assignee") != new.get("assignee") else None
+    return int(now) if str(before) != str(now) else None
 
 
 def task_from_shown(task_id: int, shown: dict[str, Any]) -> Task:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,8 @@ class SyncPoller:
         self.catalog = catalog
         self.link = link
         self.clock = clock
+        # told of each change shown (task id, what the thread showed, now): bot.home.notify
+        self.on_change: list[Callable[[int, dict[str, Any], dict[str, Any]], Awaitable[None]]] = []
 
     async def poll_once(self) -> int:
         """One round; the number of lines posted (0 when another process polls)."""
@@ -130,6 +132,11 @@ class SyncPoller:
             return 0
         if not await self.store.replace_shown(item, shown, item.notes_seen + len(notes)):
             return 0  # another process saw it first and said it
+        for listener in self.on_change:
+            try:
+                await listener(item.task_id, item.shown, shown)
+            except Exception:
+                log.exception("thread sync: after task %s's change", item.task_id)
         posted = 0
         try:
             if lines:

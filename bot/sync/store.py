@@ -204,16 +204,7 @@ class SyncStore:
     async def hold_poller(self) -> bool:
         """Whether this process is (now) the one poller: the row is free, ours, or its
         holder is dead."""
-        if not self.journal.alive():
-            return False
-        owner = self.journal.owner
-        free = self.journal.holder.free_sql("sync_state", "owner")
-        changed = await self.db.execute(
-            f"UPDATE sync_state SET owner = ? WHERE name = 'poller' AND (owner = ? OR {free})",
-            owner,
-            owner,
-        )
-        return changed == 1
+        return await self.journal.hold("sync_state", "poller")
 
     async def cursor(self) -> str | None:
         rows = await self.db.fetch("SELECT value FROM sync_state WHERE name = 'cursor'")

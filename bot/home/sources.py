@@ -1,0 +1,203 @@
+"""Tasks made from Slack messages: the message an emoji was put on, and a whole thread as a
+note. The messages are read from Slack after the ack (``conversations.history`` and
+``conversations.replies``, Tier 3: paced), when the task is composed.
+
+``thread_note`` is pure: every message of a thread, who, when and what (text made readable,
+files by name and link), within Oracle's note length, the oldest shortened first, saying so."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot import lookups
+from bot.drafts import TaskDraft
+from bot.home.tools import Tools
+from bot.people import People
+from bot.requests import TaskRequest
+from bot.slack_text import to_plain, unnamed_user_ids
+
+log = logging.getLogger(__name__)
+MAX_NOTE = 349_525  # Oracle: a note's text is at most this long
+NOTE_FROM_MESSAGE = 2800  # the message's text in an emoji task's note (as the shortcut's form)
+SHORT = 200  # characters an old message is shortened to when the thread is too long
+
+
+class MessageUnreadable(ValueError):
+    """Slack would not show the message (deleted, or the bot is not in the channel)."""
+
+
+def first_line_name(text: str, limit: int = 80) -> str:
+    """A task name from a message: its first non-empty line, cut at a word to fit."""
+    lines = [line.strip() for line in to_plain(text).splitlines() if line.strip()]
+    if not lines:
+        return "Follow up on a Slack message"
+    line = lines[0]
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0]
+    return (cut or line[: limit - 1]) + "…"
+
+
+def _files(message: dict[str, Any]) -> list[str]:
+    return [
+        f"[file: {f.get('name') or f.get('title') or 'file'} {f.get('permalink') or ''}]".replace(
+            " ]", "]"
+        )
+        for f in message.get("files") or []
+    ]
+
+
+def _when(ts: str) -> str:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return ts
+
+
+def thread_note(
+    messages: list[dict[str, Any]], names: dict[str, str], limit: int = MAX_NOTE
+) -> str:
+    """The thread as note text: a heading, then ``Name, 2026-11-28 10:02 UTC: text`` per
+    message, oldest first. Past ``limit`` characters, the oldest messages are shortened first
+    (to ``SHORT`` characters, then left out), and the heading says how many."""
+    entries = []
+    for message in messages:
+        who = names.get(message.get("user") or "", "") or message.get("username") or "Someone"
+        text = to_plain(message.get("text") or "", names).strip()
+        body = "\n".join(part for part in [text, *_files(message)] if part)
+        entries.append([f"{who}, {_when(message.get('ts', ''))}: ", body])
+
+    def heading(shortened: int, left_out: int) -> str:
+        line = f"Slack thread ({len(messages)} messages)"
+        if shortened:
+            line += f"; the oldest {shortened} shortened to fit B2C Service's note length"
+        if left_out:
+            line += f"; the oldest {left_out} left out"
+        return line + ":\n"
+
+    def size(shortened: int, left_out: int) -> int:
+        return len(heading(shortened, left_out)) + sum(
+            len(head) + len(body) + 1 for head, body in entries[left_out:]
+        )
+
+    full = [body for _head, body in entries]
+    shortened = left_out = 0
+    for left_out in range(len(entries) + 1):  # leave out the oldest only if shortening fails
+        for index, entry in enumerate(entries):
+            entry[1] = full[index]
+        shortened = 0
+        for index in range(left_out, len(entries)):  # the oldest shortened first
+            if size(shortened, left_out) <= limit:
+                break
+            if len(entries[index][1]) > SHORT:
+                entries[index][1] = entries[index][1][: SHORT - 1] + "…"
+                shortened = index - left_out + 1
+        if size(shortened, left_out) <= limit:
+            break
+    lines = [head + body for head, body in entries[left_out:]]
+    return (heading(shortened, left_out) + "\n".join(lines))[:limit]
+
+
+class MessageSource:
+    """Reads the messages tasks are made from, and completes their drafts."""
+
+    def __init__(self, tools: Tools, people: People, note_limit: int = MAX_NOTE) -> None:
+        self.slack, self.b2c, self.pace = tools.slack, tools.b2c, tools.pace
+        self.people = people
+        self.note_limit = note_limit
+
+    async def message(self, channel: str, ts: str) -> dict[str, Any]:
+        """One message (with its ``thread_ts`` when it is in a thread)."""
+        try:
+            async with self.pace("conversations.history"):
+                found = await self.slack.conversations_history(
+                    channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+                )
+            messages = [m for m in found.get("messages") or [] if m.get("ts") == ts]
+        except SlackApiError as error:
+            raise MessageUnreadable(
+                f"Slack would not show the message ({error.response.get('error')}): "
+                "invite the bot to the channel, or use the message's Create B2C task shortcut."
+            ) from None
+        if not messages:  # a reply: only its thread has it (which starts with the parent)
+            messages = [m for m in await self.thread(channel, ts) if m.get("ts") == ts]
+        if not messages:
+            raise MessageUnreadable("The message is gone (deleted before the task was made).")
+        return messages[0]
+
+    async def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """Every message of a thread, oldest first."""
+        messages: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            try:
+                async with self.pace("conversations.replies"):
+                    page = await self.slack.conversations_replies(
+                        channel=channel, ts=thread_ts, limit=200, cursor=cursor
+                    )
+            except SlackApiError as error:
+                raise MessageUnreadable(
+                    f"Slack would not show the thread ({error.response.get('error')})."
+                ) from None
+            messages += page.get("messages") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return messages
+
+    async def _names(self, messages: list[dict[str, Any]]) -> dict[str, str]:
+        ids: list[str] = []
+        for message in messages:
+            ids += [message.get("user") or "", *unnamed_user_ids(message.get("text") or "")]
+        names = {}
+        for user_id in dict.fromkeys(i for i in ids if i):
+            person = await self.people.get(user_id)
+            if person is not None:
+                names[user_id] = person.name
+        return names
+
+    async def _permalink(self, channel: str, ts: str) -> str:
+        try:
+            found = await self.slack.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError as error:
+            log.info("chat.getPermalink failed: %s", error.response.get("error"))
+            return ""
+        return found.get("permalink") or ""
+
+    async def prepare(
+        self, kind: str, request: TaskRequest, draft: TaskDraft
+    ) -> tuple[TaskDraft, str | None]:
+        """``TaskCreator.prepare``: an emoji's task from its message (name from the first
+        line, the message and its link as the note, the author as contact when their e-mail
+        matches), answered in its thread; with ``whole_thread``, the thread in the note."""
+        thread = None
+        if kind == "reaction" and request.source_ts:
+            message = await self.message(request.channel_id, request.source_ts)
+            thread = message.get("thread_ts") or message.get("ts")
+            names = await self._names([message])
+            link = await self._permalink(request.channel_id, request.source_ts)
+            text = message.get("text") or ""
+            note = to_plain(text, names)[:NOTE_FROM_MESSAGE]
+            contact = None
+            person = await self.people.get(message["user"]) if message.get("user") else None
+            if person is not None and person.email:
+                found = await lookups.contact_by_email(self.b2c, person.email)
+                contact = int(found.value) if found is not None else None
+            draft = TaskDraft(
+                **{
+                    **draft.__dict__,
+                    "name": first_line_name(to_plain(text, names)),
+                    "note": f"{note}\n\n{link}".strip(),
+                    "contact": draft.contact or contact,
+                }
+            )
+        if request.whole_thread and request.thread_ts:
+            messages = await self.thread(request.channel_id, request.thread_ts)
+            room = self.note_limit - len(draft.note or "") - 2
+            transcript = thread_note(messages, await self._names(messages), max(room, 1000))
+            note = f"{draft.note}\n\n{transcript}" if draft.note else transcript
+            draft = TaskDraft(**{**draft.__dict__, "note": note[: self.note_limit]})
+        return draft, thread
