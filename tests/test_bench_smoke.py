@@ -63,3 +63,26 @@ def test_sync_benchmark_smoke(tmp_path: Path) -> None:
     )
     assert "300 tracked, 12 changed" in printed and "12 told" in printed
     assert "notes saved 20 (distinct 20)" in printed
+
+
+def test_home_benchmark_smoke(tmp_path: Path) -> None:
+    """bench/home.py still works: the Home tab published within three Oracle calls, every
+    digest sent once and within its rate, one task per reacted message."""
+    printed = run_bench(
+        "home.py",
+        "--tasks",
+        "20",
+        "--users",
+        "30",
+        "--per-minute",
+        "600",
+        "--reactions",
+        "20",
+        "--repeat",
+        "1",
+        "--smoke",
+        cwd=tmp_path,
+    )
+    assert '"sent": 30, "sent_again": 0' in printed
+    assert '"tasks": 20, "distinct": 20' in printed
+    assert "✓ every target met" in printed
