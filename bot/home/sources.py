@@ -7,6 +7,7 @@ files by name and link), within Oracle's note length, the oldest shortened first
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 MAX_NOTE = 349_525  # Oracle: a note's text is at most this long
 NOTE_FROM_MESSAGE = 2800  # the message's text in an emoji task's note (as the shortcut's form)
 SHORT = 200  # characters an old message is shortened to when the thread is too long
+BATCH_WAIT = 0.2  # seconds the messages wanted from one channel are gathered for one read
 
 
 class MessageUnreadable(ValueError):
@@ -109,25 +111,68 @@ class MessageSource:
         self.slack, self.b2c, self.pace = tools.slack, tools.b2c, tools.pace
         self.people = people
         self.note_limit = note_limit
+        self._batches: dict[str, dict[str, asyncio.Future[Any]]] = {}  # channel -> ts -> read
 
     async def message(self, channel: str, ts: str) -> dict[str, Any]:
-        """One message (with its ``thread_ts`` when it is in a thread)."""
+        """One message (with its ``thread_ts`` when it is in a thread). The messages wanted
+        from one channel within ``BATCH_WAIT`` are read together, in one
+        ``conversations.history`` call over their range (200 a page): a burst of reactions in a
+        channel costs a call or two, not one each against Tier 3's 50 a minute."""
+        batch = self._batches.get(channel)
+        if batch is None:
+            batch = self._batches[channel] = {}
+            asyncio.get_running_loop().call_later(
+                BATCH_WAIT, lambda: asyncio.ensure_future(self._read_batch(channel))
+            )
+        waiter = batch.get(ts)
+        if waiter is None:
+            waiter = batch[ts] = asyncio.get_running_loop().create_future()
+        found = await asyncio.shield(waiter)
+        if isinstance(found, MessageUnreadable):
+            raise found
+        if found is None:  # a reply: only its thread has it (which starts with the parent)
+            replies = [m for m in await self.thread(channel, ts) if m.get("ts") == ts]
+            if not replies:
+                raise MessageUnreadable("The message is gone (deleted before the task was made).")
+            found = replies[0]
+        return found
+
+    async def _read_batch(self, channel: str) -> None:
+        batch = self._batches.pop(channel, {})
+        wanted = sorted(batch, key=float)
+        found: dict[str, Any] = {}
+        cursor = None
         try:
-            async with self.pace("conversations.history"):
-                found = await self.slack.conversations_history(
-                    channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
-                )
-            messages = [m for m in found.get("messages") or [] if m.get("ts") == ts]
+            while True:
+                async with self.pace("conversations.history"):
+                    page = await self.slack.conversations_history(
+                        channel=channel,
+                        oldest=wanted[0],
+                        latest=wanted[-1],
+                        inclusive=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
+                for message in page.get("messages") or []:
+                    if message.get("ts") in batch:
+                        found[message["ts"]] = message
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor or len(found) == len(batch):
+                    break
         except SlackApiError as error:
-            raise MessageUnreadable(
+            problem = MessageUnreadable(
                 f"Slack would not show the message ({error.response.get('error')}): "
                 "invite the bot to the channel, or use the message's Create B2C task shortcut."
-            ) from None
-        if not messages:  # a reply: only its thread has it (which starts with the parent)
-            messages = [m for m in await self.thread(channel, ts) if m.get("ts") == ts]
-        if not messages:
-            raise MessageUnreadable("The message is gone (deleted before the task was made).")
-        return messages[0]
+            )
+            found = dict.fromkeys(batch, problem)
+        except Exception as error:  # Slack away: each waiter fails, and its request is kept
+            for waiter in batch.values():
+                if not waiter.done():
+                    waiter.set_exception(error)
+            return
+        for ts, waiter in batch.items():
+            if not waiter.done():
+                waiter.set_result(found.get(ts))
 
     async def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """Every message of a thread, oldest first."""
