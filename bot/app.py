@@ -211,6 +211,7 @@ async def build_runtime(
     channels, users, usergroups = settings.access
     gate = Gate(client, channels=channels, users=users, usergroups=usergroups)
     home = await build_home(settings, client, creator, work, sync, gate, people, staff)
+    forms.whole_thread = "whole_thread" not in home.off
     listener, fast_events = handlers.register(app, creator, forms, work, gate, notes, home)
     return Runtime(
         app=app,

@@ -49,6 +49,7 @@ class TaskForms:
         self.slack = slack
         self.creator = creator
         self.work = work
+        self.whole_thread = True  # offered in threads (off without channels:history)
 
     async def _with_defaults(self, channel_id: str, values: FormValues, user: str) -> None:
         """Fill what the form leaves empty from the channel's defaults (``/task defaults``)."""
@@ -204,7 +205,8 @@ class TaskForms:
             response_url=body.get("response_url", ""),
             thread_ts=message.get("thread_ts") or message.get("ts"),
             message_ts=message.get("ts"),
-            in_thread=bool(message.get("thread_ts") or message.get("reply_count")),
+            in_thread=self.whole_thread
+            and bool(message.get("thread_ts") or message.get("reply_count")),
         )
         values = FormValues(name=first_line_name(text), note=to_plain(text)[:2800])
         user = (body.get("user") or {}).get("id", "")

@@ -154,6 +154,36 @@ async def test_a_change_made_from_the_home_tab_publishes_it_again(
     assert [line for line in task_lines(view) if "#12>" in line] == []  # no longer open
 
 
+async def test_a_note_from_the_home_tab_and_a_new_task_from_it(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.seed_tasks()
+    await bot.event(home_opened())
+    await bot.finished()
+    buttons = {
+        e["action_id"]: e for e in blocks_by_id(slack.home_views[JANE])["home_task_13"]["elements"]
+    }
+    await bot.interact(home_click(JANE, buttons["task_note"]))
+    await bot.finished()
+    [opened] = slack.calls_to("views.open")
+    note_form = {"id": "VN", **opened.args["view"]}
+    await bot.interact(submission(note_form, {"note": text_value("Called, no answer")}))
+    await bot.finished()
+    assert sandbox.tasks[13]["_notes"][-1] == "Jane Doe in Slack: Called, no answer"
+    assert "added a note to task #13" in json.dumps(slack.home_views[JANE])
+
+    new_task = elements(slack.home_views[JANE], "home_top")["home_new_task:"]
+    await bot.interact(home_click(JANE, new_task))
+    await bot.finished()
+    form = {"id": "VF", **slack.calls_to("views.open")[-1].args["view"]}
+    await bot.interact(submission(form, {"name": text_value("From my Home tab")}))
+    await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["notes"][0]["text"] == "Created from Slack by Jane Doe in a direct message"
+    [parent] = slack.top_messages("DU1")  # the user's direct messages with the bot
+    assert "From my Home tab" in parent.text
+
+
 async def test_the_home_tab_over_socket_mode(sandbox: B2CSandbox, slack: SlackFake) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -192,6 +222,14 @@ async def test_the_home_tab_over_socket_mode(sandbox: B2CSandbox, slack: SlackFa
         }
         await slack.send_envelope("events_api", reaction)
         await slack.send_envelope("events_api", reaction)  # redelivered
+        link = f"{sandbox.base_url}/AgentWeb/Bookmark/Task/12"
+        shared = {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "Ev11",
+            "event": link_shared(link),
+        }
+        await slack.send_envelope("events_api", shared)
         await runtime.creator.wait_idle()
     finally:
         await handler.close_async()
@@ -199,6 +237,7 @@ async def test_the_home_tab_over_socket_mode(sandbox: B2CSandbox, slack: SlackFa
     assert "#12>" in json.dumps(slack.home_views[JANE])
     [create] = sandbox.requests_to("POST", "/tasks")
     assert create.body["name"] == "Call Carlos" and create.body["contact"] == {"id": 84}
+    assert [list(call["unfurls"]) for call in slack.unfurls] == [[link]]
 
 
 # ------------------------------------------------------------------ 2. direct messages
