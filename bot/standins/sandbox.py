@@ -933,4 +933,8 @@ class B2CSandbox:
             self.bulk_tasks(int(bulk["start"]), int(bulk["count"]))
         for fault in config.get("faults", []):
             self.inject(Fault(**fault))
+        for account_id, account in (config.get("accounts") or {}).items():  # a benchmark's staff
+            self.data["accounts"][int(account_id)] = account
+        for edit in config.get("edits", []):  # agents' changes, many at once
+            self.agent_edit(int(edit["id"]), edit["changes"])
         return web.json_response({"ok": True})

@@ -124,6 +124,7 @@ class SlackFake:
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/_fake/messages", self._list_messages)
         app.router.add_post("/_fake/config", self._configure)
+        app.router.add_get("/_fake/calls", self._list_calls)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -364,7 +365,15 @@ class SlackFake:
             and (oldest is None or float(m.ts) >= float(oldest))
         ]
         found.sort(key=lambda m: float(m["ts"]), reverse=True)
-        return {"ok": True, "messages": found[: int(args.get("limit") or 100)], "has_more": False}
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        following = start + limit if start + limit < len(found) else ""
+        return {
+            "ok": True,
+            "messages": found[start : start + limit],
+            "has_more": bool(following),
+            "response_metadata": {"next_cursor": str(following)},
+        }
 
     def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         """A thread, its parent first, by ``ts`` of the parent or of any reply (as Slack);
@@ -463,7 +472,29 @@ class SlackFake:
             self.calls.clear()
             self.messages.clear()
             self.responses.clear()
-        return web.json_response({"ok": True})
+        if "users" in config:  # a benchmark's workspace: id -> name, real_name, tz, email
+            self.users = dict(config["users"])
+        posted = [
+            self.post_user_message(m["channel"], m["text"], user=m.get("user", "U2")).ts
+            for m in config.get("user_messages", [])
+        ]
+        return web.json_response({"ok": True, "user_messages": posted})
+
+    async def _list_calls(self, request: web.Request) -> web.Response:
+        """Every call's method and the monotonic time it arrived (``?method=`` one method),
+        with what it was sent to (``channel``, ``user_id``), for a benchmark in another
+        process on this machine."""
+        method = request.query.get("method")
+        return web.json_response(
+            {
+                "calls": [
+                    {"method": c.method, "channel": c.args.get("channel") or c.args.get("user_id")}
+                    for c in self.calls
+                    if method is None or c.method == method
+                ],
+                "arrivals": [[t, m] for t, m in self.arrived_at if method is None or m == method],
+            }
+        )
 
     # ----------------------------------------------------------------- response_url
     async def _response_url(self, request: web.Request) -> web.Response:
