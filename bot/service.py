@@ -55,6 +55,7 @@ CLOCK_SKEW = 300.0
 ACK_PRIORITY_WAIT = 1.0  # seconds background work may wait for a burst's acks
 IN_FLIGHT_MARGIN = 1.0  # seconds past B2C_TIMEOUT an abandoned POST is given to land
 IN_FLIGHT_LOOK = 1.0  # seconds between looks for the task of such a POST
+SLACK_AWAY_WAIT = 5.0  # seconds a request waits when Slack will not show its message
 
 
 @dataclass
@@ -465,6 +466,14 @@ class TaskCreator:
                 composed = await self._compose(entry, request)
             except (IdentityError, ValueError) as error:
                 return await self._unsettle(entry, error, hooks)
+            except SlackUnavailable as error:  # the message it is made from, unreadable now
+                log.warning(
+                    "[%s] Slack is not answering (%s): the request is kept and tried again",
+                    request.correlation_id,
+                    error,
+                )
+                await asyncio.sleep(SLACK_AWAY_WAIT)  # (the sweep takes it up after this)
+                return entry
         entry = replace(entry, composed=composed)
         announce = _Announcement(self, entry, request, composed["name"])
         sending = _Sending()

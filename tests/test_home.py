@@ -521,6 +521,24 @@ async def test_an_emoji_on_a_message_the_bot_cannot_read_is_told_privately(
     assert told.args["user"] == JANE and "not_in_channel" in json.dumps(told.args)
 
 
+async def test_an_emoji_task_waits_for_slack_when_slack_is_away(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import service
+
+    monkeypatch.setattr(service, "SLACK_AWAY_WAIT", 0.0)
+    message = slack.post_user_message("C1", "Call Carlos back", user="U4")
+    slack.fail("conversations.history", "service_unavailable")
+    await bot.event(reaction(message.ts))
+    await bot.finished()
+    assert sandbox.requests_to("POST", "/tasks") == []  # kept, not refused
+    assert slack.calls_to("chat.postEphemeral") == []
+    assert await bot.runtime.creator.resume() == 1  # the sweep takes it up again
+    await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["name"] == "Call Carlos back"
+
+
 # ------------------------------------------------------------------ 6. a whole thread
 async def test_the_shortcut_in_a_thread_can_add_the_whole_thread_to_the_note(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake

@@ -12,9 +12,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot import lookups
+from bot.delivery import TRANSIENT, SlackUnavailable
 from bot.drafts import TaskDraft
 from bot.home.tools import Tools
 from bot.people import People
@@ -112,6 +114,7 @@ class MessageSource:
         self.people = people
         self.note_limit = note_limit
         self._batches: dict[str, dict[str, asyncio.Future[Any]]] = {}  # channel -> ts -> read
+        self._reads: set[asyncio.Future[None]] = set()
 
     async def message(self, channel: str, ts: str) -> dict[str, Any]:
         """One message (with its ``thread_ts`` when it is in a thread). The messages wanted
@@ -121,13 +124,14 @@ class MessageSource:
         batch = self._batches.get(channel)
         if batch is None:
             batch = self._batches[channel] = {}
-            asyncio.get_running_loop().call_later(
-                BATCH_WAIT, lambda: asyncio.ensure_future(self._read_batch(channel))
-            )
+            asyncio.get_running_loop().call_later(BATCH_WAIT, lambda: self._start_read(channel))
         waiter = batch.get(ts)
         if waiter is None:
             waiter = batch[ts] = asyncio.get_running_loop().create_future()
-        found = await asyncio.shield(waiter)
+        try:
+            found = await asyncio.shield(waiter)
+        except Exception as error:  # Slack away (a 429 past slack_sdk's retries, no network)
+            raise SlackUnavailable(type(error).__name__) from None
         if isinstance(found, MessageUnreadable):
             raise found
         if found is None:  # a reply: only its thread has it (which starts with the parent)
@@ -136,6 +140,11 @@ class MessageSource:
                 raise MessageUnreadable("The message is gone (deleted before the task was made).")
             found = replies[0]
         return found
+
+    def _start_read(self, channel: str) -> None:
+        read = asyncio.ensure_future(self._read_batch(channel))
+        self._reads.add(read)  # (a task nobody refers to may be collected mid-way)
+        read.add_done_callback(self._reads.discard)
 
     async def _read_batch(self, channel: str) -> None:
         batch = self._batches.pop(channel, {})
@@ -160,6 +169,11 @@ class MessageSource:
                 if not cursor or len(found) == len(batch):
                     break
         except SlackApiError as error:
+            if error.response.get("error") in TRANSIENT or error.response.status_code >= 500:
+                for waiter in batch.values():
+                    if not waiter.done():
+                        waiter.set_exception(error)
+                return
             problem = MessageUnreadable(
                 f"Slack would not show the message ({error.response.get('error')}): "
                 "invite the bot to the channel, or use the message's Create B2C task shortcut."
@@ -185,9 +199,13 @@ class MessageSource:
                         channel=channel, ts=thread_ts, limit=200, cursor=cursor
                     )
             except SlackApiError as error:
+                if error.response.get("error") in TRANSIENT or error.response.status_code >= 500:
+                    raise SlackUnavailable(error.response.get("error")) from None
                 raise MessageUnreadable(
                     f"Slack would not show the thread ({error.response.get('error')})."
                 ) from None
+            except (aiohttp.ClientError, TimeoutError) as error:
+                raise SlackUnavailable(type(error).__name__) from None
             messages += page.get("messages") or []
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
