@@ -426,7 +426,9 @@ PARTS = {"home": home_run, "reactions": reactions_run, "digest": digest_run}
 async def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-home-"))
     # each part's latest figures are kept (--parts runs some again; the report takes all)
-    kept = json.loads(args.results.read_text()) if args.results.exists() else {}
+    kept = {}
+    if args.results.exists() and not args.smoke:
+        kept = json.loads(args.results.read_text())
     for name in args.parts.split(","):
         kept[name] = await PARTS[name](args, workdir / name)
         print(json.dumps(kept[name]), flush=True)

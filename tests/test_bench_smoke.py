@@ -83,6 +83,6 @@ def test_home_benchmark_smoke(tmp_path: Path) -> None:
         "--smoke",
         cwd=tmp_path,
     )
-    assert '"sent": 30, "sent_again": 0' in printed
+    assert '"sent": 30, "distinct": 30, "sent_again": 0' in printed
     assert '"tasks": 20, "distinct": 20' in printed
     assert "✓ every target met" in printed
