@@ -429,7 +429,7 @@ async def run(args: argparse.Namespace) -> int:
     kept = {}
     if args.results.exists() and not args.smoke:
         kept = json.loads(args.results.read_text())
-    for name in args.parts.split(","):
+    for name in filter(None, args.parts.split(",")):
         kept[name] = await PARTS[name](args, workdir / name)
         print(json.dumps(kept[name]), flush=True)
         if not args.smoke:
