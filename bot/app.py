@@ -137,8 +137,10 @@ async def build_runtime(
     *,
     use_sandbox: bool = False,
     respond: Responder = respond_via_url,
+    scopes: set[str] | None = None,
 ) -> Runtime:
-    """Wire the app. With ``use_sandbox`` an embedded B2C sandbox is started and used."""
+    """Wire the app. With ``use_sandbox`` an embedded B2C sandbox is started and used;
+    ``scopes``: the bot token's, when the caller has asked Slack already (else asked here)."""
     sandbox = None
     if use_sandbox:
         sandbox = B2CSandbox()
@@ -210,7 +212,9 @@ async def build_runtime(
     forms = TaskForms(slack=client, creator=creator, work=work)
     channels, users, usergroups = settings.access
     gate = Gate(client, channels=channels, users=users, usergroups=usergroups)
-    home = await build_home(settings, client, creator, work, sync, gate, people, staff)
+    if scopes is None:
+        scopes = await granted(client)
+    home = await build_home(settings, client, creator, work, sync, gate, people, staff, scopes)
     forms.whole_thread = "whole_thread" not in home.off
     listener, fast_events = handlers.register(app, creator, forms, work, gate, notes, home)
     return Runtime(
@@ -241,6 +245,7 @@ async def build_home(
     gate: Gate,
     people: People,
     staff: Staff,
+    scopes: set[str] | None,
 ) -> Home:
     """The Home features (``bot.home``), each on unless its scopes are missing (one log line
     at start for each feature that is off)."""
@@ -250,7 +255,7 @@ async def build_home(
     wanted = {"home", "assigned", "digest", "reaction", "whole_thread"}
     if settings.task_unfurl:
         wanted.add("unfurl")
-    off = features_off(await granted(client), wanted)
+    off = features_off(scopes, wanted)
     b2c, catalog, link = creator.b2c, creator.catalog, creator.link
     tools = Tools(slack=client, b2c=b2c, catalog=catalog, store=store, link=link, pace=pace)
     defaults = ChannelDefaults(store=store, catalog=catalog, staff=staff, b2c=b2c)

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
+from bot.home.scopes import scopes_of
 from bot.journal import JournalUnavailable
 from bot.settings import Mode, Settings, SettingsError, load_settings
 
@@ -102,9 +103,9 @@ async def _serve(args: argparse.Namespace) -> None:
     settings = load_settings()
     settings.check(mode, sandbox=args.sandbox)
     logs.configure(settings.log_level, settings.log_format, _secrets(settings))
-    await check_slack_token(settings)
+    scopes = await check_slack_token(settings)
     try:
-        runtime = await build_runtime(settings, mode, use_sandbox=args.sandbox)
+        runtime = await build_runtime(settings, mode, use_sandbox=args.sandbox, scopes=scopes)
     except JournalUnavailable as error:
         raise SettingsError(str(error)) from None
     settle_heap()
@@ -135,15 +136,16 @@ async def _doctor(args: argparse.Namespace) -> int:
 TOKEN_REFUSED = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 
 
-async def check_slack_token(settings: Settings) -> None:
+async def check_slack_token(settings: Settings) -> set[str] | None:
     """A bot token Slack refuses stops start-up with one line; Slack being unreachable does
-    not (the bot retries its calls, and the journal keeps what it could not post)."""
+    not (the bot retries its calls, and the journal keeps what it could not post). The
+    token's scopes, when Slack said them (``bot.home.scopes``)."""
     assert settings.slack_bot_token is not None
     slack = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
     try:
-        await slack.auth_test()
+        return scopes_of(await slack.auth_test())
     except SlackApiError as error:
         code = error.response.get("error", "")
         if code in TOKEN_REFUSED:
@@ -156,6 +158,7 @@ async def check_slack_token(settings: Settings) -> None:
         logging.getLogger("bot").warning(
             "could not reach Slack at start-up (%s)", type(error).__name__
         )
+    return None
 
 
 async def _sandbox(args: argparse.Namespace) -> None:

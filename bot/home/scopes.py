@@ -7,6 +7,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +26,16 @@ async def granted(slack: AsyncWebClient) -> set[str] | None:
     """The bot token's scopes (Slack's ``x-oauth-scopes`` header on ``auth.test``); None when
     Slack does not say (every feature then stays on, and Slack's own errors tell)."""
     try:
-        answer = await slack.auth_test()
+        return scopes_of(await slack.auth_test())
     except SlackApiError:
         return None
     except Exception as error:  # unreachable: the start-up check says so elsewhere
         log.info("scopes not checked: %s", type(error).__name__)
         return None
+
+
+def scopes_of(answer: AsyncSlackResponse) -> set[str] | None:
+    """The scopes a Web API answer names (every answer carries ``x-oauth-scopes``)."""
     header = next(
         (v for k, v in (answer.headers or {}).items() if k.lower() == "x-oauth-scopes"), None
     )
