@@ -357,7 +357,9 @@ def write_report(out: Path, home: dict, reactions: dict, digest: dict, args) -> 
         f"({platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}), "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. The bot as `python -m bot serve` (HTTP mode, "
         f"SQLite journal), the B2C sandbox ({args.oracle * 1000:.0f} ms a call) and the Slack "
-        f"fake ({args.slack * 1000:.0f} ms a call) each in its own process; CPU is the bot's.",
+        f"fake ({args.slack * 1000:.0f} ms a call) each in its own process; CPU is the bot's. "
+        "Each part's figures are from its latest run (`--parts` runs some again; they are kept "
+        "in `docs/home-benchmarks.json`).",
         "",
         f"## The Home tab with {home['tasks']} open tasks",
         "",
@@ -366,14 +368,14 @@ def write_report(out: Path, home: dict, reactions: dict, digest: dict, args) -> 
     ]
     for n, run in enumerate(home["runs"], 1):
         lines.append(
-            f"| {n} | {run['ack_ms']:.0f} ms | {run['seconds'] * 1000:.0f} ms | "
+            f"| {n} | {run['ack_ms']:.1f} ms | {run['seconds'] * 1000:.0f} ms | "
             f"{run['cpu_ms']:.0f} ms | {run['oracle_calls']} |"
         )
     lines += [
         "",
-        "The first run also reads the staff account by e-mail (kept an hour), then the user's "
-        "tasks and the tasks they created from Slack; the view shows the 40 nearest due and "
-        "Show more (Slack allows 100 blocks).",
+        "The first run reads the staff account by e-mail (kept an hour) before the user's "
+        "tasks; the tasks they created from Slack take a third query when there are any (none "
+        "here). The view shows the 40 nearest due and Show more (Slack allows 100 blocks).",
         "",
         f"## {reactions['reactions']} reactions at once on {reactions['reactions']} messages",
         "",
