@@ -276,6 +276,7 @@ async def build_home(
     creator.channel_defaults = defaults.for_channel
     creator.prepare = sources.prepare
     work.home_refresh = lambda user, text: tab.publish(user, banner=text)
+    creator.on_delivered.append(tab.after_created)
     if "assigned" not in off:
         creator.on_delivered.append(assignments.after_created)
         if sync is not None:

@@ -23,6 +23,7 @@ from bot.failures import Failure, explain
 from bot.grammar import Reading
 from bot.home.defaults import merge
 from bot.home.sources import first_line_name
+from bot.home.tab import HOME_FORM_PLACE
 from bot.modal import FormContext, FormValues
 from bot.requests import TaskRequest
 from bot.service import Hooks, TaskCreator
@@ -231,7 +232,7 @@ class TaskForms:
         """The form from the Home tab's New task: the task is posted in the user's direct
         messages with the bot."""
         channel = await home.dm_channel(user)
-        context = FormContext(channel_id=channel, channel_name="directmessage")
+        context = FormContext(channel_id=channel, channel_name=HOME_FORM_PLACE)
         return await self.open(trigger_id, context, FormValues())
 
     # ------------------------------------------------------------------ submitting

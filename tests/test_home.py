@@ -182,6 +182,7 @@ async def test_a_note_from_the_home_tab_and_a_new_task_from_it(
     assert create.body["notes"][0]["text"] == "Created from Slack by Jane Doe in a direct message"
     [parent] = slack.top_messages("DU1")  # the user's direct messages with the bot
     assert "From my Home tab" in parent.text
+    assert "From my Home tab" in json.dumps(slack.home_views[JANE])  # the tab shows it at once
 
 
 async def test_the_home_tab_over_socket_mode(sandbox: B2CSandbox, slack: SlackFake) -> None:

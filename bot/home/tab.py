@@ -8,6 +8,7 @@ Oracle calls per publish: the staff account by e-mail (cached for an hour), the 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -19,6 +20,7 @@ from bot.home.tools import Tools
 from bot.staff import IdentityError, Staff
 
 log = logging.getLogger(__name__)
+HOME_FORM_PLACE = "directmessage"  # the channel name of the New task form's requests
 
 
 class HomeTab:
@@ -80,6 +82,12 @@ class HomeTab:
             )
             for task_id, name in mine
         ]
+
+    async def after_created(self, entry: Any, request: Any) -> None:
+        """``TaskCreator.on_delivered``: a task made with the Home tab's New task (the form,
+        answered in the user's direct messages) shows on the tab at once."""
+        if entry.kind == "form" and request.channel_name == HOME_FORM_PLACE:
+            await self.publish(request.user_id)
 
     async def publish(
         self, user_id: str, offset: int | None = None, banner: str | None = None
