@@ -21,6 +21,19 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 
+def _page(key: str, items: list[Any], args: dict[str, Any], limit: int) -> dict[str, Any]:
+    """One page of a cursor-paged Slack list (the cursor here is the next index)."""
+    start = int(args.get("cursor") or 0)
+    size = int(args.get("limit") or limit)
+    following = start + size if start + size < len(items) else ""
+    return {
+        "ok": True,
+        key: items[start : start + size],
+        "has_more": bool(following),
+        "response_metadata": {"next_cursor": str(following)},
+    }
+
+
 @dataclass
 class Call:
     method: str
@@ -288,30 +301,19 @@ class SlackFake:
         }
 
     def _m_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Slack's members, 200 a page by cursor (the cursor is the next index here)."""
-        ids = sorted(self.users)
-        start = int(args.get("cursor") or 0)
-        limit = int(args.get("limit") or 200)
+        """Slack's members, 200 a page by cursor."""
         members = [
             {
                 "id": user_id,
-                "name": self.users[user_id]["name"],
+                "name": user["name"],
                 "deleted": False,
                 "is_bot": False,
-                "tz": self.users[user_id].get("tz"),
-                "profile": {
-                    "real_name": self.users[user_id]["real_name"],
-                    "email": self.users[user_id].get("email"),
-                },
+                "tz": user.get("tz"),
+                "profile": {"real_name": user["real_name"], "email": user.get("email")},
             }
-            for user_id in ids[start : start + limit]
+            for user_id, user in sorted(self.users.items())
         ]
-        following = start + limit if start + limit < len(ids) else ""
-        return {
-            "ok": True,
-            "members": members,
-            "response_metadata": {"next_cursor": str(following)},
-        }
+        return _page("members", members, args, 200)
 
     def _m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         email = (args.get("email") or "").lower()
@@ -365,15 +367,7 @@ class SlackFake:
             and (oldest is None or float(m.ts) >= float(oldest))
         ]
         found.sort(key=lambda m: float(m["ts"]), reverse=True)
-        start = int(args.get("cursor") or 0)
-        limit = int(args.get("limit") or 100)
-        following = start + limit if start + limit < len(found) else ""
-        return {
-            "ok": True,
-            "messages": found[start : start + limit],
-            "has_more": bool(following),
-            "response_metadata": {"next_cursor": str(following)},
-        }
+        return _page("messages", found, args, 100)
 
     def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         """A thread, its parent first, by ``ts`` of the parent or of any reply (as Slack);
@@ -391,15 +385,7 @@ class SlackFake:
         thread.sort(key=lambda m: float(m["ts"]))
         if thread and thread[0]["ts"] == parent:
             thread[0]["thread_ts"] = parent if len(thread) > 1 else thread[0].get("thread_ts")
-        start = int(args.get("cursor") or 0)
-        limit = int(args.get("limit") or 1000)
-        following = start + limit if start + limit < len(thread) else ""
-        return {
-            "ok": True,
-            "messages": thread[start : start + limit],
-            "has_more": bool(following),
-            "response_metadata": {"next_cursor": str(following)},
-        }
+        return _page("messages", thread, args, 1000)
 
     def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user_id", "")
