@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,9 +35,10 @@ class MessageUnreadable(ValueError):
     """Slack would not show the message (deleted, or the bot is not in the channel)."""
 
 
-def first_line_name(text: str, limit: int = 80) -> str:
-    """A task name from a message: its first non-empty line, cut at a word to fit."""
-    lines = [line.strip() for line in to_plain(text).splitlines() if line.strip()]
+def first_line_name(text: str, names: dict[str, str] | None = None, limit: int = 80) -> str:
+    """A task name from a message (Slack's text; ``names`` for its mentions): its first
+    non-empty line, cut at a word to fit."""
+    lines = [line.strip() for line in to_plain(text, names).splitlines() if line.strip()]
     if not lines:
         return "Follow up on a Slack message"
     line = lines[0]
@@ -249,18 +251,16 @@ class MessageSource:
             if person is not None and person.email:
                 found = await lookups.contact_by_email(self.b2c, person.email)
                 contact = int(found.value) if found is not None else None
-            draft = TaskDraft(
-                **{
-                    **draft.__dict__,
-                    "name": first_line_name(to_plain(text, names)),
-                    "note": f"{note}\n\n{link}".strip(),
-                    "contact": draft.contact or contact,
-                }
+            draft = replace(
+                draft,
+                name=first_line_name(text, names),
+                note=f"{note}\n\n{link}".strip(),
+                contact=draft.contact or contact,
             )
         if request.whole_thread and request.thread_ts:
             messages = await self.thread(request.channel_id, request.thread_ts)
             room = self.note_limit - len(draft.note or "") - 2
             transcript = thread_note(messages, await self._names(messages), max(room, 1000))
             note = f"{draft.note}\n\n{transcript}" if draft.note else transcript
-            draft = TaskDraft(**{**draft.__dict__, "note": note[: self.note_limit]})
+            draft = replace(draft, note=note[: self.note_limit])
         return draft, thread
