@@ -163,10 +163,14 @@ def tasks_updated_since(since: datetime, limit: int = 1, offset: int = 0) -> str
     )
 
 
+def _any_id(task_ids: list[int]) -> str:
+    """A condition matching these ids (``id = 1 or id = 2``)."""
+    return " or ".join(f"id = {int(task_id)}" for task_id in task_ids)
+
+
 def tasks_existing(task_ids: list[int]) -> str:
     """Which of these tasks still exist: id (a synced thread notices a deleted task)."""
-    wanted = " or ".join(f"id = {int(task_id)}" for task_id in task_ids)
-    return f"select id from tasks where {wanted}"
+    return f"select id from tasks where {_any_id(task_ids)}"
 
 
 def task_sync_row(task_id: int) -> str:
@@ -191,8 +195,7 @@ def assigned_tasks(account_id: int, limit: int = 2000) -> str:
 
 def tasks_by_id(task_ids: list[int]) -> str:
     """These tasks (a link preview, "Created by me from Slack"): ``ROW_COLUMNS``."""
-    wanted = " or ".join(f"id = {int(task_id)}" for task_id in task_ids)
-    return f"select {ROW_COLUMNS} from tasks where {wanted}"
+    return f"select {ROW_COLUMNS} from tasks where {_any_id(task_ids)}"
 
 
 def assigned_tasks_due_before(moment: datetime, limit: int = 1, offset: int = 0) -> str:
