@@ -47,12 +47,10 @@ class HomeTab:
             headline, reason, _ = explain(error)
             problem = f"{headline}: {reason}"
         created = await self._created(user_id)
-        statuses = (self.catalog.cached() or {}).get("status")
-        if statuses is None:
-            try:
-                statuses = (await self.catalog.get()).get("status")
-            except B2CError:
-                statuses = None
+        try:  # (the catalog answers from its cache while fresh)
+            statuses = (await self.catalog.get()).get("status")
+        except B2CError:
+            statuses = None
         return views.home_view(
             user_id=user_id,
             rows=rows,
