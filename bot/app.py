@@ -258,7 +258,7 @@ async def build_home(
     off = features_off(scopes, wanted)
     b2c, catalog, link = creator.b2c, creator.catalog, creator.link
     tools = Tools(slack=client, b2c=b2c, catalog=catalog, store=store, link=link, pace=pace)
-    defaults = ChannelDefaults(store=store, catalog=catalog, staff=staff, b2c=b2c)
+    defaults = ChannelDefaults(tools, staff)
     sources = MessageSource(tools, people)
     assignments = Assignments(tools)
     tab = HomeTab(tools, staff)

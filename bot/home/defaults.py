@@ -11,10 +11,10 @@ from typing import Any
 
 from bot import roql
 from bot.b2c_errors import B2CError
-from bot.catalog import Catalog, unknown_named
+from bot.catalog import unknown_named
 from bot.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft, draft_from_dict
 from bot.grammar import FIELDS
-from bot.home.store import HomeStore
+from bot.home.tools import Tools
 from bot.slack_text import escape
 from bot.staff import IdentityError, Staff
 
@@ -57,11 +57,9 @@ def describe(defaults: dict[str, Any]) -> list[str]:
 
 
 class ChannelDefaults:
-    def __init__(self, *, store: HomeStore, catalog: Catalog, staff: Staff, b2c: Any) -> None:
-        self.store = store
-        self.catalog = catalog
+    def __init__(self, tools: Tools, staff: Staff) -> None:
+        self.store, self.catalog, self.b2c = tools.store, tools.catalog, tools.b2c
         self.staff = staff
-        self.b2c = b2c
 
     async def for_channel(self, channel_id: str) -> dict[str, Any]:
         return await self.store.defaults(channel_id) if channel_id else {}
