@@ -1,8 +1,8 @@
 """Async client for the Oracle B2C Service Connect REST API (v1.4), the part the bot uses.
 
 One shared ``httpx.AsyncClient`` (connection reuse, explicit timeouts). Responses are parsed into
-the models of ``bot.tasks``; failures become the typed errors of ``bot.b2c_errors``. The client
-never logs or raises anything that holds a credential: auth lives in httpx's auth object and
+the models of ``bot.domain.tasks``; failures become the typed errors of ``bot.b2c_errors``. The
+client never logs or raises anything that holds a credential: auth lives in httpx's auth object and
 headers, neither of which reaches an error message.
 """
 
@@ -24,7 +24,7 @@ from bot.b2c_errors import (
     B2CTimeoutError,
     error_from_response,
 )
-from bot.tasks import QueryTable, Task, TaskCreate
+from bot.domain.tasks import QueryTable, Task, TaskCreate
 
 API_PATH = "/services/rest/connect/v1.4/"
 MAX_APP_CONTEXT = 40

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.b2c import B2CClient
 from bot.b2c_errors import B2CError
-from bot.drafts import IdOrName, TaskDraft
+from bot.domain.drafts import IdOrName, TaskDraft
 
 log = logging.getLogger(__name__)
 

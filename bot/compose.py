@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import render, when
-from bot.drafts import IdOrName, TaskDraft
-from bot.slack_text import escape, to_plain
-from bot.tasks import (
+from bot import render
+from bot.domain import when
+from bot.domain.drafts import IdOrName, TaskDraft
+from bot.domain.slack_text import escape, to_plain
+from bot.domain.tasks import (
     NewNote,
     Ref,
     SalesSettings,

@@ -22,10 +22,10 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import build_runtime
-from bot.grammar import GrammarError, parse
+from bot.domain.grammar import GrammarError, parse
+from bot.domain.slack_text import escape, to_plain
 from bot.server import EVENTS_PATH, start_http
 from bot.settings import Mode, Settings
-from bot.slack_text import escape, to_plain
 from bot.standins.sandbox import API, SEED_TASKS
 from bot.standins.slack_fake import DEFAULT_USERS, SlackFake
 

@@ -18,19 +18,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import lookups, modal
 from bot.b2c_errors import B2CError, B2CValidationError
-from bot.drafts import TaskDraft, draft_from_dict
+from bot.domain.drafts import TaskDraft, draft_from_dict
+from bot.domain.grammar import Reading
+from bot.domain.requests import TaskRequest
+from bot.domain.slack_text import to_plain
+from bot.domain.tasks import Task
 from bot.failures import Failure, explain
-from bot.grammar import Reading
 from bot.home.defaults import merge
 from bot.home.sources import first_line_name
 from bot.home.tab import HOME_FORM_PLACE
 from bot.modal import FormContext, FormValues
-from bot.requests import TaskRequest
 from bot.service import Hooks, TaskCreator
-from bot.slack_text import to_plain
 from bot.staff import IdentityError
 from bot.task_work import TaskMessage, TaskWork
-from bot.tasks import Task
 
 if TYPE_CHECKING:
     from bot.home.features import Home

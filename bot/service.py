@@ -29,22 +29,23 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from bot import render, roql, slack_text
+from bot import render, roql
 from bot.b2c import B2CClient
 from bot.b2c_errors import B2CConnectionError, B2CError
 from bot.catalog import Catalog
 from bot.compose import Origin, compose_task, task_name
 from bot.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
-from bot.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
+from bot.domain import slack_text
+from bot.domain.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
+from bot.domain.requests import TaskRequest
+from bot.domain.tasks import Task
 from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.home.defaults import merge as merge_defaults
 from bot.journal import Entry, Journal, LeaseLost
 from bot.lookups import Names
 from bot.people import People
-from bot.requests import TaskRequest
 from bot.site import SiteLimits
 from bot.staff import IdentityError, Staff
-from bot.tasks import Task
 
 log = logging.getLogger(__name__)
 Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from bot import roql
 from bot.b2c import B2CClient
-from bot.drafts import AccountLogin, Assignee, IdOrName, SlackUser
+from bot.domain.drafts import AccountLogin, Assignee, IdOrName, SlackUser
+from bot.domain.tasks import Ref
 from bot.people import People
-from bot.tasks import Ref
 
 
 class IdentityError(Exception):

@@ -18,9 +18,9 @@ from bot.b2c import B2CClient
 from bot.b2c_errors import B2CError
 from bot.catalog import Catalog
 from bot.delivery import SlackPoster, SlackUnavailable
+from bot.domain.slack_text import escape
 from bot.failures import explain
 from bot.people import People
-from bot.slack_text import escape
 from bot.staff import IdentityError, Staff
 from bot.sync.poller import SyncPoller
 

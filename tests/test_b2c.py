@@ -19,8 +19,8 @@ from bot.b2c_errors import (
     B2CTimeoutError,
     B2CValidationError,
 )
+from bot.domain.tasks import NewNote, Ref, TaskCreate
 from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox, Fault
-from bot.tasks import NewNote, Ref, TaskCreate
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.catalog import NamedID, unknown_named
-from bot.drafts import IdOrName, TaskDraft
+from bot.domain.drafts import IdOrName, TaskDraft
 
 SITE = {
     "priority": [NamedID(1, "Low"), NamedID(2, "Normal"), NamedID(3, "High")],

@@ -12,7 +12,7 @@ import pytest
 
 from bot import render
 from bot.demo import run_demo
-from bot.grammar import FIELDS
+from bot.domain.grammar import FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
 

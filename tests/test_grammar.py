@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft
-from bot.grammar import FIELDS, GrammarError, parse
+from bot.domain.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft
+from bot.domain.grammar import FIELDS, GrammarError, parse
 
 CREATES = [
     ("Return customer call @contact 83", TaskDraft(name="Return customer call", contact=83)),

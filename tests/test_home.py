@@ -631,7 +631,7 @@ def test_thread_note_shortens_the_oldest_first_and_says_so(
 
 
 def test_merge_fills_only_what_the_user_left_empty() -> None:
-    from bot.drafts import IdOrName, SlackUser, TaskDraft
+    from bot.domain.drafts import IdOrName, SlackUser, TaskDraft
 
     defaults = {
         "priority": {"kind": "ref", "id": None, "name": "High"},

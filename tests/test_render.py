@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.compose import Origin, compose_task
-from bot.drafts import IdOrName, TaskDraft
-from bot.grammar import GrammarError, parse
-from bot.tasks import Ref, Task
+from bot.domain.drafts import IdOrName, TaskDraft
+from bot.domain.grammar import GrammarError, parse
+from bot.domain.tasks import Ref, Task
 
 TASK = Task.model_validate(
     {

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack_text import escape, to_plain, unescape, unnamed_user_ids, user_mention_id
+from bot.domain.slack_text import escape, to_plain, unescape, unnamed_user_ids, user_mention_id
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.when import (
+from bot.domain.when import (
     DUE_DEFAULT_TIME,
     START_DEFAULT_TIME,
     is_readable,

@@ -23,8 +23,8 @@ from bot.b2c import API_PATH, B2CClient
 from bot.b2c_errors import B2CConnectionError, B2CError
 from bot.catalog import KINDS
 from bot.doctor.report import Report
+from bot.domain.tasks import Task
 from bot.settings import Settings
-from bot.tasks import Task
 
 AREA = "Oracle"
 PROFILE = (

@@ -12,10 +12,10 @@ from typing import Any
 from bot import roql
 from bot.b2c_errors import B2CError
 from bot.catalog import unknown_named
-from bot.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft, draft_from_dict
-from bot.grammar import FIELDS
+from bot.domain.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft, draft_from_dict
+from bot.domain.grammar import FIELDS
+from bot.domain.slack_text import escape
 from bot.home.tools import Tools
-from bot.slack_text import escape
 from bot.staff import IdentityError, Staff
 
 _NAMES = {spec.attribute: spec.name for spec in FIELDS}

@@ -17,8 +17,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import roql, when
+from bot import roql
 from bot.delivery import SlackUnavailable
+from bot.domain import when
 from bot.home import views
 from bot.home.tools import Tools
 

@@ -10,8 +10,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.drafts import draft_to_dict
-from bot.grammar import Parsed
+from bot.domain.drafts import draft_to_dict
+from bot.domain.grammar import Parsed
+from bot.domain.slack_text import escape
 from bot.home.defaults import ChannelDefaults, describe
 from bot.home.digest import Digests
 from bot.home.notify import Assignments
@@ -22,7 +23,6 @@ from bot.home.tab import HomeTab
 from bot.home.unfurl import Unfurls
 from bot.home.views import text_answer
 from bot.people import People
-from bot.slack_text import escape
 from bot.sync.store import SyncStore
 from bot.task_work import TaskMessage
 

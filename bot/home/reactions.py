@@ -15,9 +15,9 @@ from typing import Any
 
 from bot.access import Gate
 from bot.compose import REACTION_PLACE
-from bot.drafts import TaskDraft
+from bot.domain.drafts import TaskDraft
+from bot.domain.requests import TaskRequest
 from bot.journal import Entry
-from bot.requests import TaskRequest
 from bot.service import TaskCreator
 
 log = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot import lookups
 from bot.delivery import TRANSIENT, SlackUnavailable
-from bot.drafts import TaskDraft
+from bot.domain.drafts import TaskDraft
+from bot.domain.requests import TaskRequest
+from bot.domain.slack_text import to_plain, unnamed_user_ids
 from bot.home.tools import Tools
 from bot.people import People
-from bot.requests import TaskRequest
-from bot.slack_text import to_plain, unnamed_user_ids
 
 log = logging.getLogger(__name__)
 MAX_NOTE = 349_525  # Oracle: a note's text is at most this long

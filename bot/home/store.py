@@ -50,7 +50,7 @@ class HomeStore:
 
     # ------------------------------------------------------------------ channel defaults
     async def defaults(self, channel_id: str) -> dict[str, Any]:
-        """The channel's defaults as a draft dict (``bot.drafts.draft_to_dict``), or {}."""
+        """The channel's defaults as a draft dict (``bot.domain.drafts.draft_to_dict``), or {}."""
         rows = await self.db.fetch(
             "SELECT draft FROM channel_defaults WHERE channel_id = ?", channel_id
         )

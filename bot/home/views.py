@@ -9,9 +9,9 @@ from typing import Any
 
 from bot import render
 from bot.catalog import NamedID
+from bot.domain.slack_text import escape
+from bot.domain.tasks import Task
 from bot.render import MAX_NAME, slack_date
-from bot.slack_text import escape
-from bot.tasks import Task
 
 MAX_BLOCKS = 100  # Slack: a Home tab view holds at most 100 blocks
 PER_PAGE = 40  # two blocks a task, leaving room for the rest of the Home tab

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.domain.slack_text import escape
+from bot.domain.tasks import Task
 from bot.render import slack_date
-from bot.slack_text import escape
-from bot.tasks import Task
 
 # (key, label) in the order a change line lists them; the row's cells come in this order after
 # ``id`` and ``updatedTime`` (see bot.roql.SYNC_COLUMNS)

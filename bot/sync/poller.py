@@ -22,7 +22,7 @@ from bot.b2c import B2CClient
 from bot.b2c_errors import B2CError
 from bot.catalog import Catalog
 from bot.delivery import SlackPoster, SlackUnavailable
-from bot.slack_text import escape
+from bot.domain.slack_text import escape
 from bot.sync.changes import change_line, differences, shown_from_row, task_from_shown
 from bot.sync.store import SyncStore, Tracked
 

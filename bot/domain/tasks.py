@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 from pydantic.alias_generators import to_camel
 
-from bot.when import oracle_time
+from bot.domain.when import oracle_time
 
 
 class OracleModel(BaseModel):

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot import slack_text, when
-from bot.drafts import AccountLogin, Assignee, IdOrName, SlackUser, TaskDraft
+from bot.domain import slack_text, when
+from bot.domain.drafts import AccountLogin, Assignee, IdOrName, SlackUser, TaskDraft
 
 _FIELD = re.compile(r"@([A-Za-z][A-Za-z_-]*)(?=\s|$)")
 _QUOTES = {'"': '"', "“": "”", "”": "”"}
