@@ -18,8 +18,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.access import Gate
-from bot.b2c import B2CClient, TokenAuth
-from bot.catalog import Catalog
 from bot.command_route import CommandRoute
 from bot.delivery import respond_via_url
 from bot.forms import TaskForms
@@ -36,10 +34,12 @@ from bot.home.tab import HomeTab
 from bot.home.tools import Tools
 from bot.home.unfurl import Unfurls, link_pattern
 from bot.journal import Journal
+from bot.oracle.catalog import Catalog
+from bot.oracle.client import B2CClient, TokenAuth
+from bot.oracle.staff import Staff
 from bot.people import People
 from bot.service import Responder, RetryPolicy, TaskCreator
 from bot.settings import Mode, Settings
-from bot.staff import Staff
 from bot.standins import sandbox as sandbox_module
 from bot.standins.sandbox import B2CSandbox
 from bot.sync.poller import SyncPoller

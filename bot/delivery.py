@@ -16,13 +16,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import render
-from bot.catalog import Catalog
 from bot.domain import slack_text
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import escape
 from bot.domain.tasks import Task
 from bot.journal import Entry
-from bot.lookups import Names
+from bot.oracle.catalog import Catalog
+from bot.oracle.lookups import Names
 
 log = logging.getLogger(__name__)
 TRANSIENT = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.b2c_errors import (
+from bot.oracle.errors import (
     B2CAuthError,
     B2CConnectionError,
     B2CError,
@@ -11,7 +11,7 @@ from bot.b2c_errors import (
     B2CTimeoutError,
     B2CValidationError,
 )
-from bot.staff import IdentityError
+from bot.oracle.staff import IdentityError
 
 Failure = B2CError | IdentityError | ValueError
 

@@ -12,13 +12,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.catalog import NamedID
 from bot.domain import grammar, when
 from bot.domain.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import escape, to_plain
-from bot.lookups import Choice
-from bot.site import DEFAULT_NAME_MAX
+from bot.oracle.catalog import NamedID
+from bot.oracle.lookups import Choice
+from bot.oracle.site import DEFAULT_NAME_MAX
 
 CALLBACK = "task_form"
 NOTE_CALLBACK = "task_note_form"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bot.catalog import NamedID
 from bot.domain import when
 from bot.domain.grammar import FIELDS
 from bot.domain.slack_text import escape
 from bot.domain.tasks import Task
+from bot.oracle.catalog import NamedID
 
 Message = dict[str, object]
 MAX_SECTION = 3000  # Slack's limit; user text is shortened before it is built in (below)

@@ -29,10 +29,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from bot import render, roql
-from bot.b2c import B2CClient
-from bot.b2c_errors import B2CConnectionError, B2CError
-from bot.catalog import Catalog
+from bot import render
 from bot.compose import Origin, compose_task, task_name
 from bot.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
 from bot.domain import slack_text
@@ -42,10 +39,14 @@ from bot.domain.tasks import Task
 from bot.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.home.defaults import merge as merge_defaults
 from bot.journal import Entry, Journal, LeaseLost
-from bot.lookups import Names
+from bot.oracle import roql
+from bot.oracle.catalog import Catalog
+from bot.oracle.client import B2CClient
+from bot.oracle.errors import B2CConnectionError, B2CError
+from bot.oracle.lookups import Names
+from bot.oracle.site import SiteLimits
+from bot.oracle.staff import IdentityError, Staff
 from bot.people import People
-from bot.site import SiteLimits
-from bot.staff import IdentityError, Staff
 
 log = logging.getLogger(__name__)
 Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]

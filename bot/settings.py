@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.b2c import MAX_APP_CONTEXT
 from bot.journal import parse_url
+from bot.oracle.client import MAX_APP_CONTEXT
 
 
 class Mode(Enum):

@@ -13,15 +13,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot import render, roql
-from bot.b2c import B2CClient
-from bot.b2c_errors import B2CError
-from bot.catalog import Catalog
+from bot import render
 from bot.delivery import SlackPoster, SlackUnavailable
 from bot.domain.slack_text import escape
 from bot.failures import explain
+from bot.oracle import roql
+from bot.oracle.catalog import Catalog
+from bot.oracle.client import B2CClient
+from bot.oracle.errors import B2CError
+from bot.oracle.staff import IdentityError, Staff
 from bot.people import People
-from bot.staff import IdentityError, Staff
 from bot.sync.poller import SyncPoller
 
 log = logging.getLogger(__name__)

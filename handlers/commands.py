@@ -11,13 +11,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import render
-from bot.catalog import unknown_named
 from bot.compose import task_name
 from bot.domain.drafts import TaskDraft
 from bot.domain.grammar import GrammarError, parse, read
 from bot.domain.requests import TaskRequest
 from bot.forms import TaskForms
 from bot.home.features import Home
+from bot.oracle.catalog import unknown_named
 from bot.service import TaskCreator
 from bot.sync.replies import ThreadNotes
 from bot.task_work import TaskWork

@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import lookups
-from bot.b2c_errors import B2CError
+from bot.oracle import lookups
+from bot.oracle.errors import B2CError
 from bot.service import TaskCreator
 
 log = logging.getLogger(__name__)

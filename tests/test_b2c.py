@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot import roql
-from bot.b2c import B2CClient, TokenAuth, _failure
-from bot.b2c_errors import (
+from bot.domain.tasks import NewNote, Ref, TaskCreate
+from bot.oracle import roql
+from bot.oracle.client import B2CClient, TokenAuth, _failure
+from bot.oracle.errors import (
     B2CAuthError,
     B2CConnectionError,
     B2CNotFoundError,
@@ -19,7 +20,6 @@ from bot.b2c_errors import (
     B2CTimeoutError,
     B2CValidationError,
 )
-from bot.domain.tasks import NewNote, Ref, TaskCreate
 from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox, Fault
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import NamedID, unknown_named
 from bot.domain.drafts import IdOrName, TaskDraft
+from bot.oracle.catalog import NamedID, unknown_named
 
 SITE = {
     "priority": [NamedID(1, "Low"), NamedID(2, "Normal"), NamedID(3, "High")],

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot import roql
 from bot.demo import signed_headers
+from bot.oracle import roql
 from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
 from bot.standins.slack_fake import SlackFake
 from tests.conftest import Bot, block_action, make_settings, serving

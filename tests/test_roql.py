@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from bot import lookups, roql
-from bot.b2c import B2CClient
-from bot.b2c_errors import B2CValidationError
+from bot.oracle import lookups, roql
+from bot.oracle.client import B2CClient
+from bot.oracle.errors import B2CValidationError
 from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
 
 

@@ -209,7 +209,7 @@ async def test_two_processes_tell_each_change_once(
 
 
 async def sync_row(bot: Bot) -> list[Any]:
-    from bot import roql
+    from bot.oracle import roql
 
     [row] = await bot.runtime.b2c.rows(roql.task_sync_row(100))
     return row

@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 
-from bot import roql, site
-from bot.b2c import API_PATH, B2CClient
-from bot.b2c_errors import B2CConnectionError, B2CError
-from bot.catalog import KINDS
 from bot.doctor.report import Report
 from bot.domain.tasks import Task
+from bot.oracle import roql, site
+from bot.oracle.catalog import KINDS
+from bot.oracle.client import API_PATH, B2CClient
+from bot.oracle.errors import B2CConnectionError, B2CError
 from bot.settings import Settings
 
 AREA = "Oracle"

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Any
 
-from bot import roql
-from bot.b2c_errors import B2CError
-from bot.catalog import unknown_named
 from bot.domain.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft, draft_from_dict
 from bot.domain.grammar import FIELDS
 from bot.domain.slack_text import escape
 from bot.home.tools import Tools
-from bot.staff import IdentityError, Staff
+from bot.oracle import roql
+from bot.oracle.catalog import unknown_named
+from bot.oracle.errors import B2CError
+from bot.oracle.staff import IdentityError, Staff
 
 _NAMES = {spec.attribute: spec.name for spec in FIELDS}
 

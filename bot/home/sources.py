@@ -16,12 +16,12 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot import lookups
 from bot.delivery import TRANSIENT, SlackUnavailable
 from bot.domain.drafts import TaskDraft
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import to_plain, unnamed_user_ids
 from bot.home.tools import Tools
+from bot.oracle import lookups
 from bot.people import People
 
 log = logging.getLogger(__name__)

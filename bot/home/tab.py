@@ -12,12 +12,12 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import roql
-from bot.b2c_errors import B2CError
 from bot.failures import explain
 from bot.home import views
 from bot.home.tools import Tools
-from bot.staff import IdentityError, Staff
+from bot.oracle import roql
+from bot.oracle.errors import B2CError
+from bot.oracle.staff import IdentityError, Staff
 
 log = logging.getLogger(__name__)
 HOME_FORM_PLACE = "directmessage"  # the channel name of the New task form's requests

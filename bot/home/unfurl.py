@@ -11,10 +11,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import roql
-from bot.b2c_errors import B2CError
 from bot.home import views
 from bot.home.tools import Tools
+from bot.oracle import roql
+from bot.oracle.errors import B2CError
 
 log = logging.getLogger(__name__)
 MAX_LINKS = 5  # Slack sends at most a few links a message; more are left as they are

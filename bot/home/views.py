@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from bot import render
-from bot.catalog import NamedID
 from bot.domain.slack_text import escape
 from bot.domain.tasks import Task
+from bot.oracle.catalog import NamedID
 from bot.render import MAX_NAME, slack_date
 
 MAX_BLOCKS = 100  # Slack: a Home tab view holds at most 100 blocks
@@ -226,7 +226,7 @@ def _moment(value: str | None) -> datetime | None:
 
 
 def row_from_cells(cells: list[str | None]) -> Row:
-    """A ``Row`` from the cells of ``bot.roql.ROW_COLUMNS``, in that order."""
+    """A ``Row`` from the cells of ``bot.oracle.roql.ROW_COLUMNS``, in that order."""
     cells = list(cells) + [None] * 8
     return Row(
         id=int(cells[0] or 0),

@@ -1,7 +1,7 @@
 """What a task's thread last showed, and what changed since: pure, table-tested.
 
 A *shown* state is the fields the task message and its thread show, read from one ROQL row
-(``SYNC_COLUMNS`` in ``bot.roql``): names, not ids, so that a line can say "Assigned to: Jane
+(``SYNC_COLUMNS`` in ``bot.oracle.roql``): names, not ids, so that a line can say "Assigned to: Jane
 Agent" without another call."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from bot.domain.tasks import Task
 from bot.render import slack_date
 
 # (key, label) in the order a change line lists them; the row's cells come in this order after
-# ``id`` and ``updatedTime`` (see bot.roql.SYNC_COLUMNS)
+# ``id`` and ``updatedTime`` (see bot.oracle.roql.SYNC_COLUMNS)
 FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
     ("status", "Status"),

@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.b2c import B2CClient
-from bot.b2c_errors import B2CError
+from bot.oracle.client import B2CClient
+from bot.oracle.errors import B2CError
 
 log = logging.getLogger(__name__)
 DEFAULT_NAME_MAX = 240

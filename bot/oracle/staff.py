@@ -8,10 +8,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot import roql
-from bot.b2c import B2CClient
 from bot.domain.drafts import AccountLogin, Assignee, IdOrName, SlackUser
 from bot.domain.tasks import Ref
+from bot.oracle import roql
+from bot.oracle.client import B2CClient
 from bot.people import People
 
 

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.b2c import B2CClient
-from bot.b2c_errors import B2CError
 from bot.domain.drafts import IdOrName, TaskDraft
+from bot.oracle.client import B2CClient
+from bot.oracle.errors import B2CError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Searching Oracle for the form's pickers: contacts by name or e-mail, organizations by name.
 
-The queries are in ``bot.roql`` (user text only enters them quoted there). A ``like`` search
+The queries are in ``bot.oracle.roql`` (user text only enters them quoted there). A ``like`` search
 cannot escape ``%`` and ``_``, so they match any one character in Oracle, and the rows are kept
 only when they hold the typed text itself.
 """
@@ -12,9 +12,9 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from bot import roql
-from bot.b2c import B2CClient
-from bot.b2c_errors import B2CError
+from bot.oracle import roql
+from bot.oracle.client import B2CClient
+from bot.oracle.errors import B2CError
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Async client for the Oracle B2C Service Connect REST API (v1.4), the part the bot uses.
 
 One shared ``httpx.AsyncClient`` (connection reuse, explicit timeouts). Responses are parsed into
-the models of ``bot.domain.tasks``; failures become the typed errors of ``bot.b2c_errors``. The
+the models of ``bot.domain.tasks``; failures become the typed errors of ``bot.oracle.errors``. The
 client never logs or raises anything that holds a credential: auth lives in httpx's auth object and
 headers, neither of which reaches an error message.
 """
@@ -18,13 +18,13 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from bot.b2c_errors import (
+from bot.domain.tasks import QueryTable, Task, TaskCreate
+from bot.oracle.errors import (
     B2CConnectionError,
     B2CError,
     B2CTimeoutError,
     error_from_response,
 )
-from bot.domain.tasks import QueryTable, Task, TaskCreate
 
 API_PATH = "/services/rest/connect/v1.4/"
 MAX_APP_CONTEXT = 40
