@@ -17,9 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.access import Gate
 from bot.command_route import CommandRoute
-from bot.delivery import respond_via_url
 from bot.forms import TaskForms
 from bot.home.defaults import ChannelDefaults
 from bot.home.digest import DIGEST_BUCKET, Digests
@@ -37,9 +35,11 @@ from bot.journal import Journal
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient, TokenAuth
 from bot.oracle.staff import Staff
-from bot.people import People
 from bot.service import Responder, RetryPolicy, TaskCreator
 from bot.settings import Mode, Settings
+from bot.slack.access import Gate
+from bot.slack.delivery import respond_via_url
+from bot.slack.people import People
 from bot.standins import sandbox as sandbox_module
 from bot.standins.sandbox import B2CSandbox
 from bot.sync.poller import SyncPoller

@@ -22,7 +22,7 @@ from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from bot.access import Gate
+from bot.slack.access import Gate
 from handlers.access import command_refusal
 from handlers.commands import CommandListener
 from handlers.events import EventListener

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import render
 from bot.domain import when
 from bot.domain.drafts import IdOrName, TaskDraft
 from bot.domain.slack_text import escape, to_plain
@@ -21,6 +20,7 @@ from bot.domain.tasks import (
     StatusWithType,
     TaskCreate,
 )
+from bot.slack import render
 
 REACTION_PLACE = "@reaction"  # the channel name of an emoji task's request (not known)
 

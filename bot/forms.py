@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import modal
 from bot.domain.drafts import TaskDraft, draft_from_dict
 from bot.domain.grammar import Reading
 from bot.domain.requests import TaskRequest
@@ -26,11 +25,12 @@ from bot.failures import Failure, explain
 from bot.home.defaults import merge
 from bot.home.sources import first_line_name
 from bot.home.tab import HOME_FORM_PLACE
-from bot.modal import FormContext, FormValues
 from bot.oracle import lookups
 from bot.oracle.errors import B2CError, B2CValidationError
 from bot.oracle.staff import IdentityError
 from bot.service import Hooks, TaskCreator
+from bot.slack import modal
+from bot.slack.modal import FormContext, FormValues
 from bot.task_work import TaskMessage, TaskWork
 
 if TYPE_CHECKING:

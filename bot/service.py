@@ -29,9 +29,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from bot import render
 from bot.compose import Origin, compose_task, task_name
-from bot.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
 from bot.domain import slack_text
 from bot.domain.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
 from bot.domain.requests import TaskRequest
@@ -46,7 +44,9 @@ from bot.oracle.errors import B2CConnectionError, B2CError
 from bot.oracle.lookups import Names
 from bot.oracle.site import SiteLimits
 from bot.oracle.staff import IdentityError, Staff
-from bot.people import People
+from bot.slack import render
+from bot.slack.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
+from bot.slack.people import People
 
 log = logging.getLogger(__name__)
 Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]

@@ -13,8 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot import render
-from bot.delivery import SlackPoster, SlackUnavailable
 from bot.domain.slack_text import escape
 from bot.failures import explain
 from bot.oracle import roql
@@ -22,7 +20,9 @@ from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient
 from bot.oracle.errors import B2CError
 from bot.oracle.staff import IdentityError, Staff
-from bot.people import People
+from bot.slack import render
+from bot.slack.delivery import SlackPoster, SlackUnavailable
+from bot.slack.people import People
 from bot.sync.poller import SyncPoller
 
 log = logging.getLogger(__name__)

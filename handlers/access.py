@@ -11,8 +11,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import render
-from bot.access import Gate
+from bot.slack import render
+from bot.slack.access import Gate
 
 
 def _who_and_where(body: dict[str, Any]) -> tuple[str, str | None]:

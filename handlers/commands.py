@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import render
 from bot.compose import task_name
 from bot.domain.drafts import TaskDraft
 from bot.domain.grammar import GrammarError, parse, read
@@ -19,6 +18,7 @@ from bot.forms import TaskForms
 from bot.home.features import Home
 from bot.oracle.catalog import unknown_named
 from bot.service import TaskCreator
+from bot.slack import render
 from bot.sync.replies import ThreadNotes
 from bot.task_work import TaskWork
 

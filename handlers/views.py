@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import modal
 from bot.forms import TaskForms
+from bot.slack import modal
 
 
 def register(app: AsyncApp, forms: TaskForms) -> None:

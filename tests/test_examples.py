@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import render
 from bot.demo import run_demo
 from bot.domain.grammar import FIELDS
+from bot.slack import render
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import render
 from bot.domain.grammar import GrammarError, parse, read
 from bot.domain.slack_text import escape, to_plain
 from bot.logs import MASK, JsonFormatter, SecretFilter
+from bot.slack import render
 from bot.standins.sandbox import B2CSandbox
 from bot.standins.slack_fake import SlackFake
 from tests.conftest import Bot, block_action, make_settings, serving

@@ -17,11 +17,11 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery import SlackUnavailable
 from bot.domain import when
 from bot.home import views
 from bot.home.tools import Tools
 from bot.oracle import roql
+from bot.slack.delivery import SlackUnavailable
 
 log = logging.getLogger(__name__)
 HOUR = 9  # local time the digest is sent

@@ -22,7 +22,7 @@ from bot.home.store import HomeStore
 from bot.home.tab import HomeTab
 from bot.home.unfurl import Unfurls
 from bot.home.views import text_answer
-from bot.people import People
+from bot.slack.people import People
 from bot.sync.store import SyncStore
 from bot.task_work import TaskMessage
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery import SlackUnavailable
 from bot.home import views
 from bot.home.tools import Tools
 from bot.oracle import roql
 from bot.oracle.errors import B2CError
+from bot.slack.delivery import SlackUnavailable
 from bot.sync.changes import newly_assigned
 
 log = logging.getLogger(__name__)

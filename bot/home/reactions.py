@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.access import Gate
 from bot.compose import REACTION_PLACE
 from bot.domain.drafts import TaskDraft
 from bot.domain.requests import TaskRequest
 from bot.journal import Entry
 from bot.service import TaskCreator
+from bot.slack.access import Gate
 
 log = logging.getLogger(__name__)
 PLACEHOLDER = "Follow up on a Slack message"  # replaced by the message's first line

@@ -16,13 +16,13 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery import TRANSIENT, SlackUnavailable
 from bot.domain.drafts import TaskDraft
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import to_plain, unnamed_user_ids
 from bot.home.tools import Tools
 from bot.oracle import lookups
-from bot.people import People
+from bot.slack.delivery import TRANSIENT, SlackUnavailable
+from bot.slack.people import People
 
 log = logging.getLogger(__name__)
 MAX_NOTE = 349_525  # Oracle: a note's text is at most this long

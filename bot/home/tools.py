@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import SlackPoster
 from bot.home.pace import SlackPace
 from bot.home.store import HomeStore
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient
+from bot.slack.delivery import SlackPoster
 
 
 def _now() -> datetime:

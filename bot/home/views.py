@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import render
 from bot.domain.slack_text import escape
 from bot.domain.tasks import Task
 from bot.oracle.catalog import NamedID
-from bot.render import MAX_NAME, slack_date
+from bot.slack import render
+from bot.slack.render import MAX_NAME, slack_date
 
 MAX_BLOCKS = 100  # Slack: a Home tab view holds at most 100 blocks
 PER_PAGE = 40  # two blocks a task, leaving room for the rest of the Home tab

@@ -12,7 +12,7 @@ from bot.domain.drafts import AccountLogin, Assignee, IdOrName, SlackUser
 from bot.domain.tasks import Ref
 from bot.oracle import roql
 from bot.oracle.client import B2CClient
-from bot.people import People
+from bot.slack.people import People
 
 
 class IdentityError(Exception):

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.domain.slack_text import escape
 from bot.domain.tasks import Task
-from bot.render import slack_date
+from bot.slack.render import slack_date
 
 # (key, label) in the order a change line lists them; the row's cells come in this order after
 # ``id`` and ``updatedTime`` (see bot.oracle.roql.SYNC_COLUMNS)

@@ -17,13 +17,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot import render
-from bot.delivery import SlackPoster, SlackUnavailable
 from bot.domain.slack_text import escape
 from bot.oracle import roql
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient
 from bot.oracle.errors import B2CError
+from bot.slack import render
+from bot.slack.delivery import SlackPoster, SlackUnavailable
 from bot.sync.changes import change_line, differences, shown_from_row, task_from_shown
 from bot.sync.store import SyncStore, Tracked
 

@@ -20,8 +20,6 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot import render
-from bot.delivery import SlackPoster, SlackUnavailable
 from bot.domain import slack_text
 from bot.domain.slack_text import escape
 from bot.journal import Journal
@@ -29,7 +27,9 @@ from bot.journal.engines import create_all
 from bot.journal.store import delete_in_batches
 from bot.oracle.client import B2CClient
 from bot.oracle.errors import B2CConnectionError, B2CError
-from bot.people import People
+from bot.slack import render
+from bot.slack.delivery import SlackPoster, SlackUnavailable
+from bot.slack.people import People
 from bot.sync.poller import SyncPoller
 from bot.sync.store import SyncStore
 

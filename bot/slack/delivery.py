@@ -15,7 +15,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import render
 from bot.domain import slack_text
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import escape
@@ -23,6 +22,7 @@ from bot.domain.tasks import Task
 from bot.journal import Entry
 from bot.oracle.catalog import Catalog
 from bot.oracle.lookups import Names
+from bot.slack import render
 
 log = logging.getLogger(__name__)
 TRANSIENT = {
