@@ -18,7 +18,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.command_route import CommandRoute
-from bot.forms import TaskForms
+from bot.flows.forms import TaskForms
+from bot.flows.task_work import TaskWork
+from bot.flows.worker import Responder, RetryPolicy, TaskCreator
 from bot.home.defaults import ChannelDefaults
 from bot.home.digest import DIGEST_BUCKET, Digests
 from bot.home.features import Home
@@ -35,7 +37,6 @@ from bot.journal import Journal
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient, TokenAuth
 from bot.oracle.staff import Staff
-from bot.service import Responder, RetryPolicy, TaskCreator
 from bot.settings import Mode, Settings
 from bot.slack.access import Gate
 from bot.slack.delivery import respond_via_url
@@ -45,7 +46,6 @@ from bot.standins.sandbox import B2CSandbox
 from bot.sync.poller import SyncPoller
 from bot.sync.replies import ThreadNotes
 from bot.sync.store import SyncStore
-from bot.task_work import TaskWork
 
 
 class _TokenFromClient(logging.Filter):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.forms import TaskForms
+from bot.flows.forms import TaskForms
+from bot.flows.task_work import TaskWork
+from bot.flows.worker import TaskCreator
 from bot.home.features import Home
-from bot.service import TaskCreator
 from bot.slack.access import Gate
 from bot.sync.replies import ThreadNotes
-from bot.task_work import TaskWork
 from handlers import access, actions, commands, events, home, options, shortcuts, views
 
 

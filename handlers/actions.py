@@ -7,10 +7,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.forms import TaskForms
+from bot.flows.forms import TaskForms
+from bot.flows.task_work import TaskMessage, TaskWork
+from bot.flows.worker import TaskCreator
 from bot.home.features import Home
-from bot.service import TaskCreator
-from bot.task_work import TaskMessage, TaskWork
 
 
 def register(

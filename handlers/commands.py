@@ -10,17 +10,17 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.compose import task_name
 from bot.domain.drafts import TaskDraft
 from bot.domain.grammar import GrammarError, parse, read
 from bot.domain.requests import TaskRequest
-from bot.forms import TaskForms
+from bot.flows.compose import task_name
+from bot.flows.forms import TaskForms
+from bot.flows.task_work import TaskWork
+from bot.flows.worker import TaskCreator
 from bot.home.features import Home
 from bot.oracle.catalog import unknown_named
-from bot.service import TaskCreator
 from bot.slack import render
 from bot.sync.replies import ThreadNotes
-from bot.task_work import TaskWork
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 8000  # Slack's own limit on a command is lower; this guards the parser

@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.service import TaskCreator
+from bot.flows.worker import TaskCreator
 from bot.sync.replies import ThreadNotes
 
 # called with keywords, as Bolt calls a listener: event= the event, body= its envelope

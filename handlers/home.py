@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.forms import TaskForms
+from bot.flows.forms import TaskForms
+from bot.flows.worker import TaskCreator
 from bot.home.features import Home
-from bot.service import TaskCreator
 from handlers.events import EventListener
 
 

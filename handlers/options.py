@@ -8,9 +8,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.flows.worker import TaskCreator
 from bot.oracle import lookups
 from bot.oracle.errors import B2CError
-from bot.service import TaskCreator
 
 log = logging.getLogger(__name__)
 SEARCH_BUDGET = 2.5  # seconds: Slack waits 3 for options

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.forms import TaskForms
-from bot.service import TaskCreator
+from bot.flows.forms import TaskForms
+from bot.flows.worker import TaskCreator
 
 CALLBACK = "create_task_from_message"
 

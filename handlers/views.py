@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.forms import TaskForms
+from bot.flows.forms import TaskForms
 from bot.slack import modal
 
 

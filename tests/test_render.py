@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.compose import Origin, compose_task
 from bot.domain.drafts import IdOrName, TaskDraft
 from bot.domain.grammar import GrammarError, parse
 from bot.domain.tasks import Ref, Task
+from bot.flows.compose import Origin, compose_task
 from bot.slack import render
 
 TASK = Task.model_validate(

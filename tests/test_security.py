@@ -76,7 +76,7 @@ def test_json_log_lines_carry_the_extra_fields() -> None:
         {
             "msg": "done %s",
             "args": ("x",),
-            "name": "bot.service",
+            "name": "bot.flows.worker",
             "levelname": "INFO",
             "task_id": 12,
             "attempts": 2,

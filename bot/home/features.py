@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.drafts import draft_to_dict
 from bot.domain.grammar import Parsed
 from bot.domain.slack_text import escape
+from bot.flows.task_work import TaskMessage
 from bot.home.defaults import ChannelDefaults, describe
 from bot.home.digest import Digests
 from bot.home.notify import Assignments
@@ -24,7 +25,6 @@ from bot.home.unfurl import Unfurls
 from bot.home.views import text_answer
 from bot.slack.people import People
 from bot.sync.store import SyncStore
-from bot.task_work import TaskMessage
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.compose import REACTION_PLACE
 from bot.domain.drafts import TaskDraft
 from bot.domain.requests import TaskRequest
+from bot.flows.compose import REACTION_PLACE
+from bot.flows.worker import TaskCreator
 from bot.journal import Entry
-from bot.service import TaskCreator
 from bot.slack.access import Gate
 
 log = logging.getLogger(__name__)

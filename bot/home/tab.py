@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.failures import explain
+from bot.flows.failures import explain
 from bot.home import views
 from bot.home.tools import Tools
 from bot.oracle import roql

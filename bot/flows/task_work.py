@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.slack_text import escape
-from bot.failures import explain
+from bot.flows.failures import explain
 from bot.oracle import roql
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient

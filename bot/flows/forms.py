@@ -21,17 +21,17 @@ from bot.domain.grammar import Reading
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import to_plain
 from bot.domain.tasks import Task
-from bot.failures import Failure, explain
+from bot.flows.failures import Failure, explain
+from bot.flows.task_work import TaskMessage, TaskWork
+from bot.flows.worker import Hooks, TaskCreator
 from bot.home.defaults import merge
 from bot.home.sources import first_line_name
 from bot.home.tab import HOME_FORM_PLACE
 from bot.oracle import lookups
 from bot.oracle.errors import B2CError, B2CValidationError
 from bot.oracle.staff import IdentityError
-from bot.service import Hooks, TaskCreator
 from bot.slack import modal
 from bot.slack.modal import FormContext, FormValues
-from bot.task_work import TaskMessage, TaskWork
 
 if TYPE_CHECKING:
     from bot.home.features import Home
