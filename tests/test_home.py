@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from bot.domain.defaults import describe, merge
 from bot.home import views
-from bot.home.defaults import describe, merge
 from bot.home.digest import Digests
 from bot.home.sources import thread_note
 from bot.standins.sandbox import B2CSandbox

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.defaults import merge
 from bot.domain.drafts import TaskDraft, draft_from_dict
 from bot.domain.grammar import Reading
 from bot.domain.requests import TaskRequest
@@ -24,7 +25,6 @@ from bot.domain.tasks import Task
 from bot.flows.failures import Failure, explain
 from bot.flows.task_work import TaskMessage, TaskWork
 from bot.flows.worker import Hooks, TaskCreator
-from bot.home.defaults import merge
 from bot.home.sources import first_line_name
 from bot.home.tab import HOME_FORM_PLACE
 from bot.oracle import lookups

@@ -30,12 +30,12 @@ from tenacity import (
 )
 
 from bot.domain import slack_text
+from bot.domain.defaults import merge as merge_defaults
 from bot.domain.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
 from bot.domain.requests import TaskRequest
 from bot.domain.tasks import Task
 from bot.flows.compose import Origin, compose_task, task_name
 from bot.flows.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
-from bot.home.defaults import merge as merge_defaults
 from bot.journal import Entry, Journal, LeaseLost
 from bot.oracle import roql
 from bot.oracle.catalog import Catalog

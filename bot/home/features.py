@@ -10,11 +10,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.defaults import describe
 from bot.domain.drafts import draft_to_dict
 from bot.domain.grammar import Parsed
 from bot.domain.slack_text import escape
 from bot.flows.task_work import TaskMessage
-from bot.home.defaults import ChannelDefaults, describe
+from bot.home.defaults import ChannelDefaults
 from bot.home.digest import Digests
 from bot.home.notify import Assignments
 from bot.home.reactions import ReactionTasks
