@@ -79,3 +79,16 @@ def to_plain(text: str, names: Mapping[str, str] | None = None) -> str:
     """
     lookup = names or {}
     return unescape(_TOKEN.sub(lambda m: _token_to_plain(m.group(1), lookup), text))
+
+
+def first_line_name(text: str, names: dict[str, str] | None = None, limit: int = 80) -> str:
+    """A task name from a message (Slack's text; ``names`` for its mentions): its first
+    non-empty line, cut at a word to fit."""
+    lines = [line.strip() for line in to_plain(text, names).splitlines() if line.strip()]
+    if not lines:
+        return "Follow up on a Slack message"
+    line = lines[0]
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0]
+    return (cut or line[: limit - 1]) + "…"

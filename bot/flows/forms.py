@@ -20,12 +20,11 @@ from bot.domain.defaults import merge
 from bot.domain.drafts import TaskDraft, draft_from_dict
 from bot.domain.grammar import Reading
 from bot.domain.requests import TaskRequest
-from bot.domain.slack_text import to_plain
+from bot.domain.slack_text import first_line_name, to_plain
 from bot.domain.tasks import Task
 from bot.flows.failures import Failure, explain
 from bot.flows.task_work import TaskMessage, TaskWork
 from bot.flows.worker import Hooks, TaskCreator
-from bot.home.sources import first_line_name
 from bot.home.tab import HOME_FORM_PLACE
 from bot.oracle import lookups
 from bot.oracle.errors import B2CError, B2CValidationError

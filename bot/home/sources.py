@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.drafts import TaskDraft
 from bot.domain.requests import TaskRequest
-from bot.domain.slack_text import to_plain, unnamed_user_ids
+from bot.domain.slack_text import first_line_name, to_plain, unnamed_user_ids
 from bot.home.tools import Tools
 from bot.oracle import lookups
 from bot.slack.delivery import TRANSIENT, SlackUnavailable
@@ -33,19 +33,6 @@ BATCH_WAIT = 0.2  # seconds the messages wanted from one channel are gathered fo
 
 class MessageUnreadable(ValueError):
     """Slack would not show the message (deleted, or the bot is not in the channel)."""
-
-
-def first_line_name(text: str, names: dict[str, str] | None = None, limit: int = 80) -> str:
-    """A task name from a message (Slack's text; ``names`` for its mentions): its first
-    non-empty line, cut at a word to fit."""
-    lines = [line.strip() for line in to_plain(text, names).splitlines() if line.strip()]
-    if not lines:
-        return "Follow up on a Slack message"
-    line = lines[0]
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1].rsplit(" ", 1)[0]
-    return (cut or line[: limit - 1]) + "…"
 
 
 def _files(message: dict[str, Any]) -> list[str]:
