@@ -39,7 +39,7 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, home: Home) 
     async def new_task(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id", "")
-        creator.spawn(forms.open_from_home(body.get("trigger_id", ""), user, home), "form")
+        creator.spawn(home.open_form(body.get("trigger_id", ""), user, forms), "form")
 
     @app.action("home_refresh")
     async def refresh(ack: AsyncAck, body: dict[str, Any]) -> None:

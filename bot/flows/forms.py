@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,15 +25,11 @@ from bot.domain.tasks import Task
 from bot.flows.failures import Failure, explain
 from bot.flows.task_work import TaskMessage, TaskWork
 from bot.flows.worker import Hooks, TaskCreator
-from bot.home.tab import HOME_FORM_PLACE
 from bot.oracle import lookups
 from bot.oracle.errors import B2CError, B2CValidationError
 from bot.oracle.staff import IdentityError
 from bot.slack import modal
 from bot.slack.modal import FormContext, FormValues
-
-if TYPE_CHECKING:
-    from bot.home.features import Home
 
 log = logging.getLogger(__name__)
 
@@ -227,13 +223,6 @@ class TaskForms:
                 current.contact = await lookups.contact_by_email(self.creator.b2c, person.email)
 
         return await self.open(trigger_id, context, values, fill=from_message)
-
-    async def open_from_home(self, trigger_id: str, user: str, home: Home) -> bool:
-        """The form from the Home tab's New task: the task is posted in the user's direct
-        messages with the bot."""
-        channel = await home.dm_channel(user)
-        context = FormContext(channel_id=channel, channel_name=HOME_FORM_PLACE)
-        return await self.open(trigger_id, context, FormValues())
 
     # ------------------------------------------------------------------ submitting
     async def submit(self, body: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], Any]]:

@@ -14,6 +14,7 @@ from bot.domain.defaults import describe
 from bot.domain.drafts import draft_to_dict
 from bot.domain.grammar import Parsed
 from bot.domain.slack_text import escape
+from bot.flows.forms import TaskForms
 from bot.flows.task_work import TaskMessage
 from bot.home.defaults import ChannelDefaults
 from bot.home.digest import Digests
@@ -21,9 +22,10 @@ from bot.home.notify import Assignments
 from bot.home.reactions import ReactionTasks
 from bot.home.sources import MessageSource
 from bot.home.store import HomeStore
-from bot.home.tab import HomeTab
+from bot.home.tab import HOME_FORM_PLACE, HomeTab
 from bot.home.unfurl import Unfurls
 from bot.home.views import text_answer
+from bot.slack.modal import FormContext, FormValues
 from bot.slack.people import People
 from bot.sync.store import SyncStore
 
@@ -115,6 +117,13 @@ class Home:
                     home=True,
                 )
         return TaskMessage(task_id, requester, "", "", "", home=True)
+
+    async def open_form(self, trigger_id: str, user: str, forms: TaskForms) -> bool:
+        """The form from the Home tab's New task: the task is posted in the user's direct
+        messages with the bot."""
+        channel = await self.dm_channel(user)
+        context = FormContext(channel_id=channel, channel_name=HOME_FORM_PLACE)
+        return await forms.open(trigger_id, context, FormValues())
 
     async def dm_channel(self, user: str) -> str:
         """The bot's direct-message channel with ``user`` (``conversations.open``), or the
