@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.domain.slack_text import escape
 from bot.flows.failures import explain
@@ -23,10 +23,20 @@ from bot.oracle.staff import IdentityError, Staff
 from bot.slack import render
 from bot.slack.delivery import SlackPoster, SlackUnavailable
 from bot.slack.people import People
-from bot.sync.poller import SyncPoller
 
 log = logging.getLogger(__name__)
 COMPLETE_TYPE = "completed"
+
+
+class OwnChanges(Protocol):
+    """A follower of the task's thread (bot.sync's poller, plugged in from above), told of the
+    bot's own changes so that it does not report them as made in B2C Service."""
+
+    async def own_change(self, task_id: int) -> None: ...
+
+    async def own_change_done(
+        self, task_id: int, notes_added: int = 0
+    ) -> dict[str, str | None] | None: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ class TaskWork:
         self.people = people
         self.completed_status = completed_status
         self.buttons_for = buttons_for  # TASK_BUTTONS_FOR: anyone, requester or assignee
-        self.sync: SyncPoller | None = None  # synced threads (bot.sync), when on
+        self.sync: OwnChanges | None = None  # synced threads (bot.sync), when on
         # the Home tab of a user, published again with a line on top (bot.home.tab)
         self.home_refresh: Callable[[str, str], Awaitable[Any]] | None = None
 
