@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.domain.drafts import AccountLogin, Assignee, IdOrName, SlackUser
 from bot.domain.tasks import Ref
 from bot.oracle import roql
 from bot.oracle.client import B2CClient
-from bot.slack.people import People
+
+
+class Member(Protocol):
+    name: str
+    email: str | None
+
+
+class Directory(Protocol):
+    """Who a Slack user is: their name and e-mail (``bot.slack.people.People``, passed in)."""
+
+    async def get(self, user_id: str) -> Member | None: ...
 
 
 class IdentityError(Exception):
@@ -25,7 +36,7 @@ class Staff:
     def __init__(
         self,
         b2c: B2CClient,
-        people: People,
+        people: Directory,
         *,
         ttl: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
