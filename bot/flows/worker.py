@@ -34,6 +34,7 @@ from bot.domain.defaults import merge as merge_defaults
 from bot.domain.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
 from bot.domain.requests import TaskRequest
 from bot.domain.tasks import Task
+from bot.flows.announce import ResultDelivery
 from bot.flows.compose import Origin, compose_task, task_name
 from bot.flows.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.journal import Entry, Journal, LeaseLost
@@ -45,7 +46,7 @@ from bot.oracle.lookups import Names
 from bot.oracle.site import SiteLimits
 from bot.oracle.staff import IdentityError, Staff
 from bot.slack import render
-from bot.slack.delivery import ResultDelivery, SlackPoster, SlackUnavailable, respond_via_url
+from bot.slack.delivery import SlackPoster, SlackUnavailable, respond_via_url
 from bot.slack.people import People
 
 log = logging.getLogger(__name__)
