@@ -1,5 +1,6 @@
-"""What Slack is told about a request: its result where the requester will see it (the task
-message and its thread, else ``response_url``, else a direct message).
+"""What Slack is told about a request: the task message while Oracle works on it (creating…,
+retrying…), its result where the requester will see it (the task message and its thread, else
+``response_url``, else a direct message), and the requester's private confirmation of its dates.
 """
 
 from __future__ import annotations
@@ -8,13 +9,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from bot.domain import slack_text
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import escape
 from bot.domain.tasks import Task
-from bot.journal import Entry
+from bot.journal import Entry, Journal
 from bot.oracle.catalog import Catalog
 from bot.oracle.lookups import Names
 from bot.slack import render
@@ -36,12 +38,14 @@ class ResultDelivery:
         catalog: Catalog,
         link: Callable[[int], str],
         names: Names,
+        clock: Callable[[], datetime],
     ) -> None:
         self.poster = poster
         self.respond = respond
         self.catalog = catalog
         self.link = link
         self.names = names
+        self.clock = clock
 
     async def _named(self, composed: dict[str, Any]) -> list[tuple[str, str]]:
         """The details with Oracle's names for what was given by id or login (``refs``):
@@ -104,6 +108,28 @@ class ResultDelivery:
         if delivered == "lost":
             log.error("[%s] the result could not be delivered to Slack", request.correlation_id)
         return entry, delivered
+
+    async def confirm_privately(self, entry: Entry, request: TaskRequest) -> None:
+        """The requester's private confirmation (dates in their own zone, in words, and a
+        warning for a due date in the past or a start after the due date), once the task
+        exists: slash commands only, and only when the task has dates."""
+        confirm = (entry.composed or {}).get("confirm")
+        if entry.task_id is None or entry.kind != "command" or not confirm:
+            return
+
+        def moment(key: str) -> datetime | None:
+            return datetime.fromisoformat(confirm[key]) if confirm.get(key) else None
+
+        message = render.private_confirmation(
+            entry.task_id,
+            (entry.composed or {}).get("name", ""),
+            moment("due"),
+            moment("start"),
+            confirm.get("tz"),
+            moment("asked") or self.clock(),
+        )
+        if message is not None:
+            await self.respond(request.response_url, message)
 
     async def _post_result(
         self,
@@ -175,3 +201,37 @@ class _Interrupted(Exception):
     def __init__(self, entry: Entry) -> None:
         super().__init__("delivery interrupted")
         self.entry = entry
+
+
+class Announcement:
+    """The task message of a slash command while its task is being created."""
+
+    def __init__(
+        self, poster: SlackPoster, journal: Journal, entry: Entry, request: TaskRequest, name: str
+    ) -> None:
+        self.poster = poster
+        self.journal = journal
+        self.entry = entry
+        self.request = request
+        self.name = name
+        self.ts = entry.parent_ts
+
+    async def _post(self, message: dict[str, Any]) -> None:
+        try:
+            ts = await self.poster.post(channel=self.request.channel_id, **message)
+        except SlackUnavailable:
+            return
+        if ts:
+            self.ts = ts
+            await self.journal.set_parent(self.entry, ts)
+
+    async def pending(self) -> None:
+        if self.ts is None:
+            await self._post(render.pending_parent(self.request.user_id, self.name))
+
+    async def retrying(self) -> None:
+        message = render.retrying_parent(self.request.user_id, self.name)
+        if self.ts is None:
+            await self._post(message)
+        else:
+            await self.poster.update(self.request.channel_id, self.ts, message)

@@ -34,7 +34,7 @@ from bot.domain.defaults import merge as merge_defaults
 from bot.domain.drafts import SlackUser, TaskDraft, draft_from_dict, draft_to_dict
 from bot.domain.requests import TaskRequest
 from bot.domain.tasks import Task
-from bot.flows.announce import ResultDelivery
+from bot.flows.announce import Announcement, ResultDelivery
 from bot.flows.compose import Origin, compose_task, task_name
 from bot.flows.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.journal import Entry, Journal, LeaseLost
@@ -45,7 +45,6 @@ from bot.oracle.errors import B2CConnectionError, B2CError
 from bot.oracle.lookups import Names
 from bot.oracle.site import SiteLimits
 from bot.oracle.staff import IdentityError, Staff
-from bot.slack import render
 from bot.slack.delivery import SlackPoster, SlackUnavailable, respond_via_url
 from bot.slack.people import People
 
@@ -121,6 +120,7 @@ class TaskCreator:
             catalog=self.catalog,
             link=self.link,
             names=self.names,
+            clock=clock,
         )
         self.clock = clock
         self.retry_policy = retry
@@ -305,7 +305,7 @@ class TaskCreator:
                 if thread and request.thread_ts != thread:  # an emoji on a reply: its thread
                     request = replace(request, thread_ts=thread)
                 entry, delivery = await self.results.deliver(entry, request)
-                await self._confirm_privately(entry, request)
+                await self.results.confirm_privately(entry, request)
                 if delivery == "thread" and self.tracker is not None:
                     try:  # the thread follows the task from now on (bot.sync)
                         await self.tracker(entry, request)
@@ -438,28 +438,6 @@ class TaskCreator:
             composed["thread_ts"] = thread
         return composed
 
-    async def _confirm_privately(self, entry: Entry, request: TaskRequest) -> None:
-        """The requester's private confirmation (dates in their own zone, in words, and a
-        warning for a due date in the past or a start after the due date), once the task
-        exists: slash commands only, and only when the task has dates."""
-        confirm = (entry.composed or {}).get("confirm")
-        if entry.task_id is None or entry.kind != "command" or not confirm:
-            return
-
-        def moment(key: str) -> datetime | None:
-            return datetime.fromisoformat(confirm[key]) if confirm.get(key) else None
-
-        message = render.private_confirmation(
-            entry.task_id,
-            (entry.composed or {}).get("name", ""),
-            moment("due"),
-            moment("start"),
-            confirm.get("tz"),
-            moment("asked") or self.clock(),
-        )
-        if message is not None:
-            await self.respond(request.response_url, message)
-
     async def _settle(
         self, entry: Entry, request: TaskRequest, hooks: Hooks, progress: Progress
     ) -> Entry:
@@ -478,7 +456,7 @@ class TaskCreator:
                 await asyncio.sleep(SLACK_AWAY_WAIT)  # (the sweep takes it up after this)
                 return entry
         entry = replace(entry, composed=composed)
-        announce = _Announcement(self, entry, request, composed["name"])
+        announce = Announcement(self.poster, self.journal, entry, request, composed["name"])
         sending = _Sending()
         creation = asyncio.ensure_future(
             self._create_with_retries(entry, composed, request, announce, progress, sending)
@@ -499,7 +477,7 @@ class TaskCreator:
         return entry
 
     async def _announce_if_slow(
-        self, creation: asyncio.Future[Any], sending: _Sending, announce: _Announcement
+        self, creation: asyncio.Future[Any], sending: _Sending, announce: Announcement
     ) -> None:
         """Oracle usually answers quickly: then the task message is posted once, complete. If
         Oracle is slow (``announce_after`` seconds), the channel sees meanwhile that the task is
@@ -557,7 +535,7 @@ class TaskCreator:
         entry: Entry,
         composed: dict[str, Any],
         request: TaskRequest,
-        announce: _Announcement,
+        announce: Announcement,
         progress: Progress,
         on_send: Callable[[], None] | None = None,
     ) -> tuple[Entry, Task]:
@@ -671,34 +649,3 @@ class _Sending:
         if self.at is None:
             self.at = time.monotonic()
         self.event.set()
-
-
-class _Announcement:
-    """The task message of a slash command while its task is being created."""
-
-    def __init__(self, creator: TaskCreator, entry: Entry, request: TaskRequest, name: str) -> None:
-        self.creator = creator
-        self.entry = entry
-        self.request = request
-        self.name = name
-        self.ts = entry.parent_ts
-
-    async def _post(self, message: dict[str, Any]) -> None:
-        try:
-            ts = await self.creator.poster.post(channel=self.request.channel_id, **message)
-        except SlackUnavailable:
-            return
-        if ts:
-            self.ts = ts
-            await self.creator.journal.set_parent(self.entry, ts)
-
-    async def pending(self) -> None:
-        if self.ts is None:
-            await self._post(render.pending_parent(self.request.user_id, self.name))
-
-    async def retrying(self) -> None:
-        message = render.retrying_parent(self.request.user_id, self.name)
-        if self.ts is None:
-            await self._post(message)
-        else:
-            await self.creator.poster.update(self.request.channel_id, self.ts, message)
