@@ -19,8 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.command_route import CommandRoute
 from bot.flows.forms import TaskForms
+from bot.flows.procedure import RetryPolicy
 from bot.flows.task_work import TaskWork
-from bot.flows.worker import Responder, RetryPolicy, TaskCreator
+from bot.flows.worker import Responder, TaskCreator
 from bot.home.defaults import ChannelDefaults
 from bot.home.digest import DIGEST_BUCKET, Digests
 from bot.home.features import Home
@@ -273,8 +274,8 @@ async def build_home(
         sync=sync.store if sync is not None else None,
         off=off,
     )
-    creator.channel_defaults = defaults.for_channel
-    creator.prepare = sources.prepare
+    creator.procedure.channel_defaults = defaults.for_channel
+    creator.procedure.prepare = sources.prepare
     work.home_refresh = lambda user, text: tab.publish(user, banner=text)
     creator.on_delivered.append(tab.after_created)
     if "assigned" not in off:

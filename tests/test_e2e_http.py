@@ -424,7 +424,7 @@ async def one_slot(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> 
     """A bot with one Oracle call at a time, that says "creating…" after 1 s."""
     settings = make_settings(sandbox, slack, database_url=database_url, b2c_max_concurrency=1)
     async with serving(settings, slack) as bot:
-        bot.runtime.creator.announce_after = 1.0
+        bot.runtime.creator.procedure.announce_after = 1.0
         yield bot
 
 

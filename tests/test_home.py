@@ -535,9 +535,9 @@ async def test_an_emoji_on_a_message_the_bot_cannot_read_is_told_privately(
 async def test_an_emoji_task_waits_for_slack_when_slack_is_away(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.flows import worker as service
+    from bot.flows import procedure
 
-    monkeypatch.setattr(service, "SLACK_AWAY_WAIT", 0.0)
+    monkeypatch.setattr(procedure, "SLACK_AWAY_WAIT", 0.0)
     message = slack.post_user_message("C1", "Call Carlos back", user="U4")
     slack.fail("conversations.history", "service_unavailable")
     await bot.event(reaction(message.ts))

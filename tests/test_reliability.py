@@ -41,7 +41,7 @@ async def restart(sandbox: B2CSandbox) -> None:
 async def test_oracle_down_20_seconds_then_back(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    bot.runtime.creator.retry_policy = type(bot.runtime.creator.retry_policy)(
+    bot.runtime.creator.procedure.retry_policy = type(bot.runtime.creator.procedure.retry_policy)(
         budget=60, min_wait=0.5, max_wait=4
     )
     await sandbox.stop()

@@ -23,8 +23,9 @@ from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import first_line_name, to_plain
 from bot.domain.tasks import Task
 from bot.flows.failures import Failure, explain
+from bot.flows.procedure import Hooks
 from bot.flows.task_work import TaskMessage, TaskWork
-from bot.flows.worker import Hooks, TaskCreator
+from bot.flows.worker import TaskCreator
 from bot.oracle import lookups
 from bot.oracle.errors import B2CError, B2CValidationError
 from bot.oracle.staff import IdentityError
@@ -50,9 +51,9 @@ class TaskForms:
 
     async def _with_defaults(self, channel_id: str, values: FormValues, user: str) -> None:
         """Fill what the form leaves empty from the channel's defaults (``/task defaults``)."""
-        if self.creator.channel_defaults is None or not channel_id:
+        if self.creator.procedure.channel_defaults is None or not channel_id:
             return
-        defaults = await self.creator.channel_defaults(channel_id)
+        defaults = await self.creator.procedure.channel_defaults(channel_id)
         if not defaults:
             return
         person = self.creator.people.peek(user)

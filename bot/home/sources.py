@@ -222,7 +222,7 @@ class MessageSource:
     async def prepare(
         self, kind: str, request: TaskRequest, draft: TaskDraft
     ) -> tuple[TaskDraft, str | None]:
-        """``TaskCreator.prepare``: an emoji's task from its message (name from the first
+        """``CreateProcedure.prepare``: an emoji's task from its message (name from the first
         line, the message and its link as the note, the author as contact when their e-mail
         matches), answered in its thread; with ``whole_thread``, the thread in the note."""
         thread = None
