@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows.forms import TaskForms
+from bot.flows.note_form import NoteForm
 from bot.flows.task_work import TaskWork
 from bot.flows.worker import TaskCreator
 from bot.home.features import Home
@@ -17,6 +18,7 @@ def register(
     app: AsyncApp,
     creator: TaskCreator,
     forms: TaskForms,
+    note_form: NoteForm,
     work: TaskWork,
     gate: Gate,
     notes: ThreadNotes | None = None,
@@ -27,9 +29,9 @@ def register(
     access.register(app, gate)
     fast = {"message": events.register(app, creator, notes)}
     listener = commands.register(app, creator, forms, work, notes, home_features)
-    views.register(app, forms)
+    views.register(app, forms, note_form)
     shortcuts.register(app, creator, forms)
-    actions.register(app, creator, forms, work, home_features)
+    actions.register(app, creator, forms, note_form, work, home_features)
     options.register(app, creator)
     if home_features is not None:
         fast.update(home.register(app, creator, forms, home_features))

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.flows.forms import TaskForms
+from bot.flows.note_form import NoteForm
 from bot.flows.task_work import TaskMessage, TaskWork
 from bot.flows.worker import TaskCreator
 from bot.home.features import Home
@@ -17,6 +18,7 @@ def register(
     app: AsyncApp,
     creator: TaskCreator,
     forms: TaskForms,
+    note_form: NoteForm,
     work: TaskWork,
     home: Home | None = None,
 ) -> None:
@@ -36,7 +38,7 @@ def register(
 
     async def open_note(body: dict[str, Any], value: str) -> None:
         where = await where_of(body, value)
-        await forms.open_note(body["trigger_id"], where, body["user"]["id"])
+        await note_form.open(body["trigger_id"], where, body["user"]["id"])
 
     @app.action("open_task")
     async def open_task(ack: AsyncAck) -> None:

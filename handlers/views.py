@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.flows.forms import TaskForms
+from bot.flows.note_form import NoteForm
 from bot.slack import modal
 
 
-def register(app: AsyncApp, forms: TaskForms) -> None:
+def register(app: AsyncApp, forms: TaskForms, note_form: NoteForm) -> None:
     @app.view(modal.CALLBACK)
     async def task_form(ack: AsyncAck, body: dict[str, Any]) -> None:
         response, start = await forms.submit(body)
@@ -18,5 +19,5 @@ def register(app: AsyncApp, forms: TaskForms) -> None:
         start()
 
     @app.view(modal.NOTE_CALLBACK)
-    async def note_form(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack(**(forms.submit_note(body) or {}))
+    async def note(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack(**(note_form.submit(body) or {}))

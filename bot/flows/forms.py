@@ -24,7 +24,6 @@ from bot.domain.slack_text import first_line_name, to_plain
 from bot.domain.tasks import Task
 from bot.flows.failures import Failure, explain
 from bot.flows.procedure import Hooks
-from bot.flows.task_work import TaskMessage, TaskWork
 from bot.flows.worker import TaskCreator
 from bot.oracle import lookups
 from bot.oracle.errors import B2CError, B2CValidationError
@@ -43,10 +42,9 @@ Filler = Callable[[FormValues], Awaitable[None]]
 
 
 class TaskForms:
-    def __init__(self, *, slack: AsyncWebClient, creator: TaskCreator, work: TaskWork) -> None:
+    def __init__(self, *, slack: AsyncWebClient, creator: TaskCreator) -> None:
         self.slack = slack
         self.creator = creator
-        self.work = work
         self.whole_thread = True  # offered in threads (off without channels:history)
 
     async def _with_defaults(self, channel_id: str, values: FormValues, user: str) -> None:
@@ -292,26 +290,3 @@ class TaskForms:
         )
         headline, reason, _hint = json.loads(entry.reason or '["", "", ""]')
         return await self.open(trigger_id, context, values, banner=f"{headline}: {reason}")
-
-    # ------------------------------------------------------------------ notes on a task
-    async def open_note(self, trigger_id: str, where: TaskMessage, actor: str) -> bool:
-        if await self.work.refused(where, actor):  # TASK_BUTTONS_FOR: no form to fill in vain
-            return False
-        try:
-            await self.slack.views_open(
-                trigger_id=trigger_id, view=modal.note_view(where.task_id, where.encode())
-            )
-        except SlackApiError as error:
-            log.warning("views.open (note) failed: %s", error.response.get("error"))
-            return False
-        return True
-
-    def submit_note(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        view = body.get("view") or {}
-        text = modal.read_submission((view.get("state") or {}).get("values") or {}).note
-        if not text:
-            return {"response_action": "errors", "errors": {"note": "Write the note."}}
-        where = TaskMessage.decode(view.get("private_metadata") or "{}")
-        actor = (body.get("user") or {}).get("id", "")
-        self.creator.spawn(self.work.add_note(where, actor, text), f"note-{where.task_id}")
-        return None
