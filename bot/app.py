@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.command_route import CommandRoute
 from bot.flows.forms import TaskForms
+from bot.flows.lookup import TaskLookup
 from bot.flows.note_form import NoteForm
 from bot.flows.procedure import RetryPolicy
 from bot.flows.task_work import TaskWork
@@ -211,6 +212,7 @@ async def build_runtime(
             journal=journal, store=store, sync=sync, b2c=b2c, poster=creator.poster, people=people
         )
         await notes.create()
+    lookup = TaskLookup(b2c=b2c, staff=staff, link=creator.link)
     forms = TaskForms(slack=client, creator=creator)
     note_form = NoteForm(slack=client, work=work, spawn=creator.spawn)
     channels, users, usergroups = settings.access
@@ -220,7 +222,7 @@ async def build_runtime(
     home = await build_home(settings, client, creator, work, sync, gate, people, staff, scopes)
     forms.whole_thread = "whole_thread" not in home.off
     listener, fast_events = handlers.register(
-        app, creator, forms, note_form, work, gate, notes, home
+        app, creator, forms, note_form, work, lookup, gate, notes, home
     )
     return Runtime(
         app=app,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows.forms import TaskForms
+from bot.flows.lookup import TaskLookup
 from bot.flows.note_form import NoteForm
 from bot.flows.task_work import TaskWork
 from bot.flows.worker import TaskCreator
@@ -20,6 +21,7 @@ def register(
     forms: TaskForms,
     note_form: NoteForm,
     work: TaskWork,
+    lookup: TaskLookup,
     gate: Gate,
     notes: ThreadNotes | None = None,
     home_features: Home | None = None,
@@ -28,7 +30,7 @@ def register(
     calls directly (see ``bot.command_route``)."""
     access.register(app, gate)
     fast = {"message": events.register(app, creator, notes)}
-    listener = commands.register(app, creator, forms, work, notes, home_features)
+    listener = commands.register(app, creator, forms, lookup, notes, home_features)
     views.register(app, forms, note_form)
     shortcuts.register(app, creator, forms)
     actions.register(app, creator, forms, note_form, work, home_features)

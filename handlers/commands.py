@@ -15,7 +15,7 @@ from bot.domain.grammar import GrammarError, parse, read
 from bot.domain.requests import TaskRequest
 from bot.flows.compose import task_name
 from bot.flows.forms import TaskForms
-from bot.flows.task_work import TaskWork
+from bot.flows.lookup import TaskLookup
 from bot.flows.worker import TaskCreator
 from bot.home.features import Home
 from bot.oracle.catalog import unknown_named
@@ -34,13 +34,13 @@ def register(
     app: AsyncApp,
     creator: TaskCreator,
     forms: TaskForms,
-    work: TaskWork,
+    lookup: TaskLookup,
     notes: ThreadNotes | None = None,
     home: Home | None = None,
 ) -> CommandListener:
     """Register the slash command's listener with Bolt; also returned, for the HTTP route that
     calls it directly (``bot.command_route``)."""
-    listener = command_listener(creator, forms, work, notes, home)
+    listener = command_listener(creator, forms, lookup, notes, home)
     app.command(re.compile(r".+"))(listener)
     return listener
 
@@ -48,7 +48,7 @@ def register(
 def command_listener(
     creator: TaskCreator,
     forms: TaskForms,
-    work: TaskWork,
+    lookup: TaskLookup,
     notes: ThreadNotes | None = None,
     home: Home | None = None,
 ) -> CommandListener:
@@ -83,7 +83,7 @@ def command_listener(
             creator.spawn(_open_form(creator, forms, command, name), "form")
         elif parsed.kind == "show" and parsed.task_id is not None:
             await ack()
-            creator.spawn(_answer(creator, command, work.show(parsed.task_id)), "show")
+            creator.spawn(_answer(creator, command, lookup.show(parsed.task_id)), "show")
         elif parsed.kind == "sync":
             await ack(**await _sync_setting(notes, command.get("channel_id", ""), parsed.option))
         elif parsed.kind in ("defaults", "remind"):
@@ -97,7 +97,9 @@ def command_listener(
             creator.spawn(_answer(creator, command, answer), parsed.kind)
         elif parsed.kind == "mine":
             await ack()
-            creator.spawn(_answer(creator, command, work.mine(command.get("user_id", ""))), "mine")
+            creator.spawn(
+                _answer(creator, command, lookup.mine(command.get("user_id", ""))), "mine"
+            )
         else:
             assert parsed.draft is not None
             problem = creator.limits.name_problem(task_name(parsed.draft)) or unknown_named(

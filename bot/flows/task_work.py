@@ -1,4 +1,4 @@
-"""Working a task from Slack: complete it, change its status, add a note, show it, list mine.
+"""Working a task from Slack: complete it, change its status, add a note.
 
 Every change is PATCHed to Oracle, re-read (Oracle's PATCH answers with an empty body), confirmed
 in the task's thread, and the task message is updated in place to show the current status. A
@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from bot.domain.slack_text import escape
 from bot.flows.failures import explain
-from bot.oracle import roql
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient
 from bot.oracle.errors import B2CError
@@ -25,7 +24,6 @@ from bot.slack.delivery import SlackPoster, SlackUnavailable
 from bot.slack.people import People
 
 log = logging.getLogger(__name__)
-COMPLETE_TYPE = "completed"
 
 
 class OwnChanges(Protocol):
@@ -222,29 +220,3 @@ class TaskWork:
             f"added a note to task #{where.task_id}:\n>{escape(text, 2500)}\n",
             f"add a note to task #{where.task_id}",
         )
-
-    async def show(self, task_id: int) -> dict[str, Any]:
-        try:
-            task = await self.b2c.get_task(task_id)
-        except B2CError as error:
-            headline, reason, _ = explain(error)
-            if error.status == 404:
-                headline, reason = f"There is no task #{task_id}", error.reason
-            return render.task_event(f":x: {escape(headline)}\n>{escape(reason, 1500)}")
-        return render.task_summary(task, self.link(task.id))
-
-    async def mine(self, user_id: str) -> dict[str, Any]:
-        try:
-            account, _name = await self.staff.account_for_user(user_id)
-            found = await self.b2c.rows(roql.open_tasks(account))
-        except IdentityError as error:
-            return render.task_event(f":x: {escape(str(error), 1500)}")
-        except B2CError as error:
-            headline, reason, _ = explain(error)
-            return render.task_event(f":x: {escape(headline)}\n>{escape(reason, 1500)}")
-        rows = []
-        for task_id, name, status, status_type, *_ in found:
-            if (status_type or "").lower() == COMPLETE_TYPE or not task_id:
-                continue
-            rows.append((int(task_id), name or "", status or "", self.link(int(task_id))))
-        return render.task_list(rows)
