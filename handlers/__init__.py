@@ -1,4 +1,5 @@
-"""Thin Bolt listeners, one module per Slack surface. Each acks and hands over to ``bot``."""
+"""Thin Bolt listeners, one module per Slack surface. Each acks and hands over to ``bot``: an
+entry point, it uses the features and the flows, never the other way round."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """``python -m bot doctor``: checks everything the bot relies on, against the configured Slack
-and Oracle, and prints a checklist (✓ / ✗ / !) saying, on ✗, exactly what to change.
+and Oracle, and prints a checklist (✓ / ✗ / !) saying, on ✗, exactly what to change. An
+entry point: uses the settings, the app's wiring, the adapters and the journal.
 
 It creates nothing unless ``--write`` is given (then one task, deleted again). Exit 0 only when
 nothing is ✗.

@@ -1,4 +1,5 @@
 """The request journal: every acknowledged task request, durably, until it is settled.
+Infrastructure: uses nothing of the bot outside this package.
 
 A request is written before Slack gets its ack, then moves ``pending`` → ``created`` (with the
 task id) or ``failed`` (Oracle unreachable past the retry budget; can be retried) or
