@@ -544,10 +544,14 @@ async def test_an_emoji_task_waits_for_slack_when_slack_is_away(
     await bot.finished()
     assert sandbox.requests_to("POST", "/tasks") == []  # kept, not refused
     assert slack.calls_to("chat.postEphemeral") == []
+    assert slack.calls_to("chat.postMessage") == []  # nothing to tell yet
     assert await bot.runtime.creator.resume() == 1  # the sweep takes it up again
     await bot.finished()
     [create] = sandbox.requests_to("POST", "/tasks")
     assert create.body["name"] == "Call Carlos back"
+    # and the task is told in the message's thread, as an emoji task is
+    [reply] = slack.thread_replies("C1", message.ts)
+    assert "Call Carlos back" in json.dumps(reply.blocks)
 
 
 # ------------------------------------------------------------------ 6. a whole thread

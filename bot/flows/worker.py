@@ -263,7 +263,9 @@ class TaskCreator:
         try:
             if entry.state == "pending":
                 entry = await self.procedure.settle(entry, request, hooks or Hooks())
-            if entry.delivery == "pending":
+            # still pending: its message could not be read (Slack away), the sweep takes it
+            # up again; there is no result to tell yet
+            if entry.state != "pending" and entry.delivery == "pending":
                 self.journal.holder.check()  # a process that lost its lease must not post too
                 thread = (entry.composed or {}).get("thread_ts")
                 if thread and request.thread_ts != thread:  # an emoji on a reply: its thread
