@@ -53,6 +53,8 @@ async def slack() -> AsyncIterator[SlackFake]:
     await fake.start()
     yield fake
     await fake.stop()
+    # every test that posts checks the rendering too: Slack shows nothing it refuses
+    assert not fake.refused_blocks, f"Slack would refuse these (Block Kit): {fake.refused_blocks}"
 
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL", "")

@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from bot.standins.block_kit import message_problems, view_problems
+
 
 def _page(key: str, items: list[Any], args: dict[str, Any], limit: int) -> dict[str, Any]:
     """One page of a cursor-paged Slack list (the cursor here is the next index)."""
@@ -122,6 +124,9 @@ class SlackFake:
         self.home_views: dict[str, dict[str, Any]] = {}  # user -> their published Home tab
         self.unfurls: list[dict[str, Any]] = []  # chat.unfurl calls, as made
         self.arrived_at: list[tuple[float, str]] = []  # (monotonic time, method) of each call
+        # every message, view or unfurl Slack would have refused (Block Kit limits): a test
+        # fixture fails the test that caused one
+        self.refused_blocks: list[tuple[str, list[str]]] = []
         self.base_url = ""
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -229,11 +234,44 @@ class SlackFake:
                     {"ok": False, "error": error}, status=429, headers={"Retry-After": "1"}
                 )
             return web.json_response({"ok": False, "error": error})
+        refused = self._refused(method, args)
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
-        body = handler(args) if handler else {"ok": True}
+        body = refused or (handler(args) if handler else {"ok": True})
         self.calls.append(call)
         await self._notify()
         return web.json_response(body, headers=headers)
+
+    def _refused(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """Slack's answer to blocks or a view it would not show (Block Kit's limits), or None."""
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            problems = message_problems(args.get("blocks"))
+            # Slack doc (chat.postMessage errors): invalid_blocks, with the problems listed
+            error = "invalid_blocks"
+        elif method in ("views.open", "views.update", "views.push", "views.publish"):
+            problems = view_problems(args.get("view"))
+            # Slack doc (views.* errors): invalid_arguments, the problems in response_metadata
+            error = "invalid_arguments"
+        elif method == "chat.unfurl":
+            unfurls = args.get("unfurls")
+            if isinstance(unfurls, str):
+                unfurls = json.loads(unfurls)
+            problems = [
+                f"{url}: {problem}"
+                for url, unfurl in (unfurls or {}).items()
+                for problem in message_problems((unfurl or {}).get("blocks"))
+            ]
+            # inferred from chat.postMessage: an unfurl's blocks are a message's blocks
+            error = "invalid_blocks"
+        else:
+            return None
+        if not problems:
+            return None
+        self.refused_blocks.append((method, problems))
+        answer: dict[str, Any] = {"ok": False, "error": error}
+        if error == "invalid_blocks":
+            answer["errors"] = problems
+        answer["response_metadata"] = {"messages": [f"[ERROR] {p}" for p in problems]}
+        return answer
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -390,8 +428,6 @@ class SlackFake:
     def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user_id", "")
         view = args.get("view") or {}
-        if len(view.get("blocks") or []) > 100:
-            return {"ok": False, "error": "invalid_arguments"}
         self.home_views[user] = view
         return {"ok": True, "view": {"id": f"VH{user}", **view}}
 
@@ -485,6 +521,10 @@ class SlackFake:
     # ----------------------------------------------------------------- response_url
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
+        problems = message_problems(body.get("blocks"))
+        if problems:  # inferred: response_url refuses what chat.postMessage refuses
+            self.refused_blocks.append(("response_url", problems))
+            return web.Response(status=400, text="invalid_blocks")
         self.responses.append({"key": request.match_info["key"], **body})
         await self._notify()
         return web.Response(text="ok")
