@@ -315,6 +315,21 @@ async def test_the_morning_digest_is_sent_at_nine_local_once_even_after_a_restar
     assert await restarted(bot, NINE_IN_NEW_YORK + timedelta(days=1)).run_once() == 1
 
 
+async def test_the_digest_reads_every_page_of_accounts_and_tasks(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of one row: every staff account and every due task is still read, whatever
+    order Oracle keeps its rows in (the sandbox shuffles what it was not asked to order)."""
+    from bot.home import digest
+
+    monkeypatch.setattr(digest, "PAGE", 1)
+    digest_tasks(sandbox)
+    assert await restarted(bot, NINE_IN_NEW_YORK).run_once() == 1
+    [dm] = direct_messages(slack, JANE)
+    text = json.dumps(dm.args)
+    assert "#12>" in text and "#13>" in text and "#14>" not in text and "#15>" not in text
+
+
 async def test_remind_off_stops_the_digest_and_remind_shows_the_setting(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:

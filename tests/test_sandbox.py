@@ -154,3 +154,28 @@ async def test_named_ids_and_queries(http: httpx.AsyncClient) -> None:
     problem(
         await http.get("/queryResults", params={"query": "drop table x"}), 400, "OSC-CREST-00007"
     )
+
+
+async def test_rows_come_in_the_order_asked_for_and_in_no_order_otherwise(
+    http: httpx.AsyncClient, sandbox
+) -> None:
+    """A database owes no order to rows it was not asked to order: the sandbox changes it from
+    call to call, so that a client relying on one fails here, not on a live site."""
+    sandbox.bulk_tasks(300, 12)
+
+    async def ids(query: str) -> list[int]:
+        result = (await http.get("/queryResults", params={"query": query})).json()
+        return [int(row[0]) for row in result["items"][0]["rows"]]
+
+    unordered = {tuple(await ids("select id from tasks where id >= 300")) for _ in range(10)}
+    assert len(unordered) > 1
+    asked = await ids("select id from tasks where id >= 300 order by id desc limit 5 offset 2")
+    assert asked == [309, 308, 307, 306, 305]
+    # several keys: the first decides, the next breaks its ties
+    both = await ids("select id from tasks where id >= 300 order by updatedTime, id limit 3")
+    assert both == [300, 301, 302]
+    problem(
+        await http.get("/queryResults", params={"query": "select id from tasks order by nope"}),
+        400,
+        "OSC-CREST-00007",
+    )

@@ -424,3 +424,33 @@ async def test_the_events_url_answers_slacks_challenge(bot: Bot) -> None:
     event = json.dumps({"type": "event_callback", "event": {"type": "message", "ts": "1.1"}})
     bad = {**signed_headers("not-the-secret", event), "Content-Type": "application/json"}
     assert (await bot.http.post(bot.url, content=event, headers=bad)).status_code == 401
+
+
+async def test_a_round_reads_every_page_of_changes(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changes past the first page are told too, whatever order Oracle keeps its rows in
+    (the sandbox answers a query without ``order by`` in an order of its own each time)."""
+    from bot.sync import poller
+
+    sync = bot.runtime.sync
+    assert sync is not None
+    await sync.poll_once()  # the cursor starts now
+    monkeypatch.setattr(poller, "PAGE", 2)
+    sandbox.bulk_tasks(500, 7)
+    for task_id in range(500, 507):
+        await sync.store.track(
+            task_id,
+            team_id="T1",
+            channel_id="C1",
+            message_ts=f"{task_id}.1",
+            thread_ts=f"{task_id}.1",
+            requester="U1",
+            shown={"status": "Not Started"},
+            notes_seen=0,
+        )
+        sandbox.agent_edit(task_id, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
+    assert await sync.poll_once() == 7  # four pages of two
+    for task_id in range(500, 507):
+        [line] = slack.thread_replies("C1", f"{task_id}.1")
+        assert "In Progress" in line.text

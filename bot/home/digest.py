@@ -75,30 +75,30 @@ class Digests:
     async def _accounts(self) -> dict[str, int]:
         """Staff accounts by e-mail (lower case)."""
         found: dict[str, int] = {}
-        offset = 0
+        after: int | None = None
         while True:
-            rows = await self.b2c.rows(roql.account_emails(PAGE, offset))
+            rows = await self.b2c.rows(roql.account_emails(PAGE, after))
             for account_id, email, *_ in rows:
                 if account_id and email:
                     found.setdefault(email.lower(), int(account_id))
-            if len(rows) < PAGE:
+            if len(rows) < PAGE or not rows[-1][0]:
                 return found
-            offset += PAGE
+            after = int(rows[-1][0])  # the next page starts after it (paged by key)
 
     async def _due_tasks(self, before: datetime) -> dict[int, list[views.Row]]:
         """Open tasks due before ``before``, by assignee."""
         mine: dict[int, list[views.Row]] = {}
-        offset = 0
+        after: int | None = None
         while True:
-            rows = await self.b2c.rows(roql.assigned_tasks_due_before(before, PAGE, offset))
+            rows = await self.b2c.rows(roql.assigned_tasks_due_before(before, PAGE, after))
             for cells in rows:
                 account = views.assignee_id(cells)
                 row = views.row_from_cells(cells)
                 if account is not None and not row.complete:
                     mine.setdefault(account, []).append(row)
-            if len(rows) < PAGE:
+            if len(rows) < PAGE or not rows[-1][0]:
                 return mine
-            offset += PAGE
+            after = int(rows[-1][0])  # the next page starts after it (paged by key)
 
     async def run_once(self) -> int:
         """One round; the number of digests sent (0 when another process sends them)."""

@@ -154,12 +154,27 @@ SYNC_COLUMNS = (
 )
 
 
-def tasks_updated_since(since: datetime, limit: int = 1, offset: int = 0) -> str:
+def tasks_updated_since(
+    since: datetime, limit: int = 1, after: tuple[datetime, int] | None = None
+) -> str:
     """Tasks changed since ``since``, a page of them: what a synced thread shows
-    (``SYNC_COLUMNS``). Polled by the thread sync; Oracle offers no task notifications."""
+    (``SYNC_COLUMNS``). Polled by the thread sync; Oracle offers no task notifications.
+
+    Paged by key, in (updatedTime, id) order: ``after`` is the last row of the page before (its
+    updatedTime and id). A database owes no order to rows it was not asked to order, and an
+    offset shifts when a task changes between two pages (one is then never read); a key does
+    neither."""
+    if after is None:
+        where = f"updatedTime > {time_literal(since)}"
+    else:
+        moment, last = after
+        where = (
+            f"(updatedTime > {time_literal(moment)} or "
+            f"(updatedTime = {time_literal(moment)} and id > {int(last)}))"
+        )
     return (
-        f"select {SYNC_COLUMNS} from tasks where updatedTime > {time_literal(since)} "
-        f"limit {int(limit)} offset {int(offset)}"
+        f"select {SYNC_COLUMNS} from tasks where {where} order by updatedTime, id "
+        f"limit {int(limit)}"
     )
 
 
@@ -198,18 +213,21 @@ def tasks_by_id(task_ids: list[int]) -> str:
     return f"select {ROW_COLUMNS} from tasks where {_any_id(task_ids)}"
 
 
-def assigned_tasks_due_before(moment: datetime, limit: int = 1, offset: int = 0) -> str:
-    """Tasks with an assignee due before ``moment`` (the morning digest), a page of them:
-    ``ROW_COLUMNS``."""
+def assigned_tasks_due_before(moment: datetime, limit: int = 1, after: int | None = None) -> str:
+    """Tasks with an assignee due before ``moment`` (the morning digest), a page of them in id
+    order, after the task ``after`` (the last of the page before): ``ROW_COLUMNS``."""
+    beyond = f" and id > {int(after)}" if after is not None else ""
     return (
         f"select {ROW_COLUMNS} from tasks where dueTime < {time_literal(moment)} and "
-        f"assignedToAccount.id is not null limit {int(limit)} offset {int(offset)}"
+        f"assignedToAccount.id is not null{beyond} order by id limit {int(limit)}"
     )
 
 
-def account_emails(limit: int = 1, offset: int = 0) -> str:
-    """Staff accounts and their e-mail, a page of them: id, e-mail (the morning digest)."""
-    return f"select id, emails.address from accounts limit {int(limit)} offset {int(offset)}"
+def account_emails(limit: int = 1, after: int | None = None) -> str:
+    """Staff accounts and their e-mail, a page of them in id order, after the account
+    ``after`` (the last of the page before): id, e-mail (the morning digest)."""
+    beyond = f" where id > {int(after)}" if after is not None else ""
+    return f"select id, emails.address from accounts{beyond} order by id limit {int(limit)}"
 
 
 def account_email(account_id: int) -> str:

@@ -1,6 +1,7 @@
 """The sandbox's ROQL: enough of Oracle's query language for what any client may send it.
 
-``select <paths> from <table> [where <condition>] [limit n] [offset n]``; conditions are
+``select <paths> from <table> [where <condition>] [order by <path> [asc|desc], ...] [limit n]
+[offset n]``; conditions are
 comparisons (``=``, ``!=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``, ``like``, ``is [not] null``)
 joined by ``and``/``or``/``not`` with parentheses. Each rule below names where it comes from:
 Oracle's documentation, Oracle's own code, or inferred (and then ``python -m bot doctor``
@@ -9,8 +10,9 @@ checks the bot's side of it on a live site).
 
 from __future__ import annotations
 
+import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +35,26 @@ class Token:
 _WORD = re.compile(r"[A-Za-z_][\w.]*")
 _NUMBER = re.compile(r"-?\d+")
 _OPS = ("!=", "<>", ">=", "<=", "=", ">", "<")
-_KEYWORDS = {"select", "from", "where", "and", "or", "not", "like", "is", "null", "limit", "offset"}
+_KEYWORDS = {
+    "select",
+    "from",
+    "where",
+    "and",
+    "or",
+    "not",
+    "like",
+    "is",
+    "null",
+    "order",
+    "by",
+    "asc",
+    "desc",
+    "limit",
+    "offset",
+}
+# a database owes no order to rows it was not asked to order; the sandbox answers such a query
+# in an order that changes from call to call, so a client that relies on one fails in tests
+_SHUFFLE = random.Random()
 
 
 def tokenize(statement: str) -> list[Token]:
@@ -93,6 +114,7 @@ class Query:
     where: Any  # a condition tree, or None
     limit: int
     offset: int
+    order: list[tuple[str, bool]] = field(default_factory=list)  # (path, descending)
 
 
 class _Parser:
@@ -144,6 +166,20 @@ class _Parser:
         self.expect("from")
         table = self.path()
         where = self.disjunction() if self.keyword("where") else None
+        order: list[tuple[str, bool]] = []
+        if self.keyword("order"):
+            # inferred: ROQL's ORDER BY as SQL's (paths, ASC or DESC, before LIMIT and OFFSET);
+            # python -m bot doctor sends every paged query, ordered, to a live site
+            self.expect("by")
+            while True:
+                path = self.path()
+                descending = self.keyword("desc")
+                if not descending:
+                    self.keyword("asc")
+                order.append((path, descending))
+                if not (self.peek() and self.peek().kind == ","):  # type: ignore[union-attr]
+                    break
+                self.at += 1
         limit, offset = MAX_ROWS, 0
         while self.peek() is not None:
             if self.keyword("limit"):
@@ -152,7 +188,7 @@ class _Parser:
                 offset = self.take("number").value
             else:
                 self.fail()
-        return Query(columns, table, where, limit, offset)
+        return Query(columns, table, where, limit, offset, order)
 
     def disjunction(self) -> Any:
         parts = [self.conjunction()]
@@ -300,6 +336,18 @@ def holds(row: dict[str, Any], condition: Any, table: str) -> bool:
     return comparisons[op](value, literal)
 
 
+def _sort_key(value: Any) -> tuple[int, Any]:
+    # inferred: nulls first in an ascending order (as Oracle's database sorts them by default
+    # is unverified; the bot orders only by columns that are never null: id, updatedTime)
+    if value is None:
+        return (0, 0)
+    if isinstance(value, datetime):
+        return (1, value.timestamp())
+    if isinstance(value, int | float):
+        return (1, value)
+    return (2, str(value).lower())
+
+
 def cell(value: Any) -> str | None:
     """Oracle doc: every cell of a query result is a string (or null)."""
     if value is None:
@@ -326,7 +374,17 @@ def run(query: Query, rows: list[dict[str, Any]], template: dict[str, Any]) -> d
         resolve(template, path, query.table)
     if query.where is not None:
         holds(template, query.where, query.table)
+    for path, _descending in query.order:
+        resolve(template, path, query.table)
     matched = [row for row in rows if query.where is None or holds(row, query.where, query.table)]
+    if query.order:
+        for path, descending in reversed(query.order):  # stable sorts, last key first
+            matched.sort(
+                key=lambda row, path=path: _sort_key(resolve(row, path, query.table)),
+                reverse=descending,
+            )
+    else:
+        _SHUFFLE.shuffle(matched)
     matched = matched[query.offset : query.offset + query.limit]
     return {
         "tableName": query.table,

@@ -96,13 +96,14 @@ class SyncPoller:
         cursor = await self.store.cursor()
         since = (datetime.fromisoformat(cursor) if cursor else self.clock() - OVERLAP) - OVERLAP
         rows: list[list[Any]] = []
-        offset = 0
+        after: tuple[datetime, int] | None = None
         while True:
-            page = await self.b2c.rows(roql.tasks_updated_since(since, PAGE, offset))
+            page = await self.b2c.rows(roql.tasks_updated_since(since, PAGE, after))
             rows += page
             if len(page) < PAGE:
                 break
-            offset += PAGE
+            last = page[-1]  # the next page starts after it (paged by key, not by offset)
+            after = (_moment(last[1]) if last[1] else since, int(last[0]))
         if not rows:
             if cursor is None:
                 await self.store.set_cursor((since + OVERLAP).isoformat())
