@@ -8,6 +8,8 @@ import json
 import logging
 import os
 import secrets
+import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -58,6 +60,32 @@ async def slack() -> AsyncIterator[SlackFake]:
 
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL", "")
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+_STARTED: dict[str, str] = {}  # the PostgreSQL server this run started: its data directory
+
+
+def _start_postgres() -> str:
+    """A developer's run is CI's run: with no TEST_DATABASE_URL, the run starts its own
+    PostgreSQL server where PostgreSQL is installed (``scripts/start-postgres --no-install``;
+    CI's .ci/run installs it first), and stops it at the end. ``TEST_DATABASE_URL=skip``
+    leaves the PostgreSQL runs out."""
+    if POSTGRES:
+        return "" if POSTGRES == "skip" else POSTGRES
+    data = tempfile.mkdtemp(prefix="pgdata.", dir="/tmp")
+    try:
+        started = subprocess.run(
+            [str(SCRIPTS / "start-postgres"), "--no-install", data],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        started = None
+    if started is None or started.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        return ""
+    _STARTED["data"] = data
+    return started.stdout.strip()
 
 
 def _secret() -> str:
@@ -74,7 +102,10 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield f"sqlite:///{tmp_path / 'journal.sqlite3'}"
         return
     if not POSTGRES:
-        pytest.skip("TEST_DATABASE_URL is not set (scripts/start-postgres starts a server)")
+        pytest.skip(
+            "no PostgreSQL: not installed here and TEST_DATABASE_URL is not set "
+            "(TEST_DATABASE_URL=$(scripts/start-postgres) installs and starts one)"
+        )
     name = "t_" + uuid.uuid4().hex[:12]
     server = await asyncpg.connect(POSTGRES)
     await server.execute(f"CREATE DATABASE {name}")
@@ -238,6 +269,10 @@ class _Keep(logging.Handler):
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    global POSTGRES
+    POSTGRES = _start_postgres()
+    if POSTGRES:  # the benchmarks' smoke tests run in processes of their own
+        os.environ["TEST_DATABASE_URL"] = POSTGRES
     handler = _Keep(level=logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
@@ -245,8 +280,19 @@ def pytest_configure(config: pytest.Config) -> None:
     root.setLevel(logging.DEBUG)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "data" in _STARTED:
+        subprocess.run([str(SCRIPTS / "stop-postgres"), _STARTED.pop("data")], timeout=60)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     from tests.test_takeover import TAKEOVERS
+
+    if POSTGRES:
+        how = "started by this run" if "data" in _STARTED else "TEST_DATABASE_URL"
+        terminalreporter.write_line(f"journal tests on SQLite and on PostgreSQL ({how})")
+    else:
+        terminalreporter.write_line("journal tests on SQLite only: no PostgreSQL server")
 
     if TAKEOVERS:
         terminalreporter.write_line("takeover after a process was stopped or killed:")
