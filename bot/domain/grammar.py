@@ -34,11 +34,15 @@ class GrammarError(ValueError):
         self.form = form  # whether the task form helps (not for a mistyped show or mine)
 
 
+# every kind of reading a command can have (``Parsed.kind``)
+KINDS = ("help", "form", "create", "show", "mine", "sync", "remind", "defaults")
+
+
 @dataclass(frozen=True)
 class Parsed:
     """The outcome of reading a command: help, the (future) form, or a draft to create."""
 
-    kind: str  # "help" | "form" | "create" | "show" | "mine" | "sync" | "remind" | "defaults"
+    kind: str  # one of KINDS
     draft: TaskDraft | None = None  # defaults: the fields to set (its name is empty)
     task_id: int | None = None
     option: str | None = None  # sync, remind: "on", "off", or None (show the setting);
