@@ -59,9 +59,18 @@ async def slack() -> AsyncIterator[SlackFake]:
     assert not fake.refused_blocks, f"Slack would refuse these (Block Kit): {fake.refused_blocks}"
 
 
-POSTGRES = os.environ.get("TEST_DATABASE_URL", "")
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 _STARTED: dict[str, str] = {}  # the PostgreSQL server this run started: its data directory
+_POSTGRES: list[str] = []  # the server's URL ("" for none), once the first test asked for it
+
+
+def postgres_url() -> str:
+    """The PostgreSQL server of this run, started the first time a test needs one."""
+    if not _POSTGRES:
+        _POSTGRES.append(_start_postgres())
+        if _POSTGRES[0]:  # the benchmarks' smoke tests run in processes of their own
+            os.environ["TEST_DATABASE_URL"] = _POSTGRES[0]
+    return _POSTGRES[0]
 
 
 def _start_postgres() -> str:
@@ -69,8 +78,9 @@ def _start_postgres() -> str:
     PostgreSQL server where PostgreSQL is installed (``scripts/start-postgres --no-install``;
     CI's .ci/run installs it first), and stops it at the end. ``TEST_DATABASE_URL=skip``
     leaves the PostgreSQL runs out."""
-    if POSTGRES:
-        return "" if POSTGRES == "skip" else POSTGRES
+    given = os.environ.get("TEST_DATABASE_URL", "")
+    if given:
+        return "" if given == "skip" else given
     data = tempfile.mkdtemp(prefix="pgdata.", dir="/tmp")
     try:
         started = subprocess.run(
@@ -101,16 +111,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'journal.sqlite3'}"
         return
-    if not POSTGRES:
+    url = postgres_url()
+    if not url:
         pytest.skip(
             "no PostgreSQL: not installed here and TEST_DATABASE_URL is not set "
             "(TEST_DATABASE_URL=$(scripts/start-postgres) installs and starts one)"
         )
     name = "t_" + uuid.uuid4().hex[:12]
-    server = await asyncpg.connect(POSTGRES)
+    server = await asyncpg.connect(url)
     await server.execute(f"CREATE DATABASE {name}")
     try:
-        yield POSTGRES.rsplit("/", 1)[0] + "/" + name
+        yield url.rsplit("/", 1)[0] + "/" + name
     finally:
         await server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await server.close()
@@ -269,10 +280,6 @@ class _Keep(logging.Handler):
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global POSTGRES
-    POSTGRES = _start_postgres()
-    if POSTGRES:  # the benchmarks' smoke tests run in processes of their own
-        os.environ["TEST_DATABASE_URL"] = POSTGRES
     handler = _Keep(level=logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
@@ -288,10 +295,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     from tests.test_takeover import TAKEOVERS
 
-    if POSTGRES:
+    if _POSTGRES and _POSTGRES[0]:
         how = "started by this run" if "data" in _STARTED else "TEST_DATABASE_URL"
         terminalreporter.write_line(f"journal tests on SQLite and on PostgreSQL ({how})")
-    else:
+    elif _POSTGRES:
         terminalreporter.write_line("journal tests on SQLite only: no PostgreSQL server")
 
     if TAKEOVERS:

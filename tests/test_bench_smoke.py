@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import postgres_url
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,6 +37,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
 def test_journal_benchmark_smoke(tmp_path: Path) -> None:
     """bench/journal.py still works: a small journal vs an empty one (and, with PostgreSQL,
     the takeover of a killed process's burst, where a missing or doubled task fails it)."""
+    postgres_url()  # started now if this run has PostgreSQL (the benchmark reads the URL)
     printed = run_bench(
         "journal.py", "--rows", "2000", "--repeat", "1", "--takeover", "20", "--smoke", cwd=tmp_path
     )
