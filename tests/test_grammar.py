@@ -239,3 +239,144 @@ def test_settings_command_mistakes(text: str, message: str) -> None:
     with pytest.raises(GrammarError) as raised:
         parse(text)
     assert message in raised.value.message and not raised.value.form
+
+
+# ------------------------------------------------------------------ every mistake, in words
+# what the requester reads for each mistake, which form field it points at (None: the name or
+# none), and whether the mistake opens the form to fix it (False: a subcommand's usage)
+MISTAKES = [
+    (
+        "@contact 83",
+        "The task needs a name before the first field (it starts with @contact), e.g. Return "
+        "customer call @contact 83.",
+        "name",
+        True,
+    ),
+    (
+        "x @contact 0",
+        "@contact needs a contact ID, a whole number like 83, not “0”.",
+        "contact",
+        True,
+    ),
+    ("x @answer 0", "@answer needs an answer ID, a whole number like 83, not “0”.", "answer", True),
+    (
+        "x @incident 0",
+        "@incident needs an incident ID (like 4021) or reference number (like 261128-000123), "
+        "not “0”.",
+        "incident",
+        True,
+    ),
+    (
+        "x @due someday",
+        "@due could not read “someday” as a date: try 2026-12-01, 2026-12-01 14:30, today, "
+        "tomorrow 5pm, friday or in 3 days.",
+        "due",
+        True,
+    ),
+    (
+        "x @due tomorrow 25:00",
+        "@due could not read “25:00” in “tomorrow 25:00”: a time of day is like 5pm, 9:30am or "
+        "17:00, a date like 2026-12-01 or dec 3.",
+        "due",
+        True,
+    ),
+    ("x @contact 83 @contact 84", "@contact is given twice: give it once.", "contact", True),
+    ("x @contac 83", "There is no field @contac. Did you mean @contact?", "contac", True),
+    ("x @zzz 1", "There is no field @zzz.", "zzz", True),
+    ('x @note "unclosed', "A quote in @note is never closed.", "note", True),
+    ('"unclosed name @contact 1', "A quote in the name is never closed.", None, True),
+    (
+        "x @assign @jane",
+        "@assign needs a Slack user, but Slack did not recognise “@jane” as one: pick the person "
+        "from Slack's @ list, or give a staff login or ID.",
+        "assign",
+        True,
+    ),
+    ("x @percent 101", "@percent needs a whole number from 0 to 100, not “101”.", "percent", True),
+    (
+        "x @priority @status Waiting",
+        "@priority has no value: write it after the field, e.g. @priority High.",
+        "priority",
+        True,
+    ),
+    (
+        "defaults foo",
+        "`/task defaults` takes fields, like `/task defaults @org Acme @type Call @priority High "
+        "@assign @jane`; `/task defaults` alone shows this channel's, `/task defaults clear` "
+        "removes them. To create a task whose name starts with “defaults”, put the name in "
+        "double quotes.",
+        None,
+        False,
+    ),
+    (
+        "defaults @note x",
+        "@note cannot be a channel default: a note belongs to one task.",
+        "note",
+        False,
+    ),
+    (
+        "defaults @contact abc",
+        "@contact needs a contact ID, a whole number like 83, not “abc”.",
+        "contact",
+        False,
+    ),
+    (
+        "sync maybe",
+        "`/task sync` takes `on` or `off` (or nothing, to see the setting): whether replies in "
+        "this channel's task threads become notes in B2C Service. To create a task whose name "
+        "starts with “sync”, put the name in double quotes.",
+        None,
+        False,
+    ),
+    (
+        "remind later",
+        "`/task remind` takes `on` or `off` (or nothing, to see the setting): whether you get a "
+        "direct message at 09:00 with your tasks due today and overdue. To create a task whose "
+        "name starts with “remind”, put the name in double quotes.",
+        None,
+        False,
+    ),
+    (
+        "show abc",
+        "`/task show` takes a task number, like `/task show 12`. To create a task whose name "
+        "starts with “show”, put the name in double quotes.",
+        None,
+        False,
+    ),
+    (
+        "mine x",
+        "`/task mine` takes nothing after it: it lists your open tasks. To create a task whose "
+        "name starts with “mine”, put the name in double quotes.",
+        None,
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "field", "form"), MISTAKES)
+def test_each_mistake_is_told_in_words(
+    text: str, message: str, field: str | None, form: bool
+) -> None:
+    with pytest.raises(GrammarError) as raised:
+        parse(text)
+    assert (raised.value.message, raised.value.field, raised.value.form) == (message, field, form)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "attribute", "value"),
+    [  # the smallest id is 1, for every field that takes one
+        ("x @contact 1", "contact", 1),
+        ("x @answer 1", "answer", 1),
+        ("x @opportunity 1", "opportunity", 1),
+        ("x @incident 1", "incident", IdOrName(id=1)),
+        ("x @assign 1", "assignee", IdOrName(id=1)),
+        ("x @org 1", "organization", IdOrName(id=1)),
+        ("x @percent 0", "percent", 0),
+        ("x @percent 100%", "percent", 100),
+        ("x @due-date friday", "due", "friday"),
+    ],
+)
+def test_the_edges_of_each_value(text: str, attribute: str, value: object) -> None:
+    draft = parse(text).draft
+    assert draft is not None and getattr(draft, attribute) == value
