@@ -143,6 +143,20 @@ async def test_a_rounds_oracle_calls_grow_with_the_changed_tasks_not_the_tracked
         await _calls_grow_with_the_changed_tasks(bot, sandbox, slack)
 
 
+async def follow(store: Any, task_id: int, ts: str) -> None:
+    """A thread in C1 (its message at ``ts``) that follows a Not Started task."""
+    await store.track(
+        task_id,
+        team_id="T1",
+        channel_id="C1",
+        message_ts=ts,
+        thread_ts=ts,
+        requester="U1",
+        shown={"status": "Not Started"},
+        notes_seen=0,
+    )
+
+
 async def _calls_grow_with_the_changed_tasks(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
@@ -151,16 +165,7 @@ async def _calls_grow_with_the_changed_tasks(
     sandbox.bulk_tasks(1_000_000, 10_000)
 
     async def track(number: int) -> None:
-        await sync.store.track(
-            1_000_000 + number,
-            team_id="T1",
-            channel_id="C1",
-            message_ts=f"{number}.1",
-            thread_ts=f"{number}.1",
-            requester="U1",
-            shown={"status": "Not Started"},
-            notes_seen=0,
-        )
+        await follow(sync.store, 1_000_000 + number, f"{number}.1")
 
     # ten thousand threads follow tasks nobody changes
     for start in range(0, 10_000, 500):
@@ -439,16 +444,7 @@ async def test_a_round_reads_every_page_of_changes(
     monkeypatch.setattr(poller, "PAGE", 2)
     sandbox.bulk_tasks(500, 7)
     for task_id in range(500, 507):
-        await sync.store.track(
-            task_id,
-            team_id="T1",
-            channel_id="C1",
-            message_ts=f"{task_id}.1",
-            thread_ts=f"{task_id}.1",
-            requester="U1",
-            shown={"status": "Not Started"},
-            notes_seen=0,
-        )
+        await follow(sync.store, task_id, f"{task_id}.1")
         sandbox.agent_edit(task_id, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
     assert await sync.poll_once() == 7  # four pages of two
     for task_id in range(500, 507):
