@@ -1,0 +1,238 @@
+"""Mutation testing of the code that keeps the README's promises, with mutmut.
+
+    pip install '.[test,mutation]'
+    python scripts/mutation.py                 # every group (hours on two cores)
+    python scripts/mutation.py grammar roql    # some groups; the others' figures are kept
+    python scripts/mutation.py --list          # the groups, their modules and their tests
+
+mutmut changes one thing at a time in a module (a comparison flipped, a condition dropped, a
+constant or a string changed...) and runs the tests that reach that code; a change no test
+notices "survived". Each group names the modules it mutates and the tests that should notice.
+The run happens in a scratch copy of the tracked tree (nothing here changes), the PostgreSQL
+runs are left out (``TEST_DATABASE_URL=skip``: the same code runs on SQLite), and the figures go
+to ``docs/mutation.md`` (with every survivor listed) and ``docs/mutation.json`` (kept per group,
+so a run of some groups keeps the others' latest figures).
+
+Written by hand around mutmut (a well-kept tool: it makes and runs the mutants): what is ours
+is only which modules go with which tests, and the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+TARGET = 0.85  # killed (or timed out) ÷ all mutants, per module
+
+# group -> (modules mutated, tests that should notice); fast unit tests where they exist
+GROUPS: dict[str, tuple[list[str], list[str]]] = {
+    "grammar": (
+        ["bot/domain/grammar.py"],
+        ["tests/test_grammar.py", "tests/test_properties.py", "tests/test_security.py"],
+    ),
+    "dates": (["bot/domain/when.py"], ["tests/test_when.py", "tests/test_grammar.py"]),
+    "escaping": (
+        ["bot/domain/slack_text.py"],
+        ["tests/test_slack_text.py", "tests/test_properties.py", "tests/test_security.py"],
+    ),
+    "oracle body": (
+        ["bot/flows/compose.py"],
+        ["tests/test_properties.py", "tests/test_render.py", "tests/test_e2e_http.py"],
+    ),
+    "rendering": (
+        ["bot/slack/render.py"],
+        [
+            "tests/test_render.py",
+            "tests/test_block_kit.py",
+            "tests/test_security.py",
+            "tests/test_examples.py",
+        ],
+    ),
+    "roql": (["bot/oracle/roql.py"], ["tests/test_roql.py", "tests/test_sandbox.py"]),
+    "oracle client": (
+        ["bot/oracle/client.py", "bot/oracle/errors.py"],
+        ["tests/test_b2c.py", "tests/test_reliability.py"],
+    ),
+    "allow-lists": (["bot/slack/access.py"], ["tests/test_security.py"]),
+    "journal": (
+        ["bot/journal/store.py", "bot/journal/holders.py", "bot/journal/engines.py"],
+        ["tests/test_journal.py", "tests/test_reliability.py"],
+    ),
+    "creating a task": (
+        ["bot/flows/worker.py", "bot/flows/procedure.py", "bot/flows/announce.py"],
+        ["tests/test_reliability.py", "tests/test_e2e_http.py"],
+    ),
+    "thread sync": (
+        ["bot/sync/poller.py", "bot/sync/changes.py", "bot/sync/replies.py", "bot/sync/store.py"],
+        ["tests/test_sync.py"],
+    ),
+    "request router": (["bot/command_route.py"], ["tests/test_e2e_http.py"]),
+}
+KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is noticed too
+
+
+def scratch_copy() -> Path:
+    """The tracked tree as it is in the working folder, in a folder of its own."""
+    where = Path(tempfile.mkdtemp(prefix="mutation."))
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (where / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, where / name)
+    return where
+
+
+def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> dict:
+    where = scratch_copy()
+    try:
+        (where / "pyproject.toml").write_text(
+            (where / "pyproject.toml").read_text()
+            + "\n[tool.mutmut]\n"
+            + 'source_paths = ["bot"]\n'
+            + f"only_mutate = {json.dumps(modules)}\n"
+            + 'also_copy = ["handlers", "manifest.yaml", "scripts", "bench"]\n'
+            + f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+            + 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
+        )
+        env = {**os.environ, "TEST_DATABASE_URL": "skip"}
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)],
+            cwd=where,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        seconds = time.monotonic() - started
+        listed = subprocess.run(
+            [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+            cwd=where,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
+    survivors: dict[str, list[str]] = {module: [] for module in modules}
+    for line in listed.splitlines():
+        mutant, _, status = line.strip().rpartition(": ")
+        if not mutant:
+            continue
+        module = _module_of(mutant, modules)
+        per_module[module][status] += 1
+        if status not in KILLED:
+            survivors[module].append(f"{mutant} ({status})")
+    return {
+        "group": name,
+        "tests": tests,
+        "taken": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": round(seconds),
+        "modules": {m: dict(per_module[m]) for m in modules},
+        "survivors": survivors,
+    }
+
+
+def _module_of(mutant: str, modules: list[str]) -> str:
+    """``bot.domain.grammar.x_parse__mutmut_3`` → ``bot/domain/grammar.py``."""
+    for module in modules:
+        dotted = module.removesuffix(".py").replace("/", ".")
+        if mutant.startswith(dotted + "."):
+            return module
+    return modules[0]
+
+
+def score(counts: dict[str, int]) -> float | None:
+    total = sum(counts.values())
+    return sum(counts.get(s, 0) for s in KILLED) / total if total else None
+
+
+def report(kept: dict[str, dict]) -> str:
+    lines = [
+        "# Mutation testing",
+        "",
+        "Made by `python scripts/mutation.py` (mutmut; see the script for how). A mutant is one "
+        "small change to a module (a comparison flipped, a condition dropped, a value changed); "
+        "it is *killed* when a test fails because of it, *timed out* when the tests hang on it "
+        "(noticed too), and *survived* when every test still passes. Target: at least "
+        f"{TARGET:.0%} killed in each module. Groups not run yet say so.",
+        "",
+        "| group | module | mutants | killed | timed out | survived | other | killed % | taken |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, (modules, _tests) in GROUPS.items():
+        result = kept.get(name)
+        for module in modules:
+            if result is None:
+                lines.append(f"| {name} | `{module}` | – | – | – | – | – | not run yet | – |")
+                continue
+            counts = result["modules"].get(module, {})
+            other = sum(n for s, n in counts.items() if s not in KILLED | {"survived"})
+            killed = score(counts)
+            mark = "" if killed is None else (" ✓" if killed >= TARGET else " ✗")
+            lines.append(
+                f"| {name} | `{module}` | {sum(counts.values())} | {counts.get('killed', 0)} | "
+                f"{counts.get('timeout', 0)} | {counts.get('survived', 0)} | {other} | "
+                f"{'–' if killed is None else f'{killed:.1%}'}{mark} | "
+                f"{result['taken']} ({result['seconds']} s) |"
+            )
+    lines += ["", "## Survivors", ""]
+    lines.append(
+        "Each is a change no test noticed: `mutmut show NAME` (after a run of its group) prints "
+        "it. Each is to be killed by a test of behaviour a user would notice, or explained here "
+        "as changing nothing observable."
+    )
+    for name, result in kept.items():
+        for module, names in result["survivors"].items():
+            if names:
+                lines += ["", f"### {module} ({name})", ""]
+                lines += [f"- `{n}`" for n in names]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("groups", nargs="*", help="groups to run (all when none)")
+    parser.add_argument("--list", action="store_true", help="print the groups and stop")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    if args.list:
+        for name, (modules, tests) in GROUPS.items():
+            print(f"{name}: {', '.join(modules)}  ←  {', '.join(tests)}")
+        return 0
+    unknown = [g for g in args.groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"no group named {', '.join(unknown)} (see --list)")
+    kept_file = DOCS / "mutation.json"
+    kept = json.loads(kept_file.read_text()) if kept_file.exists() else {}
+    for name in args.groups or list(GROUPS):
+        modules, tests = GROUPS[name]
+        print(f"mutating {name}: {', '.join(modules)} …", flush=True)
+        kept[name] = run_group(name, modules, tests, args.workers)
+        for module, counts in kept[name]["modules"].items():
+            killed = score(counts)
+            shown = "no mutants" if killed is None else f"{killed:.1%} killed"
+            print(f"  {module}: {sum(counts.values())} mutants, {shown}", flush=True)
+        kept_file.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+        (DOCS / "mutation.md").write_text(report(kept))
+    print(f"wrote {DOCS / 'mutation.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
