@@ -126,18 +126,18 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             text=True,
             check=False,
         ).stdout
+        per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
+        survivors: dict[str, list[str]] = {module: [] for module in modules}
+        for line in listed.splitlines():
+            mutant, _, status = line.strip().rpartition(": ")
+            if not mutant:
+                continue
+            module = _module_of(mutant, modules)
+            per_module[module][status] += 1
+            if status not in KILLED:
+                survivors[module].append(f"{mutant} ({status}): {_change(where, env, mutant)}")
     finally:
         shutil.rmtree(where, ignore_errors=True)
-    per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
-    survivors: dict[str, list[str]] = {module: [] for module in modules}
-    for line in listed.splitlines():
-        mutant, _, status = line.strip().rpartition(": ")
-        if not mutant:
-            continue
-        module = _module_of(mutant, modules)
-        per_module[module][status] += 1
-        if status not in KILLED:
-            survivors[module].append(f"{mutant} ({status})")
     return {
         "group": name,
         "tests": tests,
@@ -146,6 +146,21 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
         "modules": {m: dict(per_module[m]) for m in modules},
         "survivors": survivors,
     }
+
+
+def _change(where: Path, env: dict[str, str], mutant: str) -> str:
+    """The mutant's change in one line: ``old`` → ``new`` (what ``mutmut show`` prints)."""
+    diff = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", mutant],
+        cwd=where,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    old = [line[1:].strip() for line in diff if line.startswith("-") and not line.startswith("---")]
+    new = [line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")]
+    return f"`` {' '.join(old)[:140]} `` → `` {' '.join(new)[:140]} ``"
 
 
 def _module_of(mutant: str, modules: list[str]) -> str:
@@ -193,15 +208,15 @@ def report(kept: dict[str, dict]) -> str:
             )
     lines += ["", "## Survivors", ""]
     lines.append(
-        "Each is a change no test noticed: `mutmut show NAME` (after a run of its group) prints "
-        "it. Each is to be killed by a test of behaviour a user would notice, or explained here "
-        "as changing nothing observable."
+        "Each is a change no test noticed, as the line before → after. Each is to be killed by a "
+        "test of behaviour a user would notice, or explained here as changing nothing "
+        "observable."
     )
     for name, result in kept.items():
         for module, names in result["survivors"].items():
             if names:
                 lines += ["", f"### {module} ({name})", ""]
-                lines += [f"- `{n}`" for n in names]
+                lines += [f"- {n}" for n in names]
     return "\n".join(lines) + "\n"
 
 
