@@ -64,7 +64,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["bot/oracle/client.py", "bot/oracle/errors.py"],
         ["tests/test_b2c.py", "tests/test_reliability.py"],
     ),
-    "allow-lists": (["bot/slack/access.py"], ["tests/test_security.py"]),
+    "allow-lists": (["bot/slack/access.py"], ["tests/test_access.py", "tests/test_security.py"]),
     "journal": (
         ["bot/journal/store.py", "bot/journal/holders.py", "bot/journal/engines.py"],
         ["tests/test_journal.py", "tests/test_reliability.py"],
