@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.slack_text import escape, to_plain, unescape, unnamed_user_ids, user_mention_id
+from bot.domain.slack_text import (
+    escape,
+    first_line_name,
+    to_plain,
+    unescape,
+    unnamed_user_ids,
+    user_mention_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +79,45 @@ def test_escaped_text_never_holds_a_slack_token(text: str) -> None:
 def test_escape_with_a_limit_never_cuts_an_entity(text: str, limit: int, shown: str) -> None:
     assert escape(text, limit) == shown
     assert len(escape(text, limit)) <= limit
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("<!subteam^S1|@support> met", "@support met"),
+        ("<!subteam^S2>", "@S2"),
+        ("<!here> and <!channel|channel>", "@here and @channel"),
+        ("<!date^1700000000^{date}|Nov 14>", "Nov 14"),
+        ("<mailto:ann@example.com>", "ann@example.com"),
+        ("<mailto:ann@example.com|Ann>", "Ann"),
+        (
+            "<https://x.test|the portal> &amp; <https://y.test>",
+            "the portal (https://x.test) & https://y.test",
+        ),
+    ],
+)
+def test_tokens_read_as_a_person_reads_them(text: str, plain: str) -> None:
+    assert to_plain(text) == plain
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("", "Follow up on a Slack message"),
+        ("\n  \n", "Follow up on a Slack message"),
+        ("\n\n  Call <@U1> back  \nsecond line", "Call @Jane back"),
+        ("x" * 80, "x" * 80),  # 80 fits
+        ("word " * 20, "word " * 14 + "word…"),  # cut at a word, within 80 (with the …)
+        ("y" * 100, "y" * 79 + "…"),  # no word to cut at
+        ("short " + "z" * 100, "short…"),
+    ],
+)
+def test_a_task_name_from_a_message_is_its_first_line_cut_at_a_word(text: str, name: str) -> None:
+    got = first_line_name(text, {"U1": "Jane"})
+    assert got == name
+    assert len(got) <= 80
+
+
+def test_a_shortened_text_ends_with_an_ellipsis_right_after_its_last_word() -> None:
+    assert escape("abc   def", 6) == "abc…"
+    assert escape("  abc def", 6) == "  abc…"
