@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -35,11 +38,30 @@ CASES = [
     ("next monday 9am", NY, DUE_DEFAULT_TIME, "2026-11-30T14:00:00.000Z"),
     ("tomorrow", None, DUE_DEFAULT_TIME, "2026-11-29T17:00:00.000Z"),  # no zone known: UTC
     ("tomorrow", "Not/AZone", DUE_DEFAULT_TIME, "2026-11-29T17:00:00.000Z"),
+    ("2026-12-01 14:30:15", NY, DUE_DEFAULT_TIME, "2026-12-01T19:30:15.000Z"),
+    ("2026-12-01T14:30:15.250", NY, DUE_DEFAULT_TIME, "2026-12-01T19:30:15.250Z"),
 ]
 
 
+@pytest.fixture(params=["UTC", "Pacific/Chatham"])
+def process_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The machine's own zone must never matter: only the user's does (a server runs in UTC
+    or not, as its admin set it up)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
 @pytest.mark.parametrize(("text", "tz", "default", "expected"), CASES)
-def test_parse_when(text, tz, default, expected) -> None:
+def test_parse_when(text, tz, default, expected, process_zone: str) -> None:
     moment = parse_when(text, tz, NOW, default)
     assert moment is not None
     assert oracle_time(moment) == expected
@@ -54,6 +76,12 @@ def test_unreadable(text: str) -> None:
 def test_oracle_time_keeps_milliseconds() -> None:
     moment = datetime(2026, 1, 2, 3, 4, 5, 678900, tzinfo=UTC)
     assert oracle_time(moment) == "2026-01-02T03:04:05.678Z"
+    assert oracle_time(moment.replace(microsecond=999999)) == "2026-01-02T03:04:05.999Z"
+
+
+def test_oracle_time_is_utc_whatever_the_zone_of_the_moment(process_zone: str) -> None:
+    paris = timezone(timedelta(hours=1))
+    assert oracle_time(datetime(2026, 1, 2, 3, 4, 5, tzinfo=paris)) == "2026-01-02T02:04:05.000Z"
 
 
 @pytest.mark.parametrize(
