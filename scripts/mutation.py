@@ -185,7 +185,8 @@ def report(kept: dict[str, dict]) -> str:
         "small change to a module (a comparison flipped, a condition dropped, a value changed); "
         "it is *killed* when a test fails because of it, *timed out* when the tests hang on it "
         "(noticed too), and *survived* when every test still passes. Target: at least "
-        f"{TARGET:.0%} killed in each module. Groups not run yet say so.",
+        f"{TARGET:.0%} killed in each module. Groups not run yet say so. Why the survivors "
+        "that change nothing observable survive: [`mutation-notes.md`](mutation-notes.md).",
         "",
         "| group | module | mutants | killed | timed out | survived | other | killed % | taken |",
         "|---|---|---|---|---|---|---|---|---|",
