@@ -68,17 +68,16 @@ class TaskCreator:
         self.poster = SlackPoster(slack)
         self.people = people
         self.journal = journal
-        self.staff = staff or Staff(b2c, people)
         self.catalog = catalog or Catalog(b2c)
         self.task_url = task_url
         self.respond = respond
-        self.names = Names(b2c)
+        names = Names(b2c)  # Oracle's names for ids, shared by the procedure and the results
         self.results = ResultDelivery(
             poster=self.poster,
             respond=respond,
             catalog=self.catalog,
             link=self.link,
-            names=self.names,
+            names=names,
             clock=clock,
         )
         self.clock = clock
@@ -88,8 +87,8 @@ class TaskCreator:
             journal=journal,
             poster=self.poster,
             people=people,
-            staff=self.staff,
-            names=self.names,
+            staff=staff or Staff(b2c, people),
+            names=names,
             limits=self.limits,
             link=self.link,
             clock=clock,
