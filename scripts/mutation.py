@@ -4,6 +4,7 @@
     python scripts/mutation.py                 # every group (hours on two cores)
     python scripts/mutation.py grammar roql    # some groups; the others' figures are kept
     python scripts/mutation.py --list          # the groups, their modules and their tests
+    python scripts/mutation.py --check roql    # exit 1 when a module of theirs is below 85 %
 
 mutmut changes one thing at a time in a module (a comparison flipped, a condition dropped, a
 constant or a string changed...) and runs the tests that reach that code; a change no test
@@ -226,6 +227,9 @@ def main() -> int:
     parser.add_argument("groups", nargs="*", help="groups to run (all when none)")
     parser.add_argument("--list", action="store_true", help="print the groups and stop")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--check", action="store_true", help=f"exit 1 when a module run is below {TARGET:.0%}"
+    )
     args = parser.parse_args()
     if args.list:
         for name, (modules, tests) in GROUPS.items():
@@ -236,6 +240,7 @@ def main() -> int:
         parser.error(f"no group named {', '.join(unknown)} (see --list)")
     kept_file = DOCS / "mutation.json"
     kept = json.loads(kept_file.read_text()) if kept_file.exists() else {}
+    below = []
     for name in args.groups or list(GROUPS):
         modules, tests = GROUPS[name]
         print(f"mutating {name}: {', '.join(modules)} …", flush=True)
@@ -244,9 +249,14 @@ def main() -> int:
             killed = score(counts)
             shown = "no mutants" if killed is None else f"{killed:.1%} killed"
             print(f"  {module}: {sum(counts.values())} mutants, {shown}", flush=True)
+            if killed is None or killed < TARGET:
+                below.append(module)
         kept_file.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
         (DOCS / "mutation.md").write_text(report(kept))
     print(f"wrote {DOCS / 'mutation.md'}")
+    if args.check and below:
+        print(f"below {TARGET:.0%} killed (or not run): {', '.join(below)}")
+        return 1
     return 0
 
 
