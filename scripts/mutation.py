@@ -81,6 +81,9 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "request router": (["bot/command_route.py"], ["tests/test_e2e_http.py"]),
 }
 KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is noticed too
+# what the tests read besides the code (the README's examples, the manifest, the settings...)
+ALSO_COPY = ["handlers", "scripts", "bench", "docs", "deploy"]
+ALSO_COPY += ["README.md", "manifest.yaml", ".env.example", "Procfile"]
 
 
 def scratch_copy() -> Path:
@@ -105,17 +108,18 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             + "\n[tool.mutmut]\n"
             + 'source_paths = ["bot"]\n'
             + f"only_mutate = {json.dumps(modules)}\n"
-            + 'also_copy = ["handlers", "manifest.yaml", "scripts", "bench"]\n'
+            + f"also_copy = {json.dumps(ALSO_COPY)}\n"
             + f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
             + 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
         )
         env = {**os.environ, "TEST_DATABASE_URL": "skip"}
         started = time.monotonic()
-        subprocess.run(
+        ran = subprocess.run(
             [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)],
             cwd=where,
             env=env,
-            stdout=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
             check=False,
         )
         seconds = time.monotonic() - started
@@ -127,6 +131,10 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             text=True,
             check=False,
         ).stdout
+        if "killed" not in listed and "survived" not in listed:
+            # mutmut runs the tests unmutated first and stops when they fail: nothing was tried
+            tail = (ran.stdout + ran.stderr)[-1500:]
+            raise SystemExit(f"mutmut tried no mutant of {name}; its output ended with:\n{tail}")
         per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
         survivors: dict[str, list[str]] = {module: [] for module in modules}
         for line in listed.splitlines():
