@@ -52,8 +52,9 @@ _KEYWORDS = {
     "limit",
     "offset",
 }
-# a database owes no order to rows it was not asked to order; the sandbox answers such a query
-# in an order that changes from call to call, so a client that relies on one fails in tests
+# inferred (any database): no order is owed to rows a query did not ask to order; the sandbox
+# answers such a query in an order that changes from call to call, so that a client relying on
+# one fails in tests (the doctor sends the bot's paged queries, ordered, to a live site)
 _SHUFFLE = random.Random()
 
 
