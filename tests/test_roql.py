@@ -3,7 +3,7 @@ rules are broken, and searches for awkward names through the client."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -201,56 +201,59 @@ ROWS = f"select {roql.ROW_COLUMNS} from tasks where "
     ("query", "expected"),
     [
         # time literals: UTC, whole seconds, no Z; a naive moment is taken as UTC
-        (roql.time_literal(datetime(2026, 11, 28, 10, 0, 5)), "'2026-11-28T10:00:05'"),
+        (lambda: roql.time_literal(datetime(2026, 11, 28, 10, 0, 5)), "'2026-11-28T10:00:05'"),
         (
-            roql.time_literal(
+            lambda: roql.time_literal(
                 datetime(2026, 11, 28, 12, 0, 5, tzinfo=timezone(timedelta(hours=2)))
             ),
             "'2026-11-28T10:00:05'",
         ),
         # paged queries order by a unique key and page by it, never by offset
         (
-            roql.tasks_updated_since(T),
+            lambda: roql.tasks_updated_since(T),
             SYNC + "updatedTime > '2026-11-28T10:00:05' order by updatedTime, id limit 1",
         ),
         (
-            roql.tasks_updated_since(T, 200, (T, 57)),
+            lambda: roql.tasks_updated_since(T, 200, (T, 57)),
             SYNC + "(updatedTime > '2026-11-28T10:00:05' or (updatedTime = "
             "'2026-11-28T10:00:05' and id > 57)) order by updatedTime, id limit 200",
         ),
         (
-            roql.assigned_tasks_due_before(T),
+            lambda: roql.assigned_tasks_due_before(T),
             ROWS + "dueTime < '2026-11-28T10:00:05' and assignedToAccount.id is not null "
             "order by id limit 1",
         ),
         (
-            roql.assigned_tasks_due_before(T, 1000, 57),
+            lambda: roql.assigned_tasks_due_before(T, 1000, 57),
             ROWS + "dueTime < '2026-11-28T10:00:05' and assignedToAccount.id is not null "
             "and id > 57 order by id limit 1000",
         ),
-        (roql.account_emails(), "select id, emails.address from accounts order by id limit 1"),
         (
-            roql.account_emails(1000, 5),
+            lambda: roql.account_emails(),
+            "select id, emails.address from accounts order by id limit 1",
+        ),
+        (
+            lambda: roql.account_emails(1000, 5),
             "select id, emails.address from accounts where id > 5 order by id limit 1000",
         ),
-        (roql.assigned_tasks(3), ROWS + "assignedToAccount.id = 3 limit 2000"),
-        (roql.tasks_existing([1, 2]), "select id from tasks where id = 1 or id = 2"),
-        (roql.task_sync_row(4), SYNC + "id = 4"),
-        (roql.name_by_id("accounts", 2), "select lookupName from accounts where id = 2"),
+        (lambda: roql.assigned_tasks(3), ROWS + "assignedToAccount.id = 3 limit 2000"),
+        (lambda: roql.tasks_existing([1, 2]), "select id from tasks where id = 1 or id = 2"),
+        (lambda: roql.task_sync_row(4), SYNC + "id = 4"),
+        (lambda: roql.name_by_id("accounts", 2), "select lookupName from accounts where id = 2"),
         (
-            roql.task_by_name_since("Customer's call", T),
+            lambda: roql.task_by_name_since("Customer's call", T),
             "select id from tasks where name = 'Customer''s call' and createdTime >= "
             "'2026-11-28T10:00:05'",
         ),
         (
-            roql.task_by_name_since("x", T, 83),
+            lambda: roql.task_by_name_since("x", T, 83),
             "select id from tasks where name = 'x' and createdTime >= '2026-11-28T10:00:05' "
             "and contact.id = 83",
         ),
     ],
 )
-def test_each_query_as_oracle_receives_it(query: str, expected: str) -> None:
-    assert query == expected
+def test_each_query_as_oracle_receives_it(query: Callable[[], str], expected: str) -> None:
+    assert query() == expected  # built here, in the test (mutation testing maps calls to tests)
 
 
 def test_names_are_looked_up_only_where_the_bot_shows_them() -> None:
