@@ -106,8 +106,8 @@ def _secret() -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty journal database on each engine (PostgreSQL: TEST_DATABASE_URL, which
-    .ci/run provides by starting a server; without it those runs are skipped)."""
+    """A fresh, empty journal database on each engine (PostgreSQL: this run's server, see
+    ``postgres_url``; without one those runs are skipped)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'journal.sqlite3'}"
         return
