@@ -206,7 +206,7 @@ class SlackFake:
                 args.update(json.loads(raw))
             else:
                 args.update(parse_qsl(raw.decode()))
-        for key in ("blocks", "attachments", "view"):
+        for key in ("blocks", "attachments", "view", "unfurls"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         auth = request.headers.get("Authorization", "")
@@ -252,12 +252,9 @@ class SlackFake:
             # Slack doc (views.* errors): invalid_arguments, the problems in response_metadata
             error = "invalid_arguments"
         elif method == "chat.unfurl":
-            unfurls = args.get("unfurls")
-            if isinstance(unfurls, str):
-                unfurls = json.loads(unfurls)
             problems = [
                 f"{url}: {problem}"
-                for url, unfurl in (unfurls or {}).items()
+                for url, unfurl in (args.get("unfurls") or {}).items()
                 for problem in message_problems((unfurl or {}).get("blocks"))
             ]
             # inferred from chat.postMessage: an unfurl's blocks are a message's blocks
@@ -432,10 +429,7 @@ class SlackFake:
         return {"ok": True, "view": {"id": f"VH{user}", **view}}
 
     def _m_chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
-        unfurls = args.get("unfurls")
-        if isinstance(unfurls, str):
-            unfurls = json.loads(unfurls)
-        self.unfurls.append({**args, "unfurls": unfurls})
+        self.unfurls.append(args)  # (its unfurls decoded on arrival, as blocks and views are)
         return {"ok": True}
 
     def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
