@@ -4,6 +4,7 @@ every field name. Random text almost never contains them; these strategies alway
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given, settings
@@ -13,6 +14,8 @@ from bot.domain import grammar
 from bot.domain.drafts import AccountLogin, IdOrName, SlackUser
 from bot.domain.grammar import FIELDS, GrammarError, parse, read
 from bot.domain.slack_text import escape, to_plain, unescape
+from bot.domain.tasks import Ref
+from bot.flows.compose import Origin, compose_task
 from bot.slack import render
 
 SUBCOMMAND_WORDS = ["help", "mine", "show", "sync", "remind", "defaults", "on", "off", "clear"]
@@ -173,11 +176,6 @@ BODY_PATHS = {
 def test_every_field_given_reaches_the_oracle_body(
     command: tuple[str, str, dict[str, Any]],
 ) -> None:
-    from datetime import UTC, datetime
-
-    from bot.domain.tasks import Ref
-    from bot.flows.compose import Origin, compose_task
-
     text, _name, expected = command
     draft = parse(text).draft
     assert draft is not None

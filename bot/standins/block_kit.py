@@ -90,9 +90,8 @@ class _Check:
             self.at_most(f"{where}.options", options, OPTIONS, "options")
             for index, option in enumerate(options):
                 self.option(f"{where}.options[{index}]", option)
-            for key in ("initial_option",):
-                if element.get(key):
-                    self.option(f"{where}.{key}", element[key])
+            if element.get("initial_option"):
+                self.option(f"{where}.initial_option", element["initial_option"])
         elif kind == "plain_text_input":
             limit = element.get("max_length")
             if limit is not None and not 1 <= int(limit) <= INPUT_MAX_LENGTH:
