@@ -49,7 +49,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "oracle body": (
         ["bot/flows/compose.py"],
-        ["tests/test_properties.py", "tests/test_render.py", "tests/test_e2e_http.py"],
+        ["tests/test_compose_snapshots.py", "tests/test_render.py", "tests/test_properties.py"],
     ),
     "rendering": (
         ["bot/slack/render.py"],
