@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -19,6 +21,7 @@ from bot.oracle.errors import (
     B2CServerError,
     B2CTimeoutError,
     B2CValidationError,
+    error_from_response,
 )
 from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox, Fault
 
@@ -201,3 +204,218 @@ async def test_cookies_are_neither_kept_nor_sent(client: B2CClient, sandbox: B2C
         await client.get_task(1)
     await client.create_task(TaskCreate(name="x"))
     assert "cookie" not in {name.lower() for name in sandbox.requests[-1].headers}
+
+
+# --- what each failure says, and every call's method and path (table by table) -------------
+
+
+@pytest.mark.parametrize(
+    ("error", "cause", "words"),
+    [
+        (httpx.ReadTimeout("x"), None, "Oracle B2C Service did not answer in time"),
+        (
+            httpx.ConnectTimeout("x"),
+            None,
+            "Oracle B2C Service could not be reached (connect timeout)",
+        ),
+        (httpx.PoolTimeout("x"), None, "Too many requests to Oracle B2C Service already waiting"),
+        (httpx.ConnectError("x"), None, "Oracle B2C Service could not be reached"),
+        (
+            httpx.RemoteProtocolError("x"),
+            None,
+            "The connection to Oracle B2C Service failed (RemoteProtocolError)",
+        ),
+        (
+            "dropped",
+            "ServerDisconnectedError",
+            "The connection to Oracle B2C Service failed (ServerDisconnectedError)",
+        ),
+        ("late", "ServerTimeoutError", "Oracle B2C Service did not answer in time"),
+    ],
+)
+def test_transport_failures_say_what_happened_in_words(error, cause, words: str) -> None:
+    """These words reach the thread ("Oracle is not answering…" and the final reason)."""
+    import aiohttp
+
+    if isinstance(error, str):
+        error = httpx.ConnectTimeout("x")
+        error.__cause__ = getattr(aiohttp, cause)()
+    failure = _failure(error)
+    assert str(failure) == words and failure.detail == words and failure.reason == words
+
+
+def _response(status: int, body: bytes = b"", **headers: str) -> httpx.Response:
+    return httpx.Response(status, content=body, headers=headers)
+
+
+PROBLEM = json.dumps(
+    {"title": "Refused", "detail": "  line one \n\n No such Contact  ", "o:errorCode": "OSC-1"}
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("response", "kind", "reason", "code", "title", "retry_after"),
+    [
+        (_response(400, PROBLEM), B2CValidationError, "No such Contact", "OSC-1", "Refused", None),
+        (
+            _response(401, b""),
+            B2CAuthError,
+            "Oracle B2C Service answered HTTP 401",
+            None,
+            None,
+            None,
+        ),
+        (
+            _response(403, b"null"),
+            B2CAuthError,
+            "Oracle B2C Service answered HTTP 403",
+            None,
+            None,
+            None,
+        ),
+        (
+            _response(404, b"[1, 2]"),
+            B2CNotFoundError,
+            "Oracle B2C Service answered HTTP 404",
+            None,
+            None,
+            None,
+        ),
+        (
+            _response(409, b"<html>busy</html>"),
+            B2CValidationError,
+            "Oracle B2C Service answered HTTP 409",
+            None,
+            None,
+            None,
+        ),
+        (
+            _response(422, json.dumps({"title": 5, "detail": ["x"], "o:errorCode": 7}).encode()),
+            B2CValidationError,
+            "Oracle B2C Service answered HTTP 422",
+            None,
+            None,
+            None,
+        ),
+        (
+            _response(400, json.dumps({"title": "Only a title"}).encode()),
+            B2CValidationError,
+            "Only a title",
+            None,
+            "Only a title",
+            None,
+        ),
+        (
+            _response(429, b"", **{"Retry-After": "0"}),
+            B2CRateLimitError,
+            "Oracle B2C Service answered HTTP 429",
+            None,
+            None,
+            0.0,
+        ),
+        (
+            _response(429, b"", **{"Retry-After": "-5"}),
+            B2CRateLimitError,
+            "Oracle B2C Service answered HTTP 429",
+            None,
+            None,
+            0.0,
+        ),
+        (
+            _response(429, b"", **{"Retry-After": "soon"}),
+            B2CRateLimitError,
+            "Oracle B2C Service answered HTTP 429",
+            None,
+            None,
+            None,
+        ),
+        (
+            _response(429, b"", **{"Retry-After": "3", "osvc-crest-next-request-after": " 250 "}),
+            B2CRateLimitError,
+            "Oracle B2C Service answered HTTP 429",
+            None,
+            None,
+            0.25,
+        ),
+        (
+            _response(500, b""),
+            B2CServerError,
+            "Oracle B2C Service answered HTTP 500",
+            None,
+            None,
+            None,
+        ),
+        (
+            _response(504, b""),
+            B2CServerError,
+            "Oracle B2C Service answered HTTP 504",
+            None,
+            None,
+            None,
+        ),
+    ],
+)
+def test_error_answers_are_read_table_by_table(
+    response: httpx.Response, kind, reason: str, code, title, retry_after
+) -> None:
+    error = error_from_response(response)
+    assert type(error) is kind
+    assert error.reason == reason and str(error) == error.detail
+    assert (error.status, error.code, error.title) == (response.status_code, code, title)
+    assert error.retry_after == retry_after
+
+
+def test_a_detail_keeps_its_lines_without_blanks_or_padding() -> None:
+    error = error_from_response(_response(400, PROBLEM))
+    assert error.detail == "line one\nNo such Contact"
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"), [(500, False), (502, True), (503, True), (504, True)]
+)
+def test_only_gateway_and_overload_server_errors_are_retried(status: int, retryable: bool) -> None:
+    assert error_from_response(_response(status)).retryable is retryable
+
+
+async def test_post_delete_get_and_metadata_send_what_they_say(
+    client: B2CClient, sandbox: B2CSandbox
+) -> None:
+    answer = await client.post("tasks", {"name": "Posted"})
+    assert answer.status_code == 201
+    [posted] = sandbox.requests_to("POST", "/tasks")
+    assert posted.body["name"] == "Posted"
+    task_id = answer.json()["id"]
+    await client.delete_task(task_id)
+    assert sandbox.requests_to("DELETE", f"/tasks/{task_id}")
+    with pytest.raises(B2CNotFoundError):
+        await client.get_task(task_id)
+    listing = await client.get("tasks", limit=1)
+    assert sandbox.requests[-1].query == {"limit": "1"} and "items" in listing
+    await client.get("tasks")
+    assert sandbox.requests[-1].query == {}
+    schema = await client.metadata("tasks")
+    assert sandbox.requests[-1].path == "/metadata-catalog/tasks"
+    assert sandbox.requests[-1].headers["Accept"] == "application/schema+json"
+    assert isinstance(schema, dict)
+
+
+async def test_slowest_call_is_how_long_the_oldest_call_in_flight_has_waited(
+    client: B2CClient, sandbox: B2CSandbox
+) -> None:
+    assert client.slowest_call() == 0.0
+    sandbox.inject(Fault(method="GET", delay=0.6, status=404))
+    call = asyncio.create_task(client.get_task(1))
+    await asyncio.sleep(0.3)
+    assert 0.2 < client.slowest_call() < 0.6
+    with pytest.raises(B2CNotFoundError):
+        await call
+    assert client.slowest_call() == 0.0
+
+
+async def test_query_one_column_drops_empty_rows_and_cells() -> None:
+    table = {"items": [{"rows": [[], [None], [""], ["5"], ["6", "x"]], "columnNames": ["id"]}]}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=table))
+    async with B2CClient(
+        "http://site.test", auth=httpx.BasicAuth("a", "b"), app_context="t", transport=transport
+    ) as b2c:
+        assert await b2c.query_one_column("select id from tasks") == ["5", "6"]
