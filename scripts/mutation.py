@@ -253,7 +253,10 @@ def main() -> int:
     for name in args.groups or list(GROUPS):
         modules, tests = GROUPS[name]
         print(f"mutating {name}: {', '.join(modules)} …", flush=True)
-        kept[name] = run_group(name, modules, tests, args.workers)
+        result = run_group(name, modules, tests, args.workers)
+        # read again: another run (of other groups) may have written its figures meanwhile
+        kept = json.loads(kept_file.read_text()) if kept_file.exists() else {}
+        kept[name] = result
         for module, counts in kept[name]["modules"].items():
             killed = score(counts)
             shown = "no mutants" if killed is None else f"{killed:.1%} killed"
