@@ -46,18 +46,32 @@ class CommandRoute:
         # events acked as fast as commands: thread replies (message), emoji tasks (reactions)
         self.events = events or {}
 
+    def _signed(self, body: str, headers: Mapping[str, str]) -> bool:
+        """Whether Slack signed this request (slack_sdk's check, which raises on a missing or
+        malformed timestamp instead of saying no)."""
+        try:
+            return self.verifier.is_valid(
+                body,
+                headers.get("x-slack-request-timestamp", ""),
+                headers.get("x-slack-signature", ""),
+            )
+        except ValueError:
+            return False
+
     async def answer(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
         """The answer to a signed slash command (or message event); None for anything Bolt
         should handle."""
+        stamp = headers.get("x-slack-request-timestamp", "")
+        if stamp and not (
+            stamp.isascii() and stamp.isdigit()
+        ):  # Bolt's own check would raise on it (a 500)
+            log.warning("refused a request whose timestamp is not a number of seconds")
+            return BoltResponse(status=401, body="")
         if headers.get("content-type", "").startswith(JSON) and '"event_callback"' in body:
             return await self._event(body, headers)
         if not headers.get("content-type", "").startswith(FORM) or "command=" not in body:
             return None
-        if not self.verifier.is_valid(
-            body,
-            headers.get("x-slack-request-timestamp", ""),
-            headers.get("x-slack-signature", ""),
-        ):
+        if not self._signed(body, headers):
             return None  # Bolt answers 401 (and logs it)
         command = parse_body(body, FORM)
         if "command" not in command or "ssl_check" in command or "payload" in command:
@@ -77,11 +91,7 @@ class CommandRoute:
         """A message event (a reply in a task's thread) or a reaction (an emoji task):
         journaled, then acked, as a command is; any other event, and a bad signature, go to
         Bolt."""
-        if not self.events or not self.verifier.is_valid(
-            body,
-            headers.get("x-slack-request-timestamp", ""),
-            headers.get("x-slack-signature", ""),
-        ):
+        if not self.events or not self._signed(body, headers):
             return None
         payload = json.loads(body)
         event = payload.get("event") or {}

@@ -129,6 +129,18 @@ async def test_bad_signature_is_refused_and_nothing_reaches_oracle(
     assert response.status_code == 401
     stale = await bot.command("Return customer call", timestamp=int(time.time()) - 600)
     assert stale.status_code == 401
+    form = "command=%2Ftask&text=Call&user_id=U1&channel_id=C1"
+    for headers in (  # no signature at all, a timestamp that is not a number: 401, not 500
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": "x"},
+    ):
+        unsigned = await bot.http.post(bot.url, content=form, headers=headers)
+        assert unsigned.status_code == 401
+    event = '{"type": "event_callback", "event": {"type": "message", "text": "hi"}}'
+    unsigned = await bot.http.post(
+        bot.url, content=event, headers={"Content-Type": "application/json"}
+    )
+    assert unsigned.status_code == 401
     await bot.finished()
     assert sandbox.requests == []
     assert posted(slack) == []
