@@ -79,7 +79,10 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["bot/sync/poller.py", "bot/sync/changes.py", "bot/sync/replies.py", "bot/sync/store.py"],
         ["tests/test_sync.py"],
     ),
-    "request router": (["bot/command_route.py"], ["tests/test_e2e_http.py"]),
+    "request router": (
+        ["bot/command_route.py"],
+        ["tests/test_command_route.py", "tests/test_e2e_http.py"],
+    ),
 }
 KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is noticed too
 # what the tests read besides the code (the README's examples, the manifest, the settings...)
