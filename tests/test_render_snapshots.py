@@ -67,7 +67,11 @@ CASES: dict[str, Callable[[], object]] = {
     "private_confirmation_no_dates": lambda: render.private_confirmation(
         12, "Plain", None, None, "Asia/Tokyo", NOW
     ),
+    "private_confirmation_due_now_start_at_due": lambda: render.private_confirmation(
+        12, "Plain", NOW, NOW, "UTC", NOW
+    ),
     "help": lambda: render.help_message("/task"),
+    "examples_alone": lambda: render.examples("/task"),
     "help_other_command_and_reaction": lambda: render.help_message("/b2c", "memo"),
     "mistake": lambda: render.mistake_message(
         "/task", "unknown field @<b>", "Call back ```x``` @<b> 1"
@@ -93,14 +97,26 @@ CASES: dict[str, Callable[[], object]] = {
     "deleted_parent": lambda: render.deleted_parent("U1", 12),
     "task_event": lambda: render.task_event("Status: *In Progress* (by <@U2>)"),
     "task_event_past_a_section": lambda: render.task_event("e" * 3100),
+    "task_event_a_full_section": lambda: render.task_event("f" * 3000),
     "task_summary": lambda: render.task_summary(OPEN, LINK),
     "task_summary_bare": lambda: render.task_summary(BARE, LINK),
+    "task_summary_long_name": lambda: render.task_summary(task(name=LONG), LINK),
     "task_list_empty": lambda: render.task_list([]),
     "task_list": lambda: render.task_list(
         [(12, HOSTILE, "Not Started", LINK), (13, LONG, "In <Progress>", LINK + "3")]
     ),
     "failed_parent": lambda: render.failed_parent("U1", HOSTILE),
     "not_created_parent": lambda: render.not_created_parent("U1", HOSTILE),
+    "failed_parent_long": lambda: render.failed_parent("U1", LONG),
+    "not_created_parent_long": lambda: render.not_created_parent("U1", LONG),
+    "retrying_parent_long": lambda: render.retrying_parent("U1", LONG),
+    "created_reply_long_name": lambda: render.created_reply(task(name=LONG), LINK, DETAILS),
+    "created_parent_shown_long_assignee": lambda: render.created_parent(
+        "U1", OPEN, LINK, shown={"assignee": "a" * 300, "due": None}
+    ),
+    "failed_reply_long_reason": lambda: render.failed_reply(
+        "Refused", "r" * 1600, "hint", "/task", "x"
+    ),
     "created_reply": lambda: render.created_reply(OPEN, LINK, DETAILS),
     "created_reply_link_past_a_context": lambda: render.created_reply(BARE, LINK + "0" * 3000, []),
     "created_reply_many_details_with_actions": lambda: render.created_reply(
