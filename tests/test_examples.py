@@ -25,7 +25,7 @@ def _examples() -> list[str]:
             found.append(snippet)
     for row in re.findall(r"^\| `(@\w+ [^`]+)` \|", readme, re.MULTILINE):
         found.append(f"/task Example task {row}")
-    help_text = render.examples("/task") + "\n" + render.usage("/task")
+    help_text = render.examples("/task", "ticket") + "\n" + render.usage("/task")
     for snippet in re.findall(r"`(/task [^`]*)`", help_text):
         found.append(snippet.replace("&amp;", "&"))
     for spec in FIELDS:

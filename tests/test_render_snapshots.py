@@ -71,7 +71,6 @@ CASES: dict[str, Callable[[], object]] = {
         12, "Plain", NOW, NOW, "UTC", NOW
     ),
     "help": lambda: render.help_message("/task"),
-    "examples_alone": lambda: render.examples("/task"),
     "help_other_command_and_reaction": lambda: render.help_message("/b2c", "memo"),
     "mistake": lambda: render.mistake_message(
         "/task", "unknown field @<b>", "Call back ```x``` @<b> 1"

@@ -82,7 +82,7 @@ def usage(command: str) -> str:
     return "\n".join(lines)
 
 
-def examples(command: str, reaction: str = "ticket") -> str:
+def examples(command: str, reaction: str) -> str:
     cmd = escape(command)
     return "\n".join(
         [
@@ -209,10 +209,10 @@ def created_parent(
     )
     if shown and shown.get("assignee"):
         text += f"  ·  {escape(shown['assignee'] or '', 200)}"
-    if shown and shown.get("due"):
-        try:
-            due = datetime.fromisoformat((shown["due"] or "").replace("Z", "+00:00"))
-            text += f"  ·  due {slack_date(due)}"
+    due_text = shown.get("due") if shown else None
+    if due_text:
+        try:  # Oracle's "…Z" (read as UTC since Python 3.11)
+            text += f"  ·  due {slack_date(datetime.fromisoformat(due_text))}"
         except ValueError:
             pass
     return {
