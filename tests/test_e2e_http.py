@@ -181,6 +181,7 @@ async def test_unknown_named_id_is_reported(bot: Bot, sandbox: B2CSandbox, slack
     assert "lookupName = 'Urgentt'" in all_text(private_answer(slack))
 
 
+@pytest.mark.slow
 async def test_slow_oracle_does_not_delay_the_ack(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
@@ -366,6 +367,7 @@ async def test_assignee_by_login(bot: Bot, sandbox: B2CSandbox) -> None:
     assert create.body["assignedToAccount"] == {"id": 2}
 
 
+@pytest.mark.slow
 async def test_oracle_down_is_reported_and_request_kept(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
@@ -440,6 +442,7 @@ async def one_slot(sandbox: B2CSandbox, slack: SlackFake, database_url: str) -> 
         yield bot
 
 
+@pytest.mark.slow
 async def test_a_queued_burst_gets_no_creating_messages_a_slow_oracle_does(
     one_slot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
@@ -460,6 +463,7 @@ async def test_a_queued_burst_gets_no_creating_messages_a_slow_oracle_does(
     assert "is creating" not in all_text(slack.top_messages("C1")[-1])  # replaced by the task
 
 
+@pytest.mark.slow
 async def test_a_request_queued_behind_slow_oracle_calls_is_announced(
     one_slot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:

@@ -38,6 +38,7 @@ async def restart(sandbox: B2CSandbox) -> None:
     await sandbox.start(port=port)
 
 
+@pytest.mark.slow
 async def test_oracle_down_20_seconds_then_back(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
@@ -176,6 +177,7 @@ async def test_internal_server_error_is_not_retried_blindly(
     assert entry.state == "failed"
 
 
+@pytest.mark.slow
 async def test_budget_exhausted_keeps_the_request_and_offers_retry(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
