@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from bot.domain import slack_text, when
@@ -49,13 +50,11 @@ class Parsed:
     # defaults: "set", "clear" or None (show them)
 
 
-def _positive_id(label: str) -> Callable[[str], int]:
-    def read(value: str) -> int:
-        if _DIGITS.match(value) and int(value) > 0:
-            return int(value)
-        raise ValueError(f"needs {label} ID, a whole number like 83, not “{value}”")
-
-    return read
+def _positive_id(label: str, value: str) -> int:
+    """An id (bound to its field's label with ``partial`` in FIELDS)."""
+    if _DIGITS.match(value) and int(value) > 0:
+        return int(value)
+    raise ValueError(f"needs {label} ID, a whole number like 83, not “{value}”")
 
 
 def _id_or_name(value: str) -> IdOrName:
@@ -127,7 +126,7 @@ class FieldSpec:
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("contact", "contact", _positive_id("a contact"), "83", "contact ID"),
+    FieldSpec("contact", "contact", partial(_positive_id, "a contact"), "83", "contact ID"),
     FieldSpec("org", "organization", _id_or_name, "Acme", "organization ID or name"),
     FieldSpec("assign", "assignee", _assignee, "@jane", "Slack user, staff account ID or login"),
     FieldSpec("due", "due", _when, "tomorrow 5pm", "due date, in your time zone"),
@@ -137,8 +136,14 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("type", "task_type", _id_or_name, "Call", "task type name or ID"),
     FieldSpec("template", "template", _id_or_name, "Onboarding", "task template name or ID"),
     FieldSpec("incident", "incident", _incident, "261128-000123", "incident ID or reference"),
-    FieldSpec("answer", "answer", _positive_id("an answer"), "1234", "answer ID"),
-    FieldSpec("opportunity", "opportunity", _positive_id("an opportunity"), "77", "opportunity ID"),
+    FieldSpec("answer", "answer", partial(_positive_id, "an answer"), "1234", "answer ID"),
+    FieldSpec(
+        "opportunity",
+        "opportunity",
+        partial(_positive_id, "an opportunity"),
+        "77",
+        "opportunity ID",
+    ),
     FieldSpec("percent", "percent", _percent, "50", "percent complete, 0 to 100"),
     FieldSpec("note", "note", _text, '"Customer prefers mornings"', "a note on the task"),
 )
