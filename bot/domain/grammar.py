@@ -79,8 +79,10 @@ def _assignee(value: str) -> Assignee:
     user_id = slack_text.user_mention_id(value)
     if user_id:
         return SlackUser(user_id)
-    if _DIGITS.match(value) and int(value) > 0:
-        return IdOrName(id=int(value))
+    if _DIGITS.match(value):  # a number is an account ID (never a login), and IDs start at 1
+        if int(value) > 0:
+            return IdOrName(id=int(value))
+        raise ValueError(f"needs a staff account ID above 0, not “{value}”")
     plain = slack_text.to_plain(value)
     if _LOGIN.match(plain):
         return AccountLogin(plain)
