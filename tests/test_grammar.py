@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft
-from bot.domain.grammar import FIELDS, GrammarError, parse
+from bot.domain.grammar import FIELDS, GrammarError, parse, read
 
 CREATES = [
     ("Return customer call @contact 83", TaskDraft(name="Return customer call", contact=83)),
@@ -146,6 +146,9 @@ MISTAKES = [
     ("Call @answer 1.5", "@answer needs an answer ID", "answer"),
     ("Call @opportunity x", "@opportunity needs an opportunity ID", "opportunity"),
     ("Call @priority 0", "@priority needs an ID above 0 or a name.", "priority"),
+    ("Call @assign 0", "@assign needs a staff account ID above 0, not “0”.", "assign"),
+    ("Call @assign 00", "@assign needs a staff account ID above 0, not “00”.", "assign"),
+    ("Call @priority @jane", "@priority has no value: write it after the field", "priority"),
     (
         "Call @incident ABC-1",
         "@incident needs an incident ID (like 4021) or reference number",
@@ -380,3 +383,56 @@ def test_each_mistake_is_told_in_words(
 def test_the_edges_of_each_value(text: str, attribute: str, value: object) -> None:
     draft = parse(text).draft
     assert draft is not None and getattr(draft, attribute) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [  # where a quoted value ends, and what an @ inside a word is
+        ('"Check dates " @due friday', "Check dates"),
+        ('“Check dates" @due friday', "Check dates"),
+        ("Email jane@acme.com the quote @due friday", "Email jane@acme.com the quote"),
+        ('"Call"@due friday', '"Call"@due friday'),
+    ],
+)
+def test_quotes_close_where_they_should_and_a_field_starts_a_word(text: str, name: str) -> None:
+    draft = parse(text).draft
+    assert draft is not None and draft.name == name
+
+
+def test_reading_goes_on_past_every_mistake_and_keeps_what_it_read() -> None:
+    """What the form is pre-filled with when a command has mistakes."""
+    reading = read(
+        "Call @nosuch 1 @contact x @contact 83 @assign @jane @priority @org Acme @due someday"
+    )
+    assert [e.field for e in reading.errors] == [
+        "nosuch",
+        "contact",
+        "contact",
+        "assign",
+        "jane",  # Slack did not make it a mention: read as a field, unknown
+        "priority",
+        "due",
+    ]
+    assert reading.name == "Call"
+    assert reading.values == {"organization": IdOrName(name="Acme")}
+    assert reading.raw == {
+        "contact": "x",
+        "assign": "",
+        "priority": "",
+        "org": "Acme",
+        "due": "someday",
+    }
+
+
+def test_an_unclosed_quote_keeps_the_whole_text_as_the_name() -> None:
+    reading = read('  Call "back @due friday  ')
+    assert reading.name == 'Call "back @due friday'
+    assert [e.message for e in reading.errors] == ["A quote in the name is never closed."]
+
+
+def test_a_name_alone_that_is_empty_is_refused_without_a_field_to_blame() -> None:
+    with pytest.raises(GrammarError) as raised:
+        parse('""')
+    assert raised.value.message == (
+        "The task needs a name before the first field, e.g. Return customer call @contact 83."
+    )
