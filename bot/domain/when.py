@@ -68,9 +68,7 @@ def parse_when(text: str, tz: str | None, now: datetime, default_time: time) -> 
     reading = _read(phrase, local_zone, now)
     if reading is None:
         return None
-    moment, period = reading
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local_zone)
+    moment, period = reading  # aware: RETURN_AS_TIMEZONE_AWARE
     if period != "time":
         local = moment.astimezone(local_zone)
         moment = datetime.combine(local.date(), default_time, tzinfo=local_zone)
@@ -79,7 +77,7 @@ def parse_when(text: str, tz: str | None, now: datetime, default_time: time) -> 
 
 def _parse_iso(phrase: str, local_zone: ZoneInfo, default_time: time) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(phrase.replace(" ", "T", 1))
+        moment = datetime.fromisoformat(phrase)  # since 3.11: a space for the T too
     except ValueError:
         return None
     if _ISO_DATE_ONLY.match(phrase):
