@@ -37,6 +37,8 @@ CASES = [
     ("in 2 hours", NY, DUE_DEFAULT_TIME, "2026-11-28T17:00:00.000Z"),
     ("next monday 9am", NY, DUE_DEFAULT_TIME, "2026-11-30T14:00:00.000Z"),
     ("tomorrow", None, DUE_DEFAULT_TIME, "2026-11-29T17:00:00.000Z"),  # no zone known: UTC
+    ("tomorrow", "", DUE_DEFAULT_TIME, "2026-11-29T17:00:00.000Z"),
+    ("monday 2pm", "Pacific/Chatham", DUE_DEFAULT_TIME, "2026-11-30T00:15:00.000Z"),
     ("tomorrow", "Not/AZone", DUE_DEFAULT_TIME, "2026-11-29T17:00:00.000Z"),
     ("2026-12-01 14:30:15", NY, DUE_DEFAULT_TIME, "2026-12-01T19:30:15.000Z"),
     ("2026-12-01T14:30:15.250", NY, DUE_DEFAULT_TIME, "2026-12-01T19:30:15.250Z"),
@@ -67,7 +69,11 @@ def test_parse_when(text, tz, default, expected, process_zone: str) -> None:
     assert oracle_time(moment) == expected
 
 
-@pytest.mark.parametrize("text", ["", "someday maybe", "2026-13-45", "2026-02-30", "eventually"])
+@pytest.mark.parametrize(
+    "text",
+    # English only: another language's word is refused, not guessed at
+    ["", "someday maybe", "2026-13-45", "2026-02-30", "eventually", "mañana", "morgen 17:00"],
+)
 def test_unreadable(text: str) -> None:
     assert parse_when(text, NY, NOW, DUE_DEFAULT_TIME) is None
     assert not is_readable(text)
