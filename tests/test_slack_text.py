@@ -110,6 +110,7 @@ def test_tokens_read_as_a_person_reads_them(text: str, plain: str) -> None:
         ("word " * 20, "word " * 14 + "word…"),  # cut at a word, within 80 (with the …)
         ("y" * 100, "y" * 79 + "…"),  # no word to cut at
         ("short " + "z" * 100, "short…"),
+        ("t" * 70 + "\t" + "u" * 20, "t" * 70 + "…"),  # a tab separates words too
     ],
 )
 def test_a_task_name_from_a_message_is_its_first_line_cut_at_a_word(text: str, name: str) -> None:

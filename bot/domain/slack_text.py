@@ -90,5 +90,5 @@ def first_line_name(text: str, names: dict[str, str] | None = None, limit: int =
     line = lines[0]
     if len(line) <= limit:
         return line
-    cut = line[: limit - 1].rsplit(" ", 1)[0]
-    return (cut or line[: limit - 1]) + "…"
+    return line[: limit - 1].rsplit(None, 1)[0] + "…"  # at a space or tab (never empty:
+    # the line is stripped, so its start is a word)
