@@ -259,3 +259,23 @@ def test_each_query_as_oracle_receives_it(query: Callable[[], str], expected: st
 def test_names_are_looked_up_only_where_the_bot_shows_them() -> None:
     with pytest.raises(ValueError, match="no names looked up in tasks"):
         roql.name_by_id("tasks", 1)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 28, 10, 0, 5),  # naive: read as UTC, never as the machine's zone
+        datetime(2026, 11, 28, 10, 0, 5, tzinfo=UTC),
+        datetime(2026, 11, 28, 23, 45, 5, tzinfo=timezone(timedelta(hours=13, minutes=45))),
+    ],
+)
+def test_a_time_literal_is_utc_whatever_the_machine_zone(moment: datetime, monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Pacific/Chatham")
+    time.tzset()
+    try:
+        assert roql.time_literal(moment) == "'2026-11-28T10:00:05'"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
