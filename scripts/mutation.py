@@ -10,7 +10,9 @@ mutmut changes one thing at a time in a module (a comparison flipped, a conditio
 constant or a string changed...) and runs the tests that reach that code; a change no test
 notices "survived". Each group names the modules it mutates and the tests that should notice.
 The run happens in a scratch copy of the tracked tree (nothing here changes), the PostgreSQL
-runs are left out (``TEST_DATABASE_URL=skip``: the same code runs on SQLite), and the figures go
+runs are left out (``TEST_DATABASE_URL=skip``: the same code runs on SQLite) except for the
+journal, which gets a server of its own where ``scripts/start-postgres`` can start one (its
+PostgreSQL code is otherwise untested), the tests marked ``slow`` are left out, and the figures go
 to ``docs/mutation.md`` (with every survivor listed) and ``docs/mutation.json`` (kept per group,
 so a run of some groups keeps the others' latest figures).
 
@@ -84,6 +86,9 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_command_route.py", "tests/test_e2e_http.py"],
     ),
 }
+# groups whose modules hold PostgreSQL's own code: run against a server of their own when one
+# can be started here (the others leave PostgreSQL out: the same code runs on SQLite)
+WITH_POSTGRES = {"journal"}
 KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is noticed too
 # what the tests read besides the code (the README's examples, the manifest, the settings...)
 ALSO_COPY = ["handlers", "scripts", "bench", "docs", "deploy"]
@@ -106,6 +111,7 @@ def scratch_copy() -> Path:
 
 def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> dict:
     where = scratch_copy()
+    pgdata: Path | None = None
     try:
         (where / "pyproject.toml").write_text(
             (where / "pyproject.toml").read_text()
@@ -119,6 +125,10 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             + 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not slow"]\n'
         )
         env = {**os.environ, "TEST_DATABASE_URL": "skip"}
+        if name in WITH_POSTGRES:
+            pgdata = Path(tempfile.mkdtemp(prefix="pgdata."))  # its own: the server's user
+            env["TEST_DATABASE_URL"] = _start_postgres(pgdata) or "skip"
+            print(f"  PostgreSQL: {env['TEST_DATABASE_URL']}", flush=True)
         started = time.monotonic()
         ran = subprocess.run(
             [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)],
@@ -152,6 +162,8 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             if status not in KILLED:
                 survivors[module].append(f"{mutant} ({status}): {_change(where, env, mutant)}")
     finally:
+        if pgdata is not None:
+            subprocess.run([str(ROOT / "scripts/stop-postgres"), str(pgdata)], check=False)
         shutil.rmtree(where, ignore_errors=True)
     return {
         "group": name,
@@ -161,6 +173,17 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
         "modules": {m: dict(per_module[m]) for m in modules},
         "survivors": survivors,
     }
+
+
+def _start_postgres(data: Path) -> str:
+    """A PostgreSQL server's URL (scripts/start-postgres), or "" where none can be started."""
+    started = subprocess.run(
+        [str(ROOT / "scripts/start-postgres"), "--no-install", str(data)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return started.stdout.strip() if started.returncode == 0 else ""
 
 
 def _change(where: Path, env: dict[str, str], mutant: str) -> str:
