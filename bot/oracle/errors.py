@@ -100,13 +100,11 @@ def _clean(text: str) -> str:
 def error_from_response(response: httpx.Response) -> B2CError:
     """The typed error for an Oracle error response."""
     status = response.status_code
-    problem: dict = {}
     try:
-        parsed = json.loads(response.content or b"null")
-        if isinstance(parsed, dict):
-            problem = parsed
-    except ValueError:
-        problem = {}
+        parsed = json.loads(response.content)
+    except ValueError:  # not JSON, or no body at all
+        parsed = None
+    problem: dict = parsed if isinstance(parsed, dict) else {}
     title = problem.get("title") if isinstance(problem.get("title"), str) else None
     detail = problem.get("detail") if isinstance(problem.get("detail"), str) else None
     code = problem.get("o:errorCode") if isinstance(problem.get("o:errorCode"), str) else None
