@@ -16,6 +16,7 @@ from bot.oracle.client import B2CClient, TokenAuth, _failure
 from bot.oracle.errors import (
     B2CAuthError,
     B2CConnectionError,
+    B2CError,
     B2CNotFoundError,
     B2CRateLimitError,
     B2CServerError,
@@ -419,3 +420,79 @@ async def test_query_one_column_drops_empty_rows_and_cells() -> None:
         "http://site.test", auth=httpx.BasicAuth("a", "b"), app_context="t", transport=transport
     ) as b2c:
         assert await b2c.query_one_column("select id from tasks") == ["5", "6"]
+
+
+def _mock_site(answer: httpx.Response) -> B2CClient:
+    transport = httpx.MockTransport(lambda request: answer)
+    return B2CClient(
+        "http://site.test", auth=httpx.BasicAuth("a", "b"), app_context="t", transport=transport
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "words", "status"),
+    [
+        (httpx.Response(200, text="<html>maintenance</html>"), "an answer that is not JSON", 200),
+        (httpx.Response(200, json=[1, 2]), "an unexpected answer", None),
+        (httpx.Response(200, json="text"), "an unexpected answer", None),
+    ],
+)
+async def test_an_answer_that_is_not_a_json_object_is_a_b2c_error(answer, words, status) -> None:
+    async with _mock_site(answer) as b2c:
+        with pytest.raises(B2CError) as caught:
+            await b2c.get_task(1)
+    assert str(caught.value) == f"Oracle B2C Service sent {words}"
+    assert caught.value.status == status
+
+
+@pytest.mark.parametrize(
+    ("answer", "items"),
+    [
+        ({"items": [{"id": 1, "lookupName": "Low"}]}, [{"id": 1, "lookupName": "Low"}]),
+        ({"items": {"id": 1}}, []),
+        ({}, []),
+    ],
+)
+async def test_named_ids_are_the_items_oracle_lists(answer: dict, items: list) -> None:
+    async with _mock_site(httpx.Response(200, json=answer)) as b2c:
+        assert await b2c.named_ids("priority") == items
+
+
+async def test_named_ids_from_the_sandbox(client: B2CClient, sandbox: B2CSandbox) -> None:
+    items = await client.named_ids("priority")
+    assert sandbox.requests[-1].path == "/namedIDs/tasks/priority"
+    assert items and all({"id", "lookupName"} <= set(item) for item in items)
+
+
+async def test_a_query_with_no_table_has_no_rows() -> None:
+    async with _mock_site(httpx.Response(200, json={"items": []})) as b2c:
+        assert await b2c.rows("select id from tasks") == []
+
+
+async def test_a_query_waits_its_turn_unless_it_is_a_small_read_beside_the_work(
+    sandbox: B2CSandbox,
+) -> None:
+    """With every slot taken by a slow call, a bounded query waits for it; a small read
+    (``bounded=False``, a name for the thread) goes at once."""
+    async with B2CClient(
+        sandbox.base_url,
+        auth=httpx.BasicAuth(USERNAME, PASSWORD),
+        app_context="t",
+        max_concurrency=1,
+    ) as b2c:
+        sandbox.inject(Fault(method="GET", path="/tasks/1", delay=0.8, status=404))
+        finished: list[str] = []
+
+        async def slow() -> None:
+            with pytest.raises(B2CNotFoundError):
+                await b2c.get_task(1)
+            finished.append("slow")
+
+        async def read(label: str, **kwargs: bool) -> None:
+            await b2c.rows("select id from accounts where login = 'jdoe'", **kwargs)
+            finished.append(label)
+
+        first = asyncio.create_task(slow())
+        await asyncio.sleep(0.2)  # the slow call holds the only slot
+        await asyncio.gather(first, read("bounded"), read("beside", bounded=False))
+        assert finished == ["beside", "slow", "bounded"]
