@@ -225,7 +225,7 @@ class TaskCreator:
             return 0
         started = 0
         for entry_id in await self.journal.unsettled():
-            if entry_id not in self._active:
+            if entry_id not in self._active and entry_id not in self._requests:  # not here
                 self.start(entry_id)
                 started += 1
         if started:
