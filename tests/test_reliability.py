@@ -385,3 +385,68 @@ def test_text_logs_carry_the_same_fields_as_json() -> None:
     )
     line = TextFormatter().format(record)
     assert line.endswith("request done [correlation_id=c1 task_id=100 attempts=2]")
+
+
+# ------------------------------------------------------------------ stopping, resuming, Retry
+
+
+async def test_sigterm_lets_a_quick_request_finish_and_hands_a_slow_one_back(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog
+) -> None:
+    creator = bot.runtime.creator
+    await creator.stop(grace=0.1)  # nothing running: nothing to say
+    assert creator.stopping and "handed back" not in caplog.text
+    creator.stopping = False
+    sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=0.2, after_create=True))
+    await bot.command("Quick one @contact 83")
+    await creator.stop(grace=3)  # finishes within the grace
+    assert len(sandbox.tasks) == 1 and "handed back" not in caplog.text
+    [quick] = await bot.runtime.journal.all()
+    assert quick.state == "created"
+
+    creator.stopping = False
+    sandbox.inject(Fault(method="POST", path="/tasks", delay=3, status=503))
+    await bot.command("Slow one @contact 83")
+    await asyncio.sleep(0.3)  # its run is waiting on Oracle
+    with caplog.at_level("INFO", logger="bot.flows.worker"):
+        await creator.stop(grace=0.2)
+    [line] = [r for r in caplog.records if "handed back" in r.getMessage()]
+    assert line.getMessage() == (
+        "stopping: 1 request(s) handed back to the journal for another process"
+    )
+    assert (line.event, line.count) == ("requests_released", 1)  # type: ignore[attr-defined]
+    slow = next(e for e in await bot.runtime.journal.all() if e.id != quick.id)
+    assert slow.state == "pending"  # kept, for another process (or this one, restarted)
+    assert await creator.resume() == 0  # a stopping process takes nothing new
+
+
+async def test_resume_starts_each_unsettled_request_once_and_says_so(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog
+) -> None:
+    slack.fail("chat.postMessage", *["service_unavailable"] * 8)
+    await bot.command("First @contact 83")
+    await bot.command("Second @contact 83")
+    await bot.finished()
+    slack.errors.clear()
+    with caplog.at_level("INFO", logger="bot.flows.worker"):
+        assert await bot.runtime.creator.resume() == 2
+        assert await bot.runtime.creator.resume() == 0  # already running here
+    await bot.finished()
+    assert "resuming 2 journaled request(s)" in caplog.text
+    assert len(sandbox.tasks) == 2 and len(slack.top_messages("C1")) == 2
+
+
+async def test_retry_runs_a_failed_request_again_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sandbox.inject(Fault(method="POST", path="/tasks", status=500))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    [entry] = await bot.runtime.journal.all()
+    assert entry.state == "failed"
+    assert await bot.runtime.creator.retry(entry.id) is True
+    assert await bot.runtime.creator.retry(entry.id) is False  # pressed twice: one run
+    await bot.finished()
+    assert len(sandbox.tasks) == 1
+    assert await bot.runtime.creator.retry(entry.id) is False  # created: nothing to retry
+    assert await bot.runtime.creator.retry("no-such-request") is False
