@@ -166,15 +166,21 @@ async def test_429_with_retry_after_is_honoured(
 async def test_internal_server_error_is_not_retried_blindly(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    sandbox.inject(Fault(method="POST", path="/tasks", status=500))
-    await bot.command("Return customer call @contact 83")
-    await bot.finished()
+    await a_failed_request(bot, sandbox)
     assert len(sandbox.requests_to("POST", "/tasks")) == 1
     [reply] = replies(slack)
     assert "failed (HTTP 500)" in shown(reply) and "before pressing Retry" in shown(reply)
     assert "request_retry" in shown(reply)
+
+
+async def a_failed_request(bot: Bot, sandbox: B2CSandbox) -> Any:
+    """A request Oracle failed with a 500 (not retried blindly): the journal's entry."""
+    sandbox.inject(Fault(method="POST", path="/tasks", status=500))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
     [entry] = await bot.runtime.journal.all()
     assert entry.state == "failed"
+    return entry
 
 
 @pytest.mark.slow
@@ -439,11 +445,7 @@ async def test_resume_starts_each_unsettled_request_once_and_says_so(
 async def test_retry_runs_a_failed_request_again_once(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    sandbox.inject(Fault(method="POST", path="/tasks", status=500))
-    await bot.command("Return customer call @contact 83")
-    await bot.finished()
-    [entry] = await bot.runtime.journal.all()
-    assert entry.state == "failed"
+    entry = await a_failed_request(bot, sandbox)
     assert await bot.runtime.creator.retry(entry.id) is True
     assert await bot.runtime.creator.retry(entry.id) is False  # pressed twice: one run
     await bot.finished()
