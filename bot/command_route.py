@@ -66,7 +66,7 @@ class CommandRoute:
             stamp.isascii() and stamp.isdigit()
         ):  # Bolt's own check would raise on it (a 500)
             log.warning("refused a request whose timestamp is not a number of seconds")
-            return BoltResponse(status=401, body="")
+            return BoltResponse(status=401)
         if headers.get("content-type", "").startswith(JSON) and '"event_callback"' in body:
             return await self._event(body, headers)
         if not headers.get("content-type", "").startswith(FORM) or "command=" not in body:
@@ -74,7 +74,7 @@ class CommandRoute:
         if not self._signed(body, headers):
             return None  # Bolt answers 401 (and logs it)
         command = parse_body(body, FORM)
-        if "command" not in command or "ssl_check" in command or "payload" in command:
+        if "command" not in command or "ssl_check" in command:  # (a payload: parsed as one)
             return None
         refusal = await command_refusal(self.gate, command)
         if refusal is not None:
@@ -84,8 +84,8 @@ class CommandRoute:
             await self.listener(ack, command)
         except Exception:  # as Bolt does: log it, and answer 500
             log.exception("the slash command's listener failed")
-            return BoltResponse(status=500, body="")
-        return ack.response or BoltResponse(status=200, body="")
+            return BoltResponse(status=500)
+        return ack.response or BoltResponse(status=200)
 
     async def _event(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
         """A message event (a reply in a task's thread) or a reaction (an emoji task):
@@ -95,12 +95,12 @@ class CommandRoute:
             return None
         payload = json.loads(body)
         event = payload.get("event") or {}
-        listener = self.events.get(event.get("type", ""))
+        listener = self.events.get(event.get("type"))
         if payload.get("type") != "event_callback" or listener is None:
             return None
         try:
             await listener(event=event, body=payload)
         except Exception:  # as Bolt does: log it, and answer 500 (Slack will retry)
             log.exception("the %s event's listener failed", event.get("type"))
-            return BoltResponse(status=500, body="")
-        return BoltResponse(status=200, body="")
+            return BoltResponse(status=500)
+        return BoltResponse(status=200)
