@@ -111,6 +111,7 @@ async def test_a_listener_that_fails_is_a_500_and_one_logged_error(caplog) -> No
     ("body", "headers"),
     [
         (command(text="x"), {"content-type": FORM}),  # unsigned
+        (command(text="x"), {}),  # no content type at all
         (command(text="x"), signed(command(text="x"), FORM, secret="another")),
         (command(text="x"), signed(command(text="x"), FORM, age=600)),  # a replay
         (command(text="x"), signed(command(text="x"), JSON)),  # not a form
@@ -121,6 +122,7 @@ async def test_a_listener_that_fails_is_a_500_and_one_logged_error(caplog) -> No
     ],
     ids=[
         "unsigned",
+        "no content type",
         "wrong secret",
         "replayed",
         "json",
@@ -144,7 +146,9 @@ async def test_a_timestamp_that_is_not_a_number_is_refused_here(stamp: str, capl
     with caplog.at_level(logging.WARNING, logger="bot.command_route"):
         answer = await route(calls).answer(body, headers)
     assert (answer.status, answer.body) == (401, "") and calls.commands == []
-    assert len(caplog.records) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused a request whose timestamp is not a number of seconds"
+    ]
 
 
 async def test_a_command_the_allow_lists_refuse_is_answered_politely_and_goes_no_further() -> None:
