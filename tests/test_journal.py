@@ -19,10 +19,12 @@ from bot.journal import (
     Entry,
     Journal,
     JournalBusy,
+    JournalUnavailable,
     LeaseLost,
     SqliteDatabase,
     parse_url,
 )
+from bot.journal.engines import _unavailable
 
 
 class Clock:
@@ -198,7 +200,11 @@ async def test_a_process_cut_off_from_the_database_stops_then_comes_back(
     flaky.down = True
     await asyncio.sleep(3 * 0.2 + 0.3)
     assert lost == [True] and not journal.alive()  # said once, not at every heartbeat
-    assert "lost the journal's database" in caplog.text
+    [said] = [r for r in caplog.records if getattr(r, "event", None) == "journal_lost"]
+    assert said.levelname == "ERROR" and said.getMessage() == (
+        "lost the journal's database (no heartbeat for 0 s): this process stops working on "
+        "its requests until the database answers, and other processes take them over"
+    )
     assert await journal.claim(entry.id) is None
     flaky.down = False
     await asyncio.sleep(0.5)
@@ -330,3 +336,130 @@ async def test_sqlite_commits_a_turns_writes_together(tmp_path) -> None:
         assert other.execute("SELECT COUNT(*) FROM task_requests").fetchone()[0] == 50
     assert await add(0) is None  # and still a duplicate, one at a time
     await journal.close()
+
+
+# ------------------------------------------------------------------ a job one process at a time
+
+
+async def _job_table(journal: Journal) -> None:
+    await journal.db.execute("CREATE TABLE jobs (name TEXT PRIMARY KEY, owner TEXT)")
+    await journal.db.execute("INSERT INTO jobs (name, owner) VALUES ('poller', NULL)")
+
+
+async def test_one_process_holds_a_job_until_it_dies(journals) -> None:
+    first, second, _ = journals
+    await _job_table(first)
+    assert await first.hold("jobs", "poller") is True
+    assert await second.hold("jobs", "poller") is False  # held by a live process
+    assert await first.hold("jobs", "poller") is True  # still ours
+    assert await first.hold("jobs", "nosuchjob") is False
+    await die(first)
+    for _ in range(100):  # free once the dead holder's heartbeat expires
+        if await second.hold("jobs", "poller"):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the job was not free after its holder died")
+
+
+async def test_a_process_cut_off_holds_no_job(journal: Journal) -> None:
+    await _job_table(journal)
+    assert await journal.hold("jobs", "poller") is True
+    journal.holder._good_until = 0.0  # its heartbeat is overdue: it may be cut off
+    assert await journal.hold("jobs", "poller") is False
+
+
+# ------------------------------------------------ what a journal that cannot open says
+
+
+async def test_a_sqlite_journal_in_a_missing_folder_says_which(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "journal.sqlite3"
+    with pytest.raises(JournalUnavailable) as refused:
+        await Journal.open(f"sqlite:///{missing}")
+    assert str(refused.value) == (
+        f"Journal (JOURNAL_PATH): the folder {missing.parent} does not exist: create it or set "
+        "JOURNAL_PATH"
+    )
+
+
+async def test_a_sqlite_journal_that_is_a_folder_says_it_could_not_be_opened(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "journal.sqlite3").mkdir()
+    with pytest.raises(JournalUnavailable) as refused:
+        await Journal.open(f"sqlite:///{tmp_path / 'journal.sqlite3'}")
+    assert str(refused.value).startswith(
+        f"Journal (JOURNAL_PATH): {tmp_path / 'journal.sqlite3'} could not be opened ("
+    )
+
+
+@pytest.mark.parametrize("where", ["folder", "file"])
+def test_a_sqlite_journal_that_cannot_be_written_says_so(
+    tmp_path: Path, monkeypatch, where: str
+) -> None:
+    """(Permissions, faked: the tests may run as root, whom no permission stops.)"""
+    path = tmp_path / "journal.sqlite3"
+    path.touch()
+    blocked = str(tmp_path if where == "folder" else path)
+    monkeypatch.setattr(os, "access", lambda p, mode: str(p) != blocked)
+    error = _unavailable("sqlite", str(path), PermissionError("denied"))
+    assert str(error) == (
+        f"Journal (JOURNAL_PATH): {path} cannot be written (permissions): fix them or set "
+        "JOURNAL_PATH"
+    )
+
+
+def _named(name: str, base: type[BaseException] = Exception) -> BaseException:
+    return type(name, (base,), {})("details")
+
+
+@pytest.mark.parametrize(
+    ("location", "error", "why"),
+    [
+        (
+            "postgresql://bot:secret@db.example:5433/tasks",
+            _named("InvalidPasswordError"),
+            "the server refused the user or password for bot@db.example:5433/tasks",
+        ),
+        (
+            "postgresql://bot:secret@db.example/tasks",
+            _named("InvalidAuthorizationSpecificationError"),
+            "the server refused the user or password for bot@db.example/tasks",
+        ),
+        (
+            "postgresql://db.example/tasks",
+            _named("InvalidCatalogNameError"),
+            "the database in db.example/tasks does not exist: create it",
+        ),
+        (
+            "postgresql:///tasks",
+            ConnectionRefusedError(111, "refused"),
+            "could not connect to localhost/tasks (ConnectionRefusedError): is the server running?",
+        ),
+        (
+            "postgresql://db.example/tasks",
+            TimeoutError(),
+            "could not connect to db.example/tasks (TimeoutError): is the server running?",
+        ),
+        (
+            "postgresql://db.example/tasks",
+            _named("TooManyConnectionsError"),
+            "db.example/tasks answered TooManyConnectionsError",
+        ),
+    ],
+)
+def test_a_postgresql_journal_that_cannot_open_says_why_without_the_password(
+    location: str, error: BaseException, why: str
+) -> None:
+    message = str(_unavailable("postgresql", location, error))
+    assert message == f"Journal (DATABASE_URL): {why}"
+    assert "secret" not in message
+
+
+async def test_a_postgresql_server_that_is_not_there_is_named(tmp_path: Path) -> None:
+    with pytest.raises(JournalUnavailable) as refused:
+        await Journal.open("postgresql://bot:secret@127.0.0.1:9/tasks")
+    assert str(refused.value) == (
+        "Journal (DATABASE_URL): could not connect to bot@127.0.0.1:9/tasks "
+        "(ConnectionRefusedError): is the server running?"
+    )
