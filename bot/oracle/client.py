@@ -126,7 +126,6 @@ class B2CClient:
             max_connections=max_concurrency + 2, max_keepalive_connections=max_concurrency
         )
         self._http = _CookielessClient(
-            base_url=self.site_url + API_PATH,
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             limits=limits,
