@@ -496,3 +496,70 @@ async def test_a_query_waits_its_turn_unless_it_is_a_small_read_beside_the_work(
         await asyncio.sleep(0.2)  # the slow call holds the only slot
         await asyncio.gather(first, read("bounded"), read("beside", bounded=False))
         assert finished == ["beside", "slow", "bounded"]
+
+
+async def test_every_call_names_the_bot_and_asks_for_json(sandbox: B2CSandbox) -> None:
+    async with B2CClient(
+        sandbox.base_url + "/",  # a trailing slash in the setting changes nothing
+        auth=httpx.BasicAuth(USERNAME, PASSWORD),
+        app_context="x" * 40,  # the longest Oracle takes
+    ) as b2c:
+        assert b2c.site_url == sandbox.base_url
+        await b2c.named_ids("priority")
+    [request] = sandbox.requests
+    assert request.path == "/namedIDs/tasks/priority"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"] == "b2c-slack-tasks/0.1"
+    assert request.headers["OSvC-CREST-Application-Context"] == "x" * 40
+
+
+def test_an_application_context_too_long_says_the_limit() -> None:
+    with pytest.raises(ValueError) as refused:
+        B2CClient("http://x", auth=httpx.BasicAuth("a", "b"), app_context="x" * 41)
+    assert str(refused.value) == "the application context must be 1 to 40 characters"
+
+
+@pytest.mark.parametrize("awaited", [False, True], ids=["plain", "coroutine"])
+async def test_on_send_runs_just_before_the_post_leaves(
+    client: B2CClient, sandbox: B2CSandbox, awaited: bool
+) -> None:
+    seen: list[int] = []
+
+    def noted() -> None:
+        seen.append(len(sandbox.requests))
+
+    async def noted_later() -> None:
+        await asyncio.sleep(0.05)  # awaited: the POST waits for it
+        noted()
+
+    await client.create_task(TaskCreate(name="x"), on_send=noted_later if awaited else noted)
+    assert seen == [0] and len(sandbox.requests_to("POST", "/tasks")) == 1
+
+
+async def test_on_send_that_fails_sends_nothing(client: B2CClient, sandbox: B2CSandbox) -> None:
+    def refuse() -> None:
+        raise RuntimeError("the journal is away")
+
+    with pytest.raises(RuntimeError):
+        await client.create_task(TaskCreate(name="x"), on_send=refuse)
+    assert sandbox.requests == []
+
+
+async def test_the_pause_oracle_asks_for_is_waited_before_the_next_call(
+    client: B2CClient, sandbox: B2CSandbox
+) -> None:
+    sandbox.inject(Fault(status=404, headers={"osvc-crest-next-request-after": "400"}))
+    with pytest.raises(B2CNotFoundError):
+        await client.get_task(1)
+    await client.named_ids("priority")
+    first, second = sandbox.requests
+    assert second.at - first.at >= 0.39
+
+
+async def test_the_timeout_is_the_one_given(sandbox: B2CSandbox) -> None:
+    sandbox.inject(Fault(method="GET", delay=1.0, status=404))
+    async with B2CClient(
+        sandbox.base_url, auth=httpx.BasicAuth(USERNAME, PASSWORD), app_context="t", timeout=0.3
+    ) as b2c:
+        with pytest.raises(B2CTimeoutError):
+            await b2c.get_task(1)
