@@ -70,7 +70,7 @@ def _value(key: str, value: str | None) -> str:
         return "none"
     if key in ("due", "start"):
         try:
-            return slack_date(datetime.fromisoformat(value.replace("Z", "+00:00")))
+            return slack_date(datetime.fromisoformat(value))  # (Oracle's Z: read since 3.11)
         except ValueError:
             return escape(value, MAX_VALUE)
     if key == "percent":
