@@ -79,7 +79,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "thread sync": (
         ["bot/sync/poller.py", "bot/sync/changes.py", "bot/sync/replies.py", "bot/sync/store.py"],
-        ["tests/test_sync.py"],
+        ["tests/test_sync_changes.py", "tests/test_sync.py"],
     ),
     "request router": (
         ["bot/command_route.py"],

@@ -1,0 +1,137 @@
+"""What a synced thread says about a change, table by table (pure: bot.sync.changes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.sync.changes import (
+    change_line,
+    differences,
+    newly_assigned,
+    shown_from_row,
+    task_from_shown,
+)
+
+DUE = "<!date^1796414400^{date_short_pretty} at {time}|2026-12-04 20:00 UTC>"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "lines"),
+    [
+        ({}, {}, []),
+        ({"status": "Not Started"}, {"status": "Not Started"}, []),
+        ({"status": ""}, {"status": None}, []),  # empty and missing are the same
+        (
+            {"status": "Not Started"},
+            {"status": "In <Progress>"},
+            ["Status: Not Started → In &lt;Progress&gt;"],
+        ),
+        ({"name": "A"}, {"name": None}, ["Name: A → none"]),
+        ({"assignee": "Jane"}, {"assignee": "Sam & Co"}, ["Assigned to: Sam &amp; Co"]),
+        ({"assignee": "Jane"}, {"assignee": None}, ["Assigned to: Jane → none"]),
+        ({}, {"due": "2026-12-04T20:00:00Z"}, [f"Due: none → {DUE}"]),
+        ({}, {"start": "2026-12-04T20:00:00.000Z"}, [f"Start: none → {DUE}"]),
+        ({"due": "soon"}, {"due": "later"}, ["Due: soon → later"]),  # not a date: as it is
+        ({"percent": "10"}, {"percent": "50"}, ["Complete: 10% → 50%"]),
+        ({"priority": "Low"}, {"priority": "x" * 300}, ["Priority: Low → " + "x" * 199 + "…"]),
+        (
+            {"name": "A", "status": "Open", "priority": "Low", "status_type": "x"},
+            {"name": "B", "status": "Done", "priority": "High", "status_type": "y"},
+            ["Name: A → B", "Status: Open → Done", "Priority: Low → High"],  # in this order
+        ),
+    ],
+)
+def test_each_change_is_one_line_in_the_fields_order(old, new, lines: list[str]) -> None:
+    assert differences(old, new) == lines
+
+
+def test_a_change_line_says_where_the_change_was_made() -> None:
+    assert change_line(["Status: A → B", "Name: C → D"]) == (
+        "Status: A → B · Name: C → D · changed in B2C Service"
+    )
+    assert change_line([]) == "changed in B2C Service"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "assigned"),
+    [
+        ({"assignee_id": "2"}, {"assignee_id": "3"}, 3),
+        ({"assignee_id": "3"}, {"assignee_id": "3"}, None),  # not reassigned
+        ({"assignee_id": 3}, {"assignee_id": "3"}, None),  # the same id, as text or number
+        ({"assignee_id": "3"}, {"assignee_id": None}, None),  # unassigned
+        ({"assignee_id": "3"}, {"assignee_id": "x"}, None),  # not an id
+        ({"assignee_id": None}, {"assignee_id": "4"}, 4),  # assigned for the first time
+        # a view kept before ids were: reassigned only when the name changed
+        ({"assignee": "Jane"}, {"assignee": "Sam", "assignee_id": "4"}, 4),
+        ({"assignee": "Sam"}, {"assignee": "Sam", "assignee_id": "4"}, None),
+        ({}, {"assignee_id": "4"}, None),  # neither name known: no change to tell
+    ],
+)
+def test_who_a_task_was_just_assigned_to(old: dict[str, Any], new, assigned) -> None:
+    assert newly_assigned(old, new) == assigned
+
+
+def test_the_task_message_is_redrawn_from_what_the_thread_shows() -> None:
+    task = task_from_shown(12, {"name": "Call", "status": "Completed", "status_type": "Completed"})
+    assert (task.id, task.title, task.status_name, task.is_complete) == (
+        12,
+        "Call",
+        "Completed",
+        True,
+    )
+    bare = task_from_shown(7, {})
+    assert (bare.title, bare.status_name, bare.is_complete) == ("Task 7", "Unknown", False)
+
+
+@pytest.mark.parametrize(
+    ("row", "shown"),
+    [
+        (
+            [
+                "12",
+                "t",
+                "Call",
+                "Open",
+                "Jane",
+                "2026-12-04",
+                None,
+                "",
+                "High",
+                "Not Complete",
+                "2",
+            ],
+            {
+                "name": "Call",
+                "status": "Open",
+                "assignee": "Jane",
+                "due": "2026-12-04",
+                "start": None,
+                "percent": None,
+                "priority": "High",
+                "status_type": "Not Complete",
+                "assignee_id": "2",
+            },
+        ),
+        (
+            ["12", "t"],
+            {
+                key: None
+                for key in (
+                    "name",
+                    "status",
+                    "assignee",
+                    "due",
+                    "start",
+                    "percent",
+                    "priority",
+                    "status_type",
+                    "assignee_id",
+                )
+            },
+        ),
+    ],
+)
+def test_a_row_is_read_by_position(row: list[str | None], shown: dict[str, Any]) -> None:
+    assert shown_from_row(row) == shown
