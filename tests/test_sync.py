@@ -11,72 +11,12 @@ import pytest
 
 from bot.app import build_runtime
 from bot.settings import Mode
-from bot.standins.sandbox import B2CSandbox
+from bot.standins.sandbox import B2CSandbox, Fault
 from bot.standins.slack_fake import SlackFake
-from bot.sync.changes import change_line, differences, shown_from_row
 from tests.conftest import Bot, make_settings, serving
 from tests.test_e2e_interactive import buttons_of, click, created_task
 
 IN_PROGRESS = 17  # the sandbox's status ids (seeded named IDs)
-
-
-# ------------------------------------------------------------------ the pure part
-def test_shown_from_row_reads_the_sync_columns_in_order() -> None:
-    row = [
-        "12",
-        "2026-11-28T10:00:00Z",
-        "Call",
-        "Not Started",
-        "Jane Doe",
-        None,
-        None,
-        "40",
-        "High",
-        "Not Complete",
-    ]
-    assert shown_from_row(row) == {
-        "name": "Call",
-        "status": "Not Started",
-        "assignee": "Jane Doe",
-        "due": None,
-        "start": None,
-        "percent": "40",
-        "priority": "High",
-        "status_type": "Not Complete",  # kept (Mark complete follows it), never reported
-        "assignee_id": None,  # kept (whom to tell of an assignment), never reported
-    }
-    assert differences(shown_from_row(row), {**shown_from_row(row), "status_type": "x"}) == []
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "lines"),
-    [
-        (
-            {"status": "Not Started"},
-            {"status": "In Progress"},
-            ["Status: Not Started → In Progress"],
-        ),
-        ({"assignee": None}, {"assignee": "Jane Agent"}, ["Assigned to: Jane Agent"]),
-        ({"assignee": "Jane"}, {"assignee": None}, ["Assigned to: Jane → none"]),
-        ({"percent": "10"}, {"percent": "50"}, ["Complete: 10% → 50%"]),
-        (
-            {"due": None},
-            {"due": "2026-12-01T17:00:00Z"},
-            ["Due: none → <!date^1796144400^{date_short_pretty} at {time}|2026-12-01 17:00 UTC>"],
-        ),
-        ({"name": "a<b"}, {"name": "a&b"}, ["Name: a&lt;b → a&amp;b"]),  # escaped
-        ({"status": "X", "priority": "Low"}, {"status": "X", "priority": "Low"}, []),
-        ({"priority": ""}, {"priority": None}, []),  # empty and missing are the same
-    ],
-)
-def test_differences(old: dict, new: dict, lines: list[str]) -> None:
-    assert differences(old, new) == lines
-
-
-def test_change_line_says_where_the_change_was_made() -> None:
-    assert change_line(["Status: A → B", "Assigned to: Jane"]) == (
-        "Status: A → B · Assigned to: Jane · changed in B2C Service"
-    )
 
 
 # ------------------------------------------------------------------ driven as Slack and an agent
@@ -450,3 +390,53 @@ async def test_a_round_reads_every_page_of_changes(
     for task_id in range(500, 507):
         [line] = slack.thread_replies("C1", f"{task_id}.1")
         assert "In Progress" in line.text
+
+
+# ------------------------------------------------------------------ a note whose fate is unknown
+
+
+async def test_a_note_whose_answer_was_lost_is_looked_for_not_sent_again(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    before = notes_of(sandbox)
+    # Oracle saves the note, then the connection drops before its answer arrives
+    sandbox.inject(
+        Fault(method="PATCH", path="/tasks/100", status=200, after_create=True, drop=True)
+    )
+    assert await send_event(bot, reply_event(parent, "500.3", "Called, no answer")) == 200
+    await bot.finished()
+    assert notes_of(sandbox)[len(before) :] == ["Sam Agent in Slack: Called, no answer"]
+    assert len(sandbox.requests_to("PATCH", "/tasks/100")) == 1  # looked for, not sent again
+    assert sandbox.requests_to("GET", "/tasks/100/notes")
+    assert [c.args["name"] for c in slack.calls_to("reactions.add")] == ["memo"]
+
+
+@pytest.mark.parametrize("there", [True, False], ids=["saved before the crash", "not saved"])
+async def test_a_reply_resumed_after_a_crash_is_looked_for_first(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, there: bool
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    notes = bot.runtime.notes
+    assert notes is not None
+    reply = await notes.accept(reply_event(parent, "500.4", "Left a voicemail"))
+    assert reply is not None
+    # what a process that died right after sending the PATCH leaves: one attempt, no outcome
+    await notes.db.execute(
+        "UPDATE thread_notes SET attempts = 1, lease_owner = NULL WHERE id = ?", reply.id
+    )
+    text = "Sam Agent in Slack: Left a voicemail"
+    if there:
+        sandbox.tasks[100]["_notes"].append(text)
+    before = len(notes_of(sandbox))
+    patches = len(sandbox.requests_to("PATCH", "/tasks/100"))
+    await notes.resume(bot.runtime.creator.spawn)  # the sweep
+    await bot.finished()
+    assert sandbox.requests_to("GET", "/tasks/100/notes")  # Oracle was asked first
+    sent = len(sandbox.requests_to("PATCH", "/tasks/100")) - patches
+    assert sent == (0 if there else 1)
+    assert notes_of(sandbox)[before - (1 if there else 0) :] == [text]
+    assert await notes.pending() == []
+    await notes.resume(bot.runtime.creator.spawn)  # nothing left to do
+    await bot.finished()
+    assert len(sandbox.requests_to("PATCH", "/tasks/100")) - patches == sent

@@ -115,6 +115,20 @@ def test_the_task_message_is_redrawn_from_what_the_thread_shows() -> None:
             },
         ),
         (
+            ["12", "2026-11-28T10:00:00Z", "Call", "Not Started", "Jane Doe", None, None, "40"],
+            {
+                "name": "Call",
+                "status": "Not Started",
+                "assignee": "Jane Doe",
+                "due": None,
+                "start": None,
+                "percent": "40",
+                "priority": None,
+                "status_type": None,
+                "assignee_id": None,
+            },
+        ),
+        (
             ["12", "t"],
             {
                 key: None
