@@ -452,3 +452,26 @@ async def test_retry_runs_a_failed_request_again_once(
     assert len(sandbox.tasks) == 1
     assert await bot.runtime.creator.retry(entry.id) is False  # created: nothing to retry
     assert await bot.runtime.creator.retry("no-such-request") is False
+
+
+async def test_a_request_resumed_after_its_post_went_out_finds_the_task_not_a_second(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """A process stopped (or died) while its POST was out; Oracle created the task. The run
+    that resumes the request looks for it first, and finds it: one task, one thread."""
+    creator = bot.runtime.creator
+    sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=0.5, after_create=True))
+    await bot.command("Return customer call @contact 83")
+    await sandbox.wait_for(lambda: sandbox.tasks)  # created; its answer is still held back
+    await creator.stop(grace=0.0)  # the POST is out: its answer never reaches this run
+    await asyncio.sleep(0.6)  # Oracle has answered by now (to no one)
+    assert len(sandbox.tasks) == 1
+    creator.stopping = False
+    assert await creator.resume() == 1
+    await bot.finished()
+    assert len(sandbox.tasks) == 1 and len(sandbox.requests_to("POST", "/tasks")) == 1
+    assert the_tasks_query(sandbox)  # it looked
+    [parent] = slack.top_messages("C1")
+    assert "#100" in shown(parent)
+    [entry] = await bot.runtime.journal.all()
+    assert (entry.state, entry.task_id) == ("created", 100)
