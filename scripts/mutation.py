@@ -75,7 +75,12 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "creating a task": (
         ["bot/flows/worker.py", "bot/flows/procedure.py", "bot/flows/announce.py"],
-        ["tests/test_announce.py", "tests/test_reliability.py", "tests/test_e2e_http.py"],
+        [
+            "tests/test_announce.py",
+            "tests/test_reliability.py",
+            "tests/test_e2e_http.py",
+            "tests/test_e2e_interactive.py",  # the form's side of a refusal
+        ],
     ),
     "thread sync": (
         ["bot/sync/poller.py", "bot/sync/changes.py", "bot/sync/replies.py", "bot/sync/store.py"],

@@ -48,7 +48,11 @@ class Catalog:
 
 class Names:
     async def name(self, table: str, record_id: int) -> str | None:
-        return {("contacts", 83): "Mary <Major>"}.get((table, record_id))
+        return {
+            ("contacts", 83): "Mary <Major>",
+            ("accounts", 2): "Jane Agent",
+            ("organizations", 7): "O" * 300,
+        }.get((table, record_id))
 
 
 class Responses:
@@ -304,3 +308,45 @@ async def test_retrying_posts_the_task_message_once_then_updates_it(client, slac
     assert (update.args["channel"], update.args["ts"]) == ("C1", announcement.ts)
     assert "retrying" in json.dumps(update.args["blocks"])
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_the_thread_names_what_was_given_by_id_or_login(client, slack: SlackFake) -> None:
+    composed = {
+        "name": "Call back",
+        "details": [["Contact", "83"], ["Assigned to", "jdoe"], ["Organization", "7"]],
+        "refs": {
+            "Contact": ["contacts", 83],
+            "Assigned to": ["accounts", 2],
+            "Organization": ["organizations", 7],
+        },
+    }
+    await delivery(client, Responses()).deliver(entry(composed=composed), REQUEST)
+    [parent] = slack.top_messages("C1")
+    [reply] = slack.thread_replies("C1", parent.ts)
+    fields = [f["text"] for b in reply.blocks if "fields" in b for f in b["fields"]]
+    assert "*Contact*\nMary &lt;Major&gt; (83)" in fields
+    assert "*Assigned to*\nJane Agent" in fields  # a login is not repeated
+    assert "*Organization*\n" + "O" * 199 + "… (7)" in fields  # a long name is cut
+
+
+async def test_a_request_with_nothing_composed_is_still_told(client, slack: SlackFake) -> None:
+    _done, how = await delivery(client, Responses()).deliver(
+        entry(composed={"name": "Call back"}), REQUEST
+    )
+    assert how == "thread"
+
+
+async def test_pending_posts_the_creating_message_once(client, slack: SlackFake) -> None:
+    journal = Journal()
+    announcement = Announcement(
+        SlackPoster(client),
+        journal,
+        entry(),
+        REQUEST,
+        "Call back",  # type: ignore[arg-type]
+    )
+    await announcement.pending()
+    await announcement.pending()
+    [posted] = slack.calls_to("chat.postMessage")
+    assert "<@U1> is creating a task" in json.dumps(posted.args["blocks"])
+    assert journal.parents == [announcement.ts]

@@ -495,3 +495,45 @@ async def test_a_name_longer_than_the_site_allows_is_refused_privately(
     await bot.command("n" * 50 + " @contact 83")
     await bot.finished()
     assert len(sandbox.tasks) == 1
+
+
+# ------------------------------------------------------------------ "creating…", quickly
+
+
+async def test_a_creating_message_only_while_oracle_is_slow(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """The slow tests above at a shorter scale: "creating…" after ``announce_after`` without
+    an answer, and never for an answer that comes first."""
+    bot.runtime.creator.procedure.announce_after = 0.5
+    sandbox.slow["POST /tasks"] = 0.02  # only the POST is slow (or not)
+    await bot.command("Quick call @contact 83")
+    await bot.finished()
+    [quick] = slack.top_messages("C1")
+    assert "is creating" not in all_text(quick) and slack.calls_to("chat.update") == []
+
+    sandbox.slow["POST /tasks"] = 1.2
+    await bot.command("Slow call @contact 83")
+    await slack.wait_for(lambda: len(slack.top_messages("C1")) == 2, limit=1.0)
+    assert len(sandbox.tasks) == 1  # told while its POST is still out
+    assert "<@U1> is creating a task" in all_text(slack.top_messages("C1")[-1])
+    await bot.finished()
+    [update] = slack.calls_to("chat.update")
+    assert update.args["ts"] == slack.top_messages("C1")[-1].ts
+    assert "#101" in all_text(slack.top_messages("C1")[-1])
+
+
+async def test_a_request_queued_behind_a_slow_call_is_announced_quickly(
+    one_slot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    bot = one_slot
+    bot.runtime.creator.procedure.announce_after = 0.5
+    sandbox.slow["POST /tasks"] = 1.5
+    await bot.command("Call back customer A @contact 83")
+    await asyncio.sleep(0.1)
+    await bot.command("Call back customer B @contact 83")  # waits for A's slot
+    await slack.wait_for(lambda: len(slack.top_messages("C1")) == 2, limit=1.2)
+    assert sandbox.tasks == {}  # both told while A's POST is still out
+    assert all("is creating" in all_text(m) for m in slack.top_messages("C1"))
+    await bot.finished()
+    assert len(sandbox.tasks) == 2
