@@ -289,15 +289,14 @@ class Journal:
         self.parents.append(ts)
 
 
-async def test_retrying_posts_the_task_message_once_then_updates_it(client, slack) -> None:
+def announcement_of(client: AsyncWebClient, name: str) -> tuple[Announcement, Journal]:
     journal = Journal()
-    announcement = Announcement(
-        SlackPoster(client),
-        journal,
-        entry(),
-        REQUEST,
-        "Call <b>",  # type: ignore[arg-type]
-    )
+    made = Announcement(SlackPoster(client), journal, entry(), REQUEST, name)  # type: ignore[arg-type]
+    return made, journal
+
+
+async def test_retrying_posts_the_task_message_once_then_updates_it(client, slack) -> None:
+    announcement, journal = announcement_of(client, "Call <b>")
     await announcement.retrying()
     [posted] = slack.calls_to("chat.postMessage")
     assert posted.args["channel"] == "C1" and "retrying" in json.dumps(posted.args["blocks"])
@@ -337,14 +336,7 @@ async def test_a_request_with_nothing_composed_is_still_told(client, slack: Slac
 
 
 async def test_pending_posts_the_creating_message_once(client, slack: SlackFake) -> None:
-    journal = Journal()
-    announcement = Announcement(
-        SlackPoster(client),
-        journal,
-        entry(),
-        REQUEST,
-        "Call back",  # type: ignore[arg-type]
-    )
+    announcement, journal = announcement_of(client, "Call back")
     await announcement.pending()
     await announcement.pending()
     [posted] = slack.calls_to("chat.postMessage")
