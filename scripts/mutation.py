@@ -128,6 +128,9 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             # a mutant is tried against the tests that reach it, each survivor against all
             # of them: the few tests that wait on purpose (a slow Oracle) would be most of it
             + 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not slow"]\n'
+            # a mutant that hangs the tests (an event never set) is stopped after 5 times its
+            # tests' own time, not mutmut's 15 (it is counted as noticed either way)
+            + "timeout_multiplier = 5.0\n"
         )
         env = {**os.environ, "TEST_DATABASE_URL": "skip"}
         if name in WITH_POSTGRES:
