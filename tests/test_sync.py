@@ -5,11 +5,13 @@ the changed tasks, not the tracked ones; two processes tell each change once."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.app import build_runtime
+from bot.oracle import roql
 from bot.settings import Mode
 from bot.standins.sandbox import B2CSandbox, Fault
 from bot.standins.slack_fake import SlackFake
@@ -46,11 +48,39 @@ async def test_an_agents_change_reaches_the_thread_and_the_task_message(
         ":arrows_counterclockwise: Status: Not Started → In Progress · Assigned to: Jane Doe "
         "· changed in B2C Service"
     )
-    assert "Note added in B2C Service" in said[1]
-    assert "Called &lt;the&gt; customer &amp; left a message" in said[1]
+    assert said[1].startswith(":memo: Note added in B2C Service (<http")
+    assert said[1].endswith("|task #100>):\n>Called &lt;the&gt; customer &amp; left a message")
     text = parent.blocks[0]["text"]["text"]  # the task message, updated in place
-    assert "*In Progress*" in text and "Jane Doe" in text
+    assert "*In Progress*" in text and "Jane Doe" in text and "<@U1> created task" in text
+    assert "task_status" in buttons_of(parent)  # the status menu is still there
+    # the cursor is the newest change told; the next round asks from just before it
+    newest = datetime.fromisoformat(sandbox.tasks[100]["updatedTime"])
+    assert datetime.fromisoformat(await sync.store.cursor() or "") == newest
     assert await sync.poll_once() == 0  # told once
+    [*_, last] = [
+        r.query["query"]
+        for r in sandbox.requests_to("GET", "/queryResults")
+        if "updatedTime >" in r.query["query"]
+    ]
+    assert roql.time_literal(newest - timedelta(seconds=5)) in last
+
+
+async def test_a_note_added_in_oracle_is_cut_to_fit_and_a_failing_listener_stops_nothing(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    sync = bot.runtime.sync
+    assert sync is not None
+
+    async def broken(task_id: int, before: dict, after: dict) -> None:
+        raise RuntimeError("a listener's bug")
+
+    sync.on_change.insert(0, broken)
+    sandbox.agent_edit(100, {"notes": [{"text": "n" * 2000}]})
+    assert await sync.poll_once() == 1
+    said = replies(slack, parent)[-1]
+    assert said.endswith(">" + "n" * 1499 + "…")
+    assert "thread sync: after task 100's change" in caplog.text
 
 
 async def test_the_bots_own_changes_are_not_echoed(
@@ -273,7 +303,9 @@ async def test_a_task_deleted_in_oracle_is_told_once_and_its_buttons_go(
     assert (await http.delete("/tasks/100")).status_code == 200  # an agent deletes it
     assert await sync.poll_once() == 1
     assert replies(slack, parent)[-1] == ":wastebasket: Task #100 was deleted in B2C Service."
-    assert "since deleted in B2C Service" in parent.blocks[0]["text"]["text"]
+    assert parent.blocks[0]["text"]["text"] == (
+        ":wastebasket: <@U1> created task *#100*, since deleted in B2C Service"
+    )
     assert all(block["type"] != "actions" for block in parent.blocks)  # no buttons
     assert await sync.poll_once() == 0  # said once
     assert await sync.store.count() == 0
