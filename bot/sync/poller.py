@@ -231,4 +231,4 @@ class SyncPoller:
 
 
 def _moment(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)  # (Oracle's Z: read since Python 3.11)
