@@ -240,6 +240,16 @@ async def test_what_is_not_a_reply_to_a_followed_task_makes_no_note(
         reply_event(parent, "503.1", "gone", subtype="message_deleted"),
         {"channel": "C1", "user": "U2", "text": "not in a thread", "ts": "504.1"},
         {"channel": "C1", "user": "U2", "text": "other thread", "ts": "505.1", "thread_ts": "9.9"},
+        # the thread's own first message, a reply with no ts or no channel
+        {
+            "channel": "C1",
+            "user": "U2",
+            "text": "the parent",
+            "ts": parent.ts,
+            "thread_ts": parent.ts,
+        },
+        {"channel": "C1", "user": "U2", "text": "no ts", "thread_ts": parent.ts},
+        {"user": "U2", "text": "no channel", "ts": "506.1", "thread_ts": parent.ts},
     ]
     for event in events:
         assert await send_event(bot, event) == 200
@@ -472,3 +482,13 @@ async def test_a_reply_resumed_after_a_crash_is_looked_for_first(
     await notes.resume(bot.runtime.creator.spawn)  # nothing left to do
     await bot.finished()
     assert len(sandbox.requests_to("PATCH", "/tasks/100")) - patches == sent
+
+
+async def test_a_reply_from_someone_slack_cannot_name_is_signed_with_their_id(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    event = {**reply_event(parent, "530.1", "Checked the logs"), "user": "U404"}
+    assert await send_event(bot, event) == 200
+    await bot.finished()
+    assert notes_of(sandbox)[-1] == "U404 in Slack: Checked the logs"

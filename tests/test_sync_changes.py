@@ -13,6 +13,7 @@ from bot.sync.changes import (
     shown_from_row,
     task_from_shown,
 )
+from bot.sync.replies import readable_reply
 
 DUE = "<!date^1796414400^{date_short_pretty} at {time}|2026-12-04 20:00 UTC>"
 
@@ -149,3 +150,24 @@ def test_the_task_message_is_redrawn_from_what_the_thread_shows() -> None:
 )
 def test_a_row_is_read_by_position(row: list[str | None], shown: dict[str, Any]) -> None:
     assert shown_from_row(row) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "files", "note"),
+    [
+        ("Called <@U1> back", [], "Called @Jane Doe back"),
+        ("  spaced  ", [], "spaced"),
+        ("", [{"name": "a.txt", "permalink": "https://f/a"}], "Files: a.txt (https://f/a)"),
+        (
+            "See these",
+            [
+                {"title": "Screenshot", "permalink": "https://f/s"},
+                {"permalink": "https://f/x"},
+                {"name": "b.pdf"},
+            ],
+            "See these\nFiles: Screenshot (https://f/s), file (https://f/x), b.pdf (no link)",
+        ),
+    ],
+)
+def test_a_reply_becomes_readable_text(text: str, files: list, note: str) -> None:
+    assert readable_reply(text, {"U1": "Jane Doe"}, files) == note
