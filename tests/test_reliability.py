@@ -475,3 +475,25 @@ async def test_a_request_resumed_after_its_post_went_out_finds_the_task_not_a_se
     assert "#100" in shown(parent)
     [entry] = await bot.runtime.journal.all()
     assert (entry.state, entry.task_id) == ("created", 100)
+
+
+async def test_a_request_resumed_while_its_post_is_still_out_waits_for_it_not_a_second(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog
+) -> None:
+    """The POST of a stopped run is still with Oracle (it creates the task a moment later):
+    the run that resumes it looks for that task until the POST's timeout is over, instead of
+    sending another."""
+    creator = bot.runtime.creator
+    sandbox.slow["POST /tasks"] = 1.0  # Oracle creates the task 1 s after the POST arrives
+    await bot.command("Return customer call @contact 83")
+    await sandbox.wait_for(lambda: sandbox.requests_to("POST", "/tasks"))
+    await creator.stop(grace=0.0)
+    assert sandbox.tasks == {}  # still being created
+    creator.stopping = False
+    with caplog.at_level("INFO", logger="bot.flows.procedure"):
+        assert await creator.resume() == 1
+        await bot.finished()
+    assert len(sandbox.tasks) == 1 and len(sandbox.requests_to("POST", "/tasks")) == 1
+    assert "an earlier POST may still be in flight: looking for its task" in caplog.text
+    [entry] = await bot.runtime.journal.all()
+    assert (entry.state, entry.task_id) == ("created", 100)
