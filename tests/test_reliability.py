@@ -497,3 +497,58 @@ async def test_a_request_resumed_while_its_post_is_still_out_waits_for_it_not_a_
     assert "an earlier POST may still be in flight: looking for its task" in caplog.text
     [entry] = await bot.runtime.journal.all()
     assert (entry.state, entry.task_id) == ("created", 100)
+
+
+@pytest.fixture
+def chatham_machine(monkeypatch):
+    """A server whose own clock is set 13:45 ahead of UTC: only UTC may reach Oracle."""
+    import time as clock
+
+    monkeypatch.setenv("TZ", "Pacific/Chatham")
+    clock.tzset()
+    yield
+    monkeypatch.undo()
+    clock.tzset()
+
+
+@pytest.mark.parametrize("command", ["Return customer call @contact 83", "Return customer call"])
+async def test_an_unknown_outcome_is_checked_in_utc_with_or_without_a_contact(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, chatham_machine: None, command: str
+) -> None:
+    bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(0.5)
+    sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=2, after_create=True))
+    await bot.command(command)
+    await bot.finished()
+    assert len(sandbox.tasks) == 1 and len(sandbox.requests_to("POST", "/tasks")) == 1
+    query = the_tasks_query(sandbox).query["query"]
+    assert ("contact.id = 83" in query) is ("@contact" in command)
+    assert "Task #100 created" in replies(slack)[-1].text
+
+
+async def test_an_unknown_outcome_takes_the_newest_task_of_that_name(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, http: Any
+) -> None:
+    """Task 99 of the same name was made by someone else a moment before; ours is 100."""
+    sandbox._next_id = 99
+    made = await http.post("/tasks", json={"name": "Return customer call"})
+    assert made.json()["id"] == 99
+    bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(0.5)
+    sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=2, after_create=True))
+    await bot.command("Return customer call")
+    await bot.finished()
+    assert sorted(sandbox.tasks) == [99, 100]
+    assert "Task #100 created" in replies(slack)[-1].text
+
+
+async def test_an_unknown_outcome_whose_check_oracle_refuses_says_to_look_first(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(0.5)
+    sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=2, after_create=True))
+    sandbox.inject(Fault(method="GET", path="/queryResults", status=403, times=5))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.requests_to("POST", "/tasks")) == 1  # never re-sent blindly
+    [reply] = replies(slack)
+    assert "The bot could not tell whether the task was created" in shown(reply)
+    assert "Look for the task in B2C Service before pressing Retry" in shown(reply)
