@@ -552,3 +552,39 @@ async def test_an_unknown_outcome_whose_check_oracle_refuses_says_to_look_first(
     [reply] = replies(slack)
     assert "The bot could not tell whether the task was created" in shown(reply)
     assert "Look for the task in B2C Service before pressing Retry" in shown(reply)
+
+
+def _waits(bot: Bot, error: BaseException | None, attempt: int, samples: int = 30) -> list[float]:
+    """What the create procedure waits before a retry, after ``attempt`` failed with
+    ``error`` (tenacity's own state, as it hands it over)."""
+    from tenacity import RetryCallState, Retrying
+
+    procedure = bot.runtime.creator.procedure
+    waits = []
+    for _ in range(samples):
+        state = RetryCallState(Retrying(), None, (), {})
+        state.attempt_number = attempt
+        if error is not None:
+            state.set_exception((type(error), error, None))
+        waits.append(procedure._wait(state))
+    return waits
+
+
+async def test_retry_waits_grow_from_the_policys_minimum_and_honour_oracles_pause(
+    bot: Bot,
+) -> None:
+    from bot.flows.procedure import RetryPolicy
+    from bot.oracle.errors import B2CRateLimitError, B2CServerError
+
+    bot.runtime.creator.procedure.retry_policy = RetryPolicy(
+        budget=30.0, min_wait=0.001, max_wait=4.0
+    )
+    down = B2CServerError("away", status=503)
+    assert all(0 <= w <= 0.002 for w in _waits(bot, down, 1))  # the first: at most 2 × 0.001
+    assert all(0 <= w <= 4.0 for w in _waits(bot, down, 30))  # never past the maximum
+    assert max(_waits(bot, down, 30)) > 0.004  # growing past the first ones
+    throttled = B2CRateLimitError("slow down", status=429, retry_after=2.5)
+    assert all(w == 2.5 for w in _waits(bot, throttled, 1))  # Oracle's pause, at least
+    long_pause = B2CRateLimitError("slow down", status=429, retry_after=300.0)
+    assert all(w == 30.0 for w in _waits(bot, long_pause, 1))  # never past the budget
+    assert all(w <= 0.002 for w in _waits(bot, None, 1))
