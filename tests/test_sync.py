@@ -428,7 +428,14 @@ async def test_a_round_reads_every_page_of_changes(
     for task_id in range(500, 507):
         await follow(sync.store, task_id, f"{task_id}.1")
         sandbox.agent_edit(task_id, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
+    queries = len(sandbox.requests_to("GET", "/queryResults"))
     assert await sync.poll_once() == 7  # four pages of two
+    changed = [
+        r
+        for r in sandbox.requests_to("GET", "/queryResults")[queries:]
+        if "updatedTime >" in r.query["query"]
+    ]
+    assert len(changed) == 4  # each page starts after the last row of the one before
     for task_id in range(500, 507):
         [line] = slack.thread_replies("C1", f"{task_id}.1")
         assert "In Progress" in line.text
@@ -492,3 +499,20 @@ async def test_a_reply_from_someone_slack_cannot_name_is_signed_with_their_id(
     assert await send_event(bot, event) == 200
     await bot.finished()
     assert notes_of(sandbox)[-1] == "U404 in Slack: Checked the logs"
+
+
+async def test_a_change_made_while_the_bot_changes_the_task_itself_is_not_told_as_oracles(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    sync = bot.runtime.sync
+    assert sync is not None
+    before = len(replies(slack, parent))
+    await sync.own_change(100)  # the bot is about to change it (a button, a note)
+    sandbox.agent_edit(100, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
+    assert await sync.poll_once() == 0  # not while its own change is under way
+    await sync.own_change_done(100)  # what the thread shows now is the bot's doing
+    assert await sync.poll_once() == 0
+    assert len(replies(slack, parent)) == before
+    sandbox.agent_edit(100, {"statusWithType": {"status": {"id": 16}}})  # an agent, later
+    assert await sync.poll_once() == 1
