@@ -588,3 +588,21 @@ async def test_retry_waits_grow_from_the_policys_minimum_and_honour_oracles_paus
     long_pause = B2CRateLimitError("slow down", status=429, retry_after=300.0)
     assert all(w == 30.0 for w in _waits(bot, long_pause, 1))  # never past the budget
     assert all(w <= 0.002 for w in _waits(bot, None, 1))
+
+
+async def test_a_process_that_loses_its_journal_stops_its_runs_at_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """Other processes may take its requests any moment: it stops working on them (nothing is
+    lost: each stays in the journal)."""
+    sandbox.slow["POST /tasks"] = 2.0
+    await bot.command("Return customer call @contact 83")
+    await sandbox.wait_for(lambda: sandbox.requests_to("POST", "/tasks"))
+    creator = bot.runtime.creator
+    [job] = list(creator._requests.values())
+    for lost in bot.runtime.journal.holder.on_lost:  # what the heartbeat's watch calls
+        lost()
+    await asyncio.sleep(0.1)
+    assert job.done()  # stopped, not waiting 2 s for Oracle
+    [entry] = await bot.runtime.journal.all()
+    assert entry.state == "pending"
