@@ -5,7 +5,7 @@ the changed tasks, not the tracked ones; two processes tell each change once."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -75,12 +75,19 @@ async def test_a_note_added_in_oracle_is_cut_to_fit_and_a_failing_listener_stops
     async def broken(task_id: int, before: dict, after: dict) -> None:
         raise RuntimeError("a listener's bug")
 
-    sync.on_change.insert(0, broken)
-    sandbox.agent_edit(100, {"notes": [{"text": "n" * 2000}]})
-    assert await sync.poll_once() == 1
-    said = replies(slack, parent)[-1]
+    heard: list[tuple] = []
+
+    async def listening(task_id: int, before: dict, after: dict) -> None:
+        heard.append((task_id, before.get("status"), after.get("status")))
+
+    sync.on_change[:0] = [broken, listening]
+    sandbox.agent_edit(100, {"notes": [{"text": "n" * 2000}, {"text": "second"}]})
+    assert await sync.poll_once() == 2  # a line for each note
+    said = replies(slack, parent)[-2]
     assert said.endswith(">" + "n" * 1499 + "…")
+    assert "/AgentWeb/Bookmark/Task/100|task #100>" in said
     assert "thread sync: after task 100's change" in caplog.text
+    assert heard == [(100, "Not Started", "Not Started")]  # the others are still told
 
 
 async def test_the_bots_own_changes_are_not_echoed(
@@ -224,6 +231,7 @@ async def test_a_reply_in_the_thread_becomes_one_note_even_if_slack_delivers_it_
     ]
     [reaction] = slack.calls_to("reactions.add")
     assert reaction.args["name"] == "memo" and reaction.args["timestamp"] == "500.1"
+    assert reaction.args["channel"] == "C1"
     sync = bot.runtime.sync
     assert sync is not None
     assert await sync.poll_once() == 0  # the note the bot added is not told back as Oracle's
@@ -516,3 +524,49 @@ async def test_a_change_made_while_the_bot_changes_the_task_itself_is_not_told_a
     assert len(replies(slack, parent)) == before
     sandbox.agent_edit(100, {"statusWithType": {"status": {"id": 16}}})  # an agent, later
     assert await sync.poll_once() == 1
+    sandbox.agent_edit(100, {"notes": [{"text": "an agent's note"}]})  # none was the bot's
+    assert await sync.poll_once() == 1
+    assert replies(slack, parent)[-1].endswith(">an agent's note")
+    assert "/AgentWeb/Bookmark/Task/100|" in parent.blocks[0]["text"]["text"]
+
+
+async def test_a_saved_reply_costs_one_patch_and_hides_no_later_note(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    sync = bot.runtime.sync
+    assert sync is not None
+    calls = len(sandbox.requests)
+    event = reply_event(
+        parent, "540.1", "", files=[{"title": "Call log", "permalink": "https://f/l"}]
+    )
+    assert await send_event(bot, event) == 200
+    await bot.finished()
+    assert notes_of(sandbox)[-1] == "Sam Agent in Slack: Files: Call log (https://f/l)"
+    made = [(r.method, r.path) for r in sandbox.requests[calls:]]
+    assert made == [("PATCH", "/tasks/100")]  # no look first, no read after
+    assert await sync.poll_once() == 0  # the bot's own note is not told back
+    sandbox.agent_edit(100, {"notes": [{"text": "an agent's answer"}]})
+    assert await sync.poll_once() == 1  # and the next note, an agent's, is
+    assert replies(slack, parent)[-1].endswith(">an agent's answer")
+
+
+async def test_a_first_quiet_round_starts_the_cursor_now_and_two_deletions_are_both_told(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    sync = bot.runtime.sync
+    assert sync is not None
+    assert await sync.store.cursor() is None
+    started = datetime.now(UTC)
+    assert await sync.poll_once() == 0
+    cursor = datetime.fromisoformat(await sync.store.cursor() or "")
+    assert abs((cursor - started).total_seconds()) < 6  # from (just before) now on
+    sandbox.bulk_tasks(600, 2)
+    for task_id in (600, 601):
+        await follow(sync.store, task_id, f"{task_id}.1")
+    sandbox.tasks.pop(600)
+    sandbox.tasks.pop(601)
+    assert await sync.poll_once() == 2
+    for task_id in (600, 601):
+        [line] = slack.thread_replies("C1", f"{task_id}.1")
+        assert line.text == f":wastebasket: Task #{task_id} was deleted in B2C Service."
