@@ -29,9 +29,7 @@ def replies(slack: SlackFake, parent: Any) -> list[str]:
 async def test_an_agents_change_reaches_the_thread_and_the_task_message(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    parent, _ = await created_task(bot, slack)
-    sync = bot.runtime.sync
-    assert sync is not None
+    parent, sync = await followed_task(bot, slack)
     assert await sync.poll_once() == 0  # nothing changed yet: nothing said
     before = len(replies(slack, parent))
     sandbox.agent_edit(
@@ -68,9 +66,7 @@ async def test_an_agents_change_reaches_the_thread_and_the_task_message(
 async def test_a_note_added_in_oracle_is_cut_to_fit_and_a_failing_listener_stops_nothing(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog
 ) -> None:
-    parent, _ = await created_task(bot, slack)
-    sync = bot.runtime.sync
-    assert sync is not None
+    parent, sync = await followed_task(bot, slack)
 
     async def broken(task_id: int, before: dict, after: dict) -> None:
         raise RuntimeError("a listener's bug")
@@ -118,6 +114,14 @@ async def test_a_rounds_oracle_calls_grow_with_the_changed_tasks_not_the_tracked
     settings = make_settings(sandbox, slack, database_url=database_url, journal_heartbeat=20)
     async with serving(settings, slack) as bot:
         await _calls_grow_with_the_changed_tasks(bot, sandbox, slack)
+
+
+async def followed_task(bot: Bot, slack: SlackFake) -> tuple[Any, Any]:
+    """A task created by /task, its thread followed: (its task message, the thread sync)."""
+    parent, _ = await created_task(bot, slack)
+    sync = bot.runtime.sync
+    assert sync is not None
+    return parent, sync
 
 
 async def follow(store: Any, task_id: int, ts: str) -> None:
@@ -315,9 +319,7 @@ async def test_a_note_oracle_refuses_is_told_in_the_thread_once(
 async def test_a_task_deleted_in_oracle_is_told_once_and_its_buttons_go(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake, http: Any
 ) -> None:
-    parent, _ = await created_task(bot, slack)
-    sync = bot.runtime.sync
-    assert sync is not None
+    parent, sync = await followed_task(bot, slack)
     assert (await http.delete("/tasks/100")).status_code == 200  # an agent deletes it
     assert await sync.poll_once() == 1
     assert replies(slack, parent)[-1] == ":wastebasket: Task #100 was deleted in B2C Service."
@@ -512,9 +514,7 @@ async def test_a_reply_from_someone_slack_cannot_name_is_signed_with_their_id(
 async def test_a_change_made_while_the_bot_changes_the_task_itself_is_not_told_as_oracles(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    parent, _ = await created_task(bot, slack)
-    sync = bot.runtime.sync
-    assert sync is not None
+    parent, sync = await followed_task(bot, slack)
     before = len(replies(slack, parent))
     await sync.own_change(100)  # the bot is about to change it (a button, a note)
     sandbox.agent_edit(100, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
@@ -533,9 +533,7 @@ async def test_a_change_made_while_the_bot_changes_the_task_itself_is_not_told_a
 async def test_a_saved_reply_costs_one_patch_and_hides_no_later_note(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    parent, _ = await created_task(bot, slack)
-    sync = bot.runtime.sync
-    assert sync is not None
+    parent, sync = await followed_task(bot, slack)
     calls = len(sandbox.requests)
     event = reply_event(
         parent, "540.1", "", files=[{"title": "Call log", "permalink": "https://f/l"}]
