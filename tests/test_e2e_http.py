@@ -537,3 +537,18 @@ async def test_a_request_queued_behind_a_slow_call_is_announced_quickly(
     assert all("is creating" in all_text(m) for m in slack.top_messages("C1"))
     await bot.finished()
     assert len(sandbox.tasks) == 2
+
+
+async def test_a_queued_burst_gets_no_creating_messages_quickly(
+    one_slot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """The slow burst test above at a shorter scale: each POST is quick (0.3 s, under the
+    0.5 s of announce_after), the fourth waits 0.9 s for its turn: no "creating…" at all."""
+    bot = one_slot
+    bot.runtime.creator.procedure.announce_after = 0.5
+    sandbox.slow["POST /tasks"] = 0.3
+    await asyncio.gather(*(bot.command(f"Call back customer {n} @contact 83") for n in range(4)))
+    await bot.finished()
+    assert len(sandbox.tasks) == 4 and len(slack.top_messages("C1")) == 4
+    assert slack.calls_to("chat.update") == []
+    assert not any("is creating" in all_text(m) for m in slack.top_messages("C1"))
