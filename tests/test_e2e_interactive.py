@@ -227,6 +227,13 @@ async def test_oracle_refusal_shows_on_the_field_and_keeps_the_input(
     assert fields["note"]["element"]["initial_value"] == "keep me"
     assert fields["contact"]["element"]["initial_option"]["value"] == "86"
     assert slack.top_messages() == []  # the form told the user; nothing half-done in the channel
+    assert slack.responses == [] and slack.calls_to("chat.postEphemeral") == []  # nor elsewhere
+    [entry] = await bot.runtime.journal.all()
+    assert (entry.state, entry.delivery, entry.reason_kind) == (
+        "rejected",
+        "form",
+        "B2CValidationError",
+    )
 
 
 async def test_unattributable_refusal_goes_to_the_top_of_the_form(
