@@ -342,3 +342,39 @@ async def test_pending_posts_the_creating_message_once(client, slack: SlackFake)
     [posted] = slack.calls_to("chat.postMessage")
     assert "<@U1> is creating a task" in json.dumps(posted.args["blocks"])
     assert journal.parents == [announcement.ts]
+
+
+CONFIRM = {
+    "due": "2026-12-01T17:00:00+00:00",
+    "asked": "2026-11-30T09:00:00+00:00",  # the due date was ahead when the user asked
+    "tz": "Europe/Paris",
+}
+
+
+async def test_the_private_confirmation_judges_the_dates_when_the_user_asked(client) -> None:
+    responses = Responses()
+    composed = {**COMPOSED, "confirm": CONFIRM}
+    await delivery(client, responses).confirm_privately(entry(composed=composed), REQUEST)
+    [(url, message)] = responses.sent
+    assert url == "https://hooks/r1"
+    assert "Task *#12* Call back was created." in message["text"]
+    assert "Due Tuesday 1 December 2026 at 18:00" in message["text"]
+    assert "in the past" not in message["text"]  # the clock says 2 December; asked on the 30th
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"task_id": None, "task": None, "state": "failed"},  # no task: nothing to confirm
+        {"kind": "form"},  # the form shows its own confirmation
+        {"composed": COMPOSED},  # no dates
+    ],
+    ids=["no task", "form", "no dates"],
+)
+async def test_no_private_confirmation_without_a_command_task_with_dates(
+    client, changes: dict
+) -> None:
+    responses = Responses()
+    confirmed = entry(**{"composed": {**COMPOSED, "confirm": CONFIRM}, **changes})
+    await delivery(client, responses).confirm_privately(confirmed, REQUEST)
+    assert responses.sent == []
