@@ -303,6 +303,9 @@ async def test_a_note_oracle_refuses_is_told_in_the_thread_once(
     said = [r for r in replies(slack, parent) if "could not be saved as a note" in r]
     assert len(said) == 1 and "<@U2>'s reply" in said[0]
     sandbox.denied.clear()
+    sandbox.agent_edit(100, {"notes": [{"text": "an agent's note"}]})  # the refusal hid none
+    sync = bot.runtime.sync
+    assert sync is not None and await sync.poll_once() == 1
     # Oracle away: the note waits in the journal and is saved when Oracle is back
     sandbox.inject(Fault(method="PATCH", path="/tasks/100", status=503, times=1000))
     await send_event(bot, reply_event(parent, "521.1", "kept for later"))
@@ -403,6 +406,8 @@ async def test_retention_forgets_settled_replies(
     notes = bot.runtime.notes
     assert notes is not None
     assert await notes.forget_settled(3600) == 0  # not old enough
+    [kept] = await notes.saved_notes()
+    assert (kept["state"], kept["ts"], kept["task_id"]) == ("saved", "530.1", 100)
     assert await notes.forget_settled(-1) == 1  # (everything counts as old)
     assert await notes.saved_notes() == []
 
@@ -492,6 +497,8 @@ async def test_a_reply_resumed_after_a_crash_is_looked_for_first(
     await notes.resume(bot.runtime.creator.spawn)  # the sweep
     await bot.finished()
     assert sandbox.requests_to("GET", "/tasks/100/notes")  # Oracle was asked first
+    reaction = slack.calls_to("reactions.add")[-1].args
+    assert (reaction["channel"], reaction["timestamp"]) == ("C1", "500.4")  # on that reply
     sent = len(sandbox.requests_to("PATCH", "/tasks/100")) - patches
     assert sent == (0 if there else 1)
     assert notes_of(sandbox)[before - (1 if there else 0) :] == [text]
