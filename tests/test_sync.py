@@ -575,3 +575,17 @@ async def test_a_first_quiet_round_starts_the_cursor_now_and_two_deletions_are_b
     for task_id in (600, 601):
         [line] = slack.thread_replies("C1", f"{task_id}.1")
         assert line.text == f":wastebasket: Task #{task_id} was deleted in B2C Service."
+
+
+async def test_one_reply_run_twice_at_once_in_a_process_is_sent_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    parent, _ = await created_task(bot, slack)
+    notes = bot.runtime.notes
+    assert notes is not None
+    reply = await notes.accept(reply_event(parent, "550.1", "Once only"))
+    assert reply is not None
+    patches = len(sandbox.requests_to("PATCH", "/tasks/100"))
+    states = await asyncio.gather(notes.run(reply.id), notes.run(reply.id), notes.run(reply))
+    assert sorted(states, key=str) == [None, None, "saved"]
+    assert len(sandbox.requests_to("PATCH", "/tasks/100")) == patches + 1
