@@ -463,3 +463,73 @@ async def test_a_postgresql_server_that_is_not_there_is_named(tmp_path: Path) ->
         "Journal (DATABASE_URL): could not connect to bot@127.0.0.1:9/tasks "
         "(ConnectionRefusedError): is the server running?"
     )
+
+
+# ------------------------------------------------------------------ each step, as stored
+
+
+async def test_each_step_of_a_request_is_returned_and_stored_alike(journal: Journal) -> None:
+    assert await journal.get("no-such-request") is None
+    entry = await add(journal)
+    with_parent = await journal.set_parent(entry, "1.2")
+    assert with_parent.parent_ts == "1.2"
+    assert (await journal.get(entry.id)).parent_ts == "1.2"  # type: ignore[union-attr]
+    failed = await journal.mark_unsettled(with_parent, "failed", '["a", "b", "c"]', "B2CError")
+    assert (failed.state, failed.reason, failed.reason_kind) == (
+        "failed",
+        '["a", "b", "c"]',
+        "B2CError",
+    )
+    stored = await journal.get(entry.id)
+    assert stored is not None
+    assert (stored.state, stored.reason, stored.reason_kind) == (
+        "failed",
+        '["a", "b", "c"]',
+        "B2CError",
+    )
+    created = await journal.mark_created(failed, 7, {"id": 7})
+    assert (created.state, created.task_id, created.task, created.reason, created.reason_kind) == (
+        "created",
+        7,
+        {"id": 7},
+        None,
+        None,
+    )
+    stored = await journal.get(entry.id)
+    assert stored is not None
+    assert (stored.state, stored.task_id, stored.task, stored.reason, stored.reason_kind) == (
+        "created",
+        7,
+        {"id": 7},
+        None,
+        None,
+    )
+    assert stored.post_age is None
+
+
+async def test_retention_runs_soon_after_start_then_every_round_and_says_so(
+    journal: Journal, caplog
+) -> None:
+    clock = journal.clock
+    assert isinstance(clock, Clock)
+    old = await add(journal, "old")
+    await journal.finish(await journal.mark_created(old, 1, {"id": 1}), "thread")
+    clock.now += 3 * 86400
+    also: list[float] = []
+
+    async def notes(age: float) -> int:
+        also.append(age)
+        raise RuntimeError("the other table is away")  # one failing forgetter stops nothing
+
+    with caplog.at_level("INFO", logger="bot.journal.store"):
+        rounds = asyncio.ensure_future(
+            journal.forget_forever(2, every=0.05, first_after=0.01, also=[notes])
+        )
+        await asyncio.sleep(0.2)
+        rounds.cancel()
+    assert await journal.all() == []
+    assert also[:2] == [2 * 86400.0, 2 * 86400.0]  # the age in seconds, every round
+    [said] = [r for r in caplog.records if getattr(r, "event", "") == "journal_retention"]
+    assert said.getMessage() == "journal retention: forgot 1 settled row(s) older than 2 days"
+    assert said.count == 1  # type: ignore[attr-defined]
+    assert "journal retention failed: RuntimeError" in caplog.text
