@@ -338,6 +338,46 @@ async def test_sqlite_commits_a_turns_writes_together(tmp_path) -> None:
     await journal.close()
 
 
+class _CommitFails:
+    """A SQLite connection whose next COMMIT fails (a full disk, an I/O error)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.fail_next_commit = True
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT" and self.fail_next_commit:
+            import sqlite3
+
+            self.fail_next_commit = False
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.connection.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+
+async def test_a_group_whose_commit_fails_fails_every_write_of_it_and_keeps_none(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    journal = await Journal.open(f"sqlite:///{tmp_path / 'journal.sqlite3'}")
+    real = journal.db.connection  # type: ignore[attr-defined]
+    journal.db.connection = _CommitFails(real)  # type: ignore[attr-defined]
+    try:
+        outcomes = await asyncio.gather(
+            *(add(journal, f"k{n}") for n in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(o, sqlite3.OperationalError) for o in outcomes)
+        assert not real.in_transaction  # rolled back, the connection usable
+        assert await journal.all() == []
+        assert (await add(journal, "k0")).dedupe_key == "k0"  # the next turn commits
+    finally:
+        journal.db.connection = real  # type: ignore[attr-defined]
+        await journal.close()
+
+
 # ------------------------------------------------------------------ a job one process at a time
 
 
