@@ -236,7 +236,10 @@ async def test_a_second_process_is_refused_a_sqlite_journal(tmp_path: Path) -> N
         message = str(refused.value)
         assert "\n" not in message
         assert f"is in use by another bot process (pid {os.getpid()} on" in message
-        assert "set DATABASE_URL to a PostgreSQL database" in message
+        assert message.endswith(
+            ". A SQLite journal serves one process: to run several, set DATABASE_URL to a "
+            "PostgreSQL database"
+        )
     finally:
         await first.close()
     again = await Journal.open(url)  # free once the first has closed it
@@ -428,9 +431,17 @@ async def test_a_sqlite_journal_that_is_a_folder_says_it_could_not_be_opened(
     (tmp_path / "journal.sqlite3").mkdir()
     with pytest.raises(JournalUnavailable) as refused:
         await Journal.open(f"sqlite:///{tmp_path / 'journal.sqlite3'}")
-    assert str(refused.value).startswith(
-        f"Journal (JOURNAL_PATH): {tmp_path / 'journal.sqlite3'} could not be opened ("
+    assert str(refused.value) == (
+        f"Journal (JOURNAL_PATH): {tmp_path / 'journal.sqlite3'} could not be opened "
+        "(OperationalError: unable to open database file)"
     )
+
+
+def test_who_holds_a_journal_that_names_no_holder_is_another_bot_process(tmp_path) -> None:
+    from bot.journal.engines import JournalInUse
+
+    (tmp_path / "journal.sqlite3").touch()  # no holders table (yet)
+    assert JournalInUse(str(tmp_path / "journal.sqlite3")).holder() == "another bot process"
 
 
 @pytest.mark.parametrize("where", ["folder", "file"])
