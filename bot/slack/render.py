@@ -207,8 +207,9 @@ def created_parent(
         f":white_check_mark: <@{requester}> created task "
         f"<{escape(link)}|*#{task.id}* {title}>  ·  *{escape(task.status_name)}*"
     )
-    if shown and shown.get("assignee"):
-        text += f"  ·  {escape(shown['assignee'] or '', 200)}"
+    assignee = shown.get("assignee") if shown else None
+    if assignee:
+        text += f"  ·  {escape(assignee, 200)}"
     due_text = shown.get("due") if shown else None
     if due_text:
         try:  # Oracle's "…Z" (read as UTC since Python 3.11)
