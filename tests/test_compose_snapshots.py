@@ -43,6 +43,7 @@ COMMANDS = {
     "percent_zero": "Not begun @percent 0",
     "note_with_mentions": 'Call back @note "ask <@U2> about <!here> & the <#C1|sales> plan"',
     "long_note": "Long @note " + "word " * 200,
+    "long_note_of_one_word": "Long @note " + "n" * 600,
     "long_organization": "Long @org " + "A" * 400,
     "everything": (
         "Send renewal quote @contact 83 @org Acme @due friday 3pm @start tomorrow 9am "
