@@ -5,6 +5,7 @@
     python scripts/mutation.py grammar roql    # some groups; the others' figures are kept
     python scripts/mutation.py --list          # the groups, their modules and their tests
     python scripts/mutation.py --check roql    # exit 1 when a module of theirs is below 85 %
+    python scripts/mutation.py journal --collect /tmp/mutation.xxxx   # a stopped run's figures
 
 mutmut changes one thing at a time in a module (a comparison flipped, a condition dropped, a
 constant or a string changed...) and runs the tests that reach that code; a change no test
@@ -147,32 +148,42 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             check=False,
         )
         seconds = time.monotonic() - started
-        listed = subprocess.run(
-            [sys.executable, "-m", "mutmut", "results", "--all", "true"],
-            cwd=where,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        if "killed" not in listed and "survived" not in listed:
+        result = collect(where, name, env, seconds)
+        if result is None:
             # mutmut runs the tests unmutated first and stops when they fail: nothing was tried
             tail = (ran.stdout + ran.stderr)[-1500:]
             raise SystemExit(f"mutmut tried no mutant of {name}; its output ended with:\n{tail}")
-        per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
-        survivors: dict[str, list[str]] = {module: [] for module in modules}
-        for line in listed.splitlines():
-            mutant, _, status = line.strip().rpartition(": ")
-            if not mutant:
-                continue
-            module = _module_of(mutant, modules)
-            per_module[module][status] += 1
-            if status not in KILLED:
-                survivors[module].append(f"{mutant} ({status}): {_change(where, env, mutant)}")
     finally:
         if pgdata is not None:
             subprocess.run([str(ROOT / "scripts/stop-postgres"), str(pgdata)], check=False)
         shutil.rmtree(where, ignore_errors=True)
+    return result
+
+
+def collect(where: Path, name: str, env: dict[str, str], seconds: float) -> dict | None:
+    """The figures of a group's run in ``where`` (finished, or stopped part way: its
+    mutants not tried yet are counted as "not checked"); None when none was tried."""
+    modules, tests = GROUPS[name]
+    listed = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=where,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    if "killed" not in listed and "survived" not in listed:
+        return None
+    per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
+    survivors: dict[str, list[str]] = {module: [] for module in modules}
+    for line in listed.splitlines():
+        mutant, _, status = line.strip().rpartition(": ")
+        if not mutant:
+            continue
+        module = _module_of(mutant, modules)
+        per_module[module][status] += 1
+        if status not in KILLED | {"not checked"}:
+            survivors[module].append(f"{mutant} ({status}): {_change(where, env, mutant)}")
     return {
         "group": name,
         "tests": tests,
@@ -219,7 +230,7 @@ def _module_of(mutant: str, modules: list[str]) -> str:
 
 
 def score(counts: dict[str, int]) -> float | None:
-    total = sum(counts.values())
+    total = sum(n for status, n in counts.items() if status != "not checked")
     return sum(counts.get(s, 0) for s in KILLED) / total if total else None
 
 
@@ -231,7 +242,9 @@ def report(kept: dict[str, dict]) -> str:
         "small change to a module (a comparison flipped, a condition dropped, a value changed); "
         "it is *killed* when a test fails because of it, *timed out* when the tests hang on it "
         "(noticed too), and *survived* when every test still passes. Target: at least "
-        f"{TARGET:.0%} killed in each module. Groups not run yet say so. Why the survivors "
+        f"{TARGET:.0%} killed in each module. Groups not run yet say so; a run stopped part way "
+        "(`--collect`) gives the share of the mutants it tried and how many it did not. Why "
+        "the survivors "
         "that change nothing observable survive: [`mutation-notes.md`](mutation-notes.md).",
         "",
         "| group | module | mutants | killed | timed out | survived | other | killed % | taken |",
@@ -247,6 +260,9 @@ def report(kept: dict[str, dict]) -> str:
             other = sum(n for s, n in counts.items() if s not in KILLED | {"survived"})
             killed = score(counts)
             mark = "" if killed is None else (" ✓" if killed >= TARGET else " ✗")
+            untried = counts.get("not checked", 0)
+            if untried:  # a run stopped part way: the share of the mutants tried so far
+                mark = f" of those tried ({untried} not tried yet)"
             lines.append(
                 f"| {name} | `{module}` | {sum(counts.values())} | {counts.get('killed', 0)} | "
                 f"{counts.get('timeout', 0)} | {counts.get('survived', 0)} | {other} | "
@@ -275,6 +291,12 @@ def main() -> int:
     parser.add_argument(
         "--check", action="store_true", help=f"exit 1 when a module run is below {TARGET:.0%}"
     )
+    parser.add_argument(
+        "--collect",
+        metavar="DIR",
+        help="write the figures of the one group given from its scratch copy DIR (a run "
+        "stopped part way, its copy kept), instead of running it",
+    )
     args = parser.parse_args()
     if args.list:
         for name, (modules, tests) in GROUPS.items():
@@ -285,6 +307,18 @@ def main() -> int:
         parser.error(f"no group named {', '.join(unknown)} (see --list)")
     kept_file = DOCS / "mutation.json"
     kept = json.loads(kept_file.read_text()) if kept_file.exists() else {}
+    if args.collect:
+        if len(args.groups) != 1:
+            parser.error("--collect takes exactly one group")
+        env = {**os.environ, "TEST_DATABASE_URL": "skip"}
+        result = collect(Path(args.collect), args.groups[0], env, 0)
+        if result is None:
+            parser.error(f"no mutant was tried in {args.collect}")
+        kept[args.groups[0]] = result
+        kept_file.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+        (DOCS / "mutation.md").write_text(report(kept))
+        print(f"wrote {DOCS / 'mutation.md'}")
+        return 0
     below = []
     for name in args.groups or list(GROUPS):
         modules, tests = GROUPS[name]
