@@ -438,19 +438,19 @@ async def test_a_round_reads_every_page_of_changes(
     sync = bot.runtime.sync
     assert sync is not None
     await sync.poll_once()  # the cursor starts now
-    monkeypatch.setattr(poller, "PAGE", 2)
+    monkeypatch.setattr(poller, "PAGE", 3)
     sandbox.bulk_tasks(500, 7)
     for task_id in range(500, 507):
         await follow(sync.store, task_id, f"{task_id}.1")
         sandbox.agent_edit(task_id, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
     queries = len(sandbox.requests_to("GET", "/queryResults"))
-    assert await sync.poll_once() == 7  # four pages of two
+    assert await sync.poll_once() == 7  # three pages of three at most
     changed = [
         r
         for r in sandbox.requests_to("GET", "/queryResults")[queries:]
         if "updatedTime >" in r.query["query"]
     ]
-    assert len(changed) == 4  # each page starts after the last row of the one before
+    assert len(changed) == 3  # each page starts after the last row of the one before
     for task_id in range(500, 507):
         [line] = slack.thread_replies("C1", f"{task_id}.1")
         assert "In Progress" in line.text
@@ -474,6 +474,10 @@ async def test_a_note_whose_answer_was_lost_is_looked_for_not_sent_again(
     assert len(sandbox.requests_to("PATCH", "/tasks/100")) == 1  # looked for, not sent again
     assert sandbox.requests_to("GET", "/tasks/100/notes")
     assert [c.args["name"] for c in slack.calls_to("reactions.add")] == ["memo"]
+    sync = bot.runtime.sync
+    assert sync is not None and await sync.poll_once() == 0  # the bot's own note, not told
+    sandbox.agent_edit(100, {"notes": [{"text": "an agent's note"}]})
+    assert await sync.poll_once() == 1  # and it hides no later one
 
 
 @pytest.mark.parametrize("there", [True, False], ids=["saved before the crash", "not saved"])

@@ -35,6 +35,7 @@ DUE = "<!date^1796414400^{date_short_pretty} at {time}|2026-12-04 20:00 UTC>"
         ({}, {"due": "2026-12-04T20:00:00Z"}, [f"Due: none → {DUE}"]),
         ({}, {"start": "2026-12-04T20:00:00.000Z"}, [f"Start: none → {DUE}"]),
         ({"due": "soon"}, {"due": "later"}, ["Due: soon → later"]),  # not a date: as it is
+        ({}, {"due": "y" * 300}, ["Due: none → " + "y" * 199 + "…"]),
         ({"percent": "10"}, {"percent": "50"}, ["Complete: 10% → 50%"]),
         ({"priority": "Low"}, {"priority": "x" * 300}, ["Priority: Low → " + "x" * 199 + "…"]),
         (
