@@ -311,7 +311,8 @@ def main() -> int:
         if len(args.groups) != 1:
             parser.error("--collect takes exactly one group")
         env = {**os.environ, "TEST_DATABASE_URL": "skip"}
-        result = collect(Path(args.collect), args.groups[0], env, 0)
+        ran_for = time.time() - Path(args.collect).stat().st_ctime  # since its copy was made
+        result = collect(Path(args.collect), args.groups[0], env, ran_for)
         if result is None:
             parser.error(f"no mutant was tried in {args.collect}")
         kept[args.groups[0]] = result
