@@ -315,6 +315,8 @@ def main() -> int:
         result = collect(Path(args.collect), args.groups[0], env, ran_for)
         if result is None:
             parser.error(f"no mutant was tried in {args.collect}")
+        # read again: a run of other groups may have written its figures meanwhile
+        kept = json.loads(kept_file.read_text()) if kept_file.exists() else {}
         kept[args.groups[0]] = result
         kept_file.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
         (DOCS / "mutation.md").write_text(report(kept))
