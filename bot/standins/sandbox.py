@@ -238,7 +238,7 @@ class B2CSandbox:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        self._runner = web.AppRunner(self.web_app(), access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
