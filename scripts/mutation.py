@@ -6,6 +6,8 @@
     python scripts/mutation.py --list          # the groups, their modules and their tests
     python scripts/mutation.py --check roql    # exit 1 when a module of theirs is below 85 %
     python scripts/mutation.py journal --collect /tmp/mutation.xxxx   # a stopped run's figures
+    python scripts/mutation.py journal --keep  # keep the scratch copy, then after new tests:
+    python scripts/mutation.py journal --again /tmp/mutation.xxxx     # re-try its survivors
 
 mutmut changes one thing at a time in a module (a comparison flipped, a condition dropped, a
 constant or a string changed...) and runs the tests that reach that code; a change no test
@@ -115,9 +117,8 @@ def scratch_copy() -> Path:
     return where
 
 
-def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> dict:
+def run_group(name: str, modules: list[str], tests: list[str], workers: int, keep: bool) -> dict:
     where = scratch_copy()
-    pgdata: Path | None = None
     try:
         (where / "pyproject.toml").write_text(
             (where / "pyproject.toml").read_text()
@@ -133,6 +134,32 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             # tests' own time, not mutmut's 15 (it is counted as noticed either way)
             + "timeout_multiplier = 5.0\n"
         )
+        return _mutmut(where, name, workers, [])
+    finally:
+        if keep:
+            print(f"  kept the scratch copy: {where} (--again {where} re-tries its survivors)")
+        else:
+            shutil.rmtree(where, ignore_errors=True)
+
+
+def again(where: Path, name: str, workers: int) -> dict:
+    """Re-try a kept run's survivors with the tests as they are now in the working folder
+    (new tests are found and traced by mutmut itself; the code mutated must not have changed)."""
+    for folder in (where, where / "mutants"):
+        shutil.rmtree(folder / "tests", ignore_errors=True)
+        shutil.copytree(ROOT / "tests", folder / "tests")
+    first = collect(where, name, {**os.environ, "TEST_DATABASE_URL": "skip"}, 0)
+    if first is None:
+        raise SystemExit(f"no mutant was tried in {where}")
+    names = [line.split(" ")[0] for kept in first["survivors"].values() for line in kept]
+    print(f"  re-trying {len(names)} survivors", flush=True)
+    return _mutmut(where, name, workers, names) if names else first
+
+
+def _mutmut(where: Path, name: str, workers: int, names: list[str]) -> dict:
+    """Run mutmut in ``where`` (every mutant, or those ``names``) and collect the figures."""
+    pgdata: Path | None = None
+    try:
         env = {**os.environ, "TEST_DATABASE_URL": "skip"}
         if name in WITH_POSTGRES:
             pgdata = Path(tempfile.mkdtemp(prefix="pgdata."))  # its own: the server's user
@@ -140,7 +167,7 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             print(f"  PostgreSQL: {env['TEST_DATABASE_URL']}", flush=True)
         started = time.monotonic()
         ran = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)],
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers), *names],
             cwd=where,
             env=env,
             capture_output=True,
@@ -153,11 +180,11 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int) -> 
             # mutmut runs the tests unmutated first and stops when they fail: nothing was tried
             tail = (ran.stdout + ran.stderr)[-1500:]
             raise SystemExit(f"mutmut tried no mutant of {name}; its output ended with:\n{tail}")
+        return result
     finally:
         if pgdata is not None:
             subprocess.run([str(ROOT / "scripts/stop-postgres"), str(pgdata)], check=False)
-        shutil.rmtree(where, ignore_errors=True)
-    return result
+            shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def collect(where: Path, name: str, env: dict[str, str], seconds: float) -> dict | None:
@@ -297,6 +324,15 @@ def main() -> int:
         help="write the figures of the one group given from its scratch copy DIR (a run "
         "stopped part way, its copy kept), instead of running it",
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch copy (for --again) and say where"
+    )
+    parser.add_argument(
+        "--again",
+        metavar="DIR",
+        help="re-try the survivors of the one group given in its kept copy DIR with the tests "
+        "as they are now (after adding tests), and write its figures",
+    )
     args = parser.parse_args()
     if args.list:
         for name, (modules, tests) in GROUPS.items():
@@ -326,7 +362,13 @@ def main() -> int:
     for name in args.groups or list(GROUPS):
         modules, tests = GROUPS[name]
         print(f"mutating {name}: {', '.join(modules)} …", flush=True)
-        result = run_group(name, modules, tests, args.workers)
+        if args.again:
+            if len(args.groups) != 1:
+                parser.error("--again takes exactly one group")
+            result = again(Path(args.again), name, args.workers)
+            result["seconds"] = round(time.time() - Path(args.again).stat().st_ctime)
+        else:
+            result = run_group(name, modules, tests, args.workers, args.keep)
         # read again: another run (of other groups) may have written its figures meanwhile
         kept = json.loads(kept_file.read_text()) if kept_file.exists() else {}
         kept[name] = result
