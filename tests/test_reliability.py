@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import pytest
@@ -31,6 +32,18 @@ def the_tasks_query(sandbox: B2CSandbox) -> Any:
         if "from tasks" in r.query["query"] and "updatedTime" not in r.query["query"]
     ]
     return query
+
+
+def created_since(entry: Any) -> str:
+    """The lower bound of the no-duplicate check: the first POST's moment, less the clock skew
+    Oracle's clock is allowed, in Oracle's UTC text."""
+    from datetime import UTC, datetime
+
+    from bot.flows.procedure import CLOCK_SKEW
+    from bot.oracle.roql import time_literal
+
+    since = datetime.fromtimestamp(entry.first_attempt_at - CLOCK_SKEW, UTC)
+    return f"createdTime >= {time_literal(since)}"
 
 
 async def restart(sandbox: B2CSandbox) -> None:
@@ -74,8 +87,14 @@ async def test_timeout_after_oracle_created_the_task(
     query = the_tasks_query(sandbox)
     assert "name = 'Return customer call'" in query.query["query"]
     assert "contact.id = 83" in query.query["query"]
+    [entry] = await bot.runtime.journal.all()
+    assert created_since(entry) in query.query["query"]  # since the POST left, not since now
     [reply] = replies(slack)
     assert "Task #100 created" in reply.text
+    # found at once: nobody was told Oracle is being retried, and nothing was sent again
+    [parent] = slack.top_messages("C1")
+    assert "retrying" not in json.dumps([*parent.history, parent.blocks])
+    assert entry.attempts == 1
 
 
 async def test_unknown_outcome_check_on_a_name_with_an_apostrophe(
@@ -151,6 +170,30 @@ async def test_timeout_before_oracle_created_anything_is_retried(
     assert len(replies(slack)) == 1
 
 
+async def test_a_task_oracle_finishes_after_the_timeout_is_looked_for_again_before_resending(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, monkeypatch
+) -> None:
+    """The POST times out while Oracle is still creating the task: the look right after finds
+    nothing yet. Before the next attempt the run looks again, finds it, and sends no second
+    POST."""
+    procedure = bot.runtime.creator.procedure
+    monkeypatch.setattr(procedure, "_wait", lambda state: 1.0)  # a fixed pause, not a random one
+    bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(0.5)
+    sandbox.slow["POST /tasks"] = 1.0  # the task is created 1 s after the POST arrives
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert len(sandbox.tasks) == 1 and len(sandbox.requests_to("POST", "/tasks")) == 1
+    looks = [
+        r.query["query"]
+        for r in sandbox.requests_to("GET", "/queryResults")
+        if "from tasks" in r.query["query"] and "updatedTime" not in r.query["query"]
+    ]
+    [entry] = await bot.runtime.journal.all()
+    assert len(looks) == 2 and all(created_since(entry) in look for look in looks)
+    assert (entry.state, entry.task_id) == ("created", 100)
+    assert "Task #100 created" in replies(slack)[-1].text
+
+
 async def test_429_with_retry_after_is_honoured(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
@@ -183,16 +226,38 @@ async def a_failed_request(bot: Bot, sandbox: B2CSandbox) -> Any:
     return entry
 
 
-@pytest.mark.slow
+@pytest.mark.parametrize(
+    "budget",
+    [
+        pytest.param(1.0, id="a short budget"),
+        pytest.param(None, id="the default budget", marks=pytest.mark.slow),
+    ],
+)
 async def test_budget_exhausted_keeps_the_request_and_offers_retry(
-    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, budget: float | None
 ) -> None:
+    from bot.flows.procedure import RetryPolicy
+
+    if budget is not None:
+        bot.runtime.creator.procedure.retry_policy = RetryPolicy(
+            budget=budget, min_wait=0.05, max_wait=0.2
+        )
     sandbox.inject(Fault(method="POST", path="/tasks", status=503, times=1000))
     await bot.command("Return customer call @contact 83")
     await bot.finished()
     assert sandbox.tasks == {}
+    posts = len(sandbox.requests_to("POST", "/tasks"))
+    assert posts >= 3  # retried, within the budget
+    looks = [r for r in sandbox.requests_to("GET", "/queryResults") if "from tasks" in str(r.query)]
+    assert looks == []  # each 503 was an answer: nothing to look for
     [reply] = replies(slack)
-    assert "gave up after" in shown(reply) and "Your request is kept" in shown(reply)
+    assert f"gave up after {posts} attempts" in shown(reply)
+    assert "Service Unavailable" in shown(reply) or "503" in shown(reply)  # Oracle's reason
+    assert "Your request is kept" in shown(reply)
+    # the channel was told once that Oracle is being retried, not at every attempt
+    [parent] = slack.top_messages("C1")
+    told = [v for v in parent.history if "Oracle is not answering, retrying" in json.dumps(v)]
+    assert len(told) == 1
     button = next(b for b in reply.blocks if b["type"] == "actions")["elements"][0]
     assert button["action_id"] == "request_retry"
     [entry] = await bot.runtime.journal.all()
@@ -455,7 +520,7 @@ async def test_retry_runs_a_failed_request_again_once(
 
 
 async def test_a_request_resumed_after_its_post_went_out_finds_the_task_not_a_second(
-    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog
 ) -> None:
     """A process stopped (or died) while its POST was out; Oracle created the task. The run
     that resumes the request looks for it first, and finds it: one task, one thread."""
@@ -467,10 +532,12 @@ async def test_a_request_resumed_after_its_post_went_out_finds_the_task_not_a_se
     await asyncio.sleep(0.6)  # Oracle has answered by now (to no one)
     assert len(sandbox.tasks) == 1
     creator.stopping = False
-    assert await creator.resume() == 1
-    await bot.finished()
+    with caplog.at_level("INFO", logger="bot.flows.procedure"):
+        assert await creator.resume() == 1
+        await bot.finished()
     assert len(sandbox.tasks) == 1 and len(sandbox.requests_to("POST", "/tasks")) == 1
-    assert the_tasks_query(sandbox)  # it looked
+    assert the_tasks_query(sandbox)  # it looked, once, and found it at once: no waiting
+    assert "may still be in flight" not in caplog.text
     [parent] = slack.top_messages("C1")
     assert "#100" in shown(parent)
     [entry] = await bot.runtime.journal.all()
@@ -484,17 +551,21 @@ async def test_a_request_resumed_while_its_post_is_still_out_waits_for_it_not_a_
     the run that resumes it looks for that task until the POST's timeout is over, instead of
     sending another."""
     creator = bot.runtime.creator
-    sandbox.slow["POST /tasks"] = 1.0  # Oracle creates the task 1 s after the POST arrives
+    sandbox.slow["POST /tasks"] = 1.5  # Oracle creates the task 1.5 s after the POST arrives
     await bot.command("Return customer call @contact 83")
     await sandbox.wait_for(lambda: sandbox.requests_to("POST", "/tasks"))
     await creator.stop(grace=0.0)
+    await asyncio.sleep(0.5)  # the process restarts: the POST has been out half a second
     assert sandbox.tasks == {}  # still being created
     creator.stopping = False
     with caplog.at_level("INFO", logger="bot.flows.procedure"):
         assert await creator.resume() == 1
         await bot.finished()
     assert len(sandbox.tasks) == 1 and len(sandbox.requests_to("POST", "/tasks")) == 1
-    assert "an earlier POST may still be in flight: looking for its task" in caplog.text
+    # it looks until B2C_TIMEOUT (10 s here) and a second have passed since the POST left
+    said = re.search(r"for its task for up to ([0-9.]+) s before sending again", caplog.text)
+    assert said is not None and 9.0 < float(said.group(1)) <= 10.5
+    assert len(sandbox.requests_to("GET", "/queryResults")) <= 5  # a look a second, until found
     [entry] = await bot.runtime.journal.all()
     assert (entry.state, entry.task_id) == ("created", 100)
 
