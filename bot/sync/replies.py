@@ -303,7 +303,7 @@ class ThreadNotes:
                 ),
             )
         except SlackUnavailable:
-            log.warning("could not say in Slack that a note was refused")
+            log.warning("could not say in Slack that a note on task %s was refused", reply.task_id)
 
     # ------------------------------------------------------------------ the sweep
     async def pending(self, limit: int = 100) -> list[str]:
