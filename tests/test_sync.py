@@ -5,6 +5,7 @@ the changed tasks, not the tracked ones; two processes tell each change once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -292,7 +293,7 @@ async def test_sync_off_keeps_a_channels_replies_in_slack(
 
 
 async def test_a_note_oracle_refuses_is_told_in_the_thread_once(
-    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog: Any
 ) -> None:
     from bot.standins.sandbox import Fault
 
@@ -302,15 +303,26 @@ async def test_a_note_oracle_refuses_is_told_in_the_thread_once(
     await bot.finished()
     said = [r for r in replies(slack, parent) if "could not be saved as a note" in r]
     assert len(said) == 1 and "<@U2>'s reply" in said[0]
+    # refused again while Slack is away: the operator reads it, with the task
+    slack.fail("chat.postMessage", "service_unavailable")
+    with caplog.at_level(logging.WARNING, logger="bot.sync"):
+        await send_event(bot, reply_event(parent, "520.2", "nor will this"))
+        await bot.finished()
+    assert warned(caplog) == ["could not say in Slack that a note on task 100 was refused"]
+    caplog.clear()
     sandbox.denied.clear()
     sandbox.agent_edit(100, {"notes": [{"text": "an agent's note"}]})  # the refusal hid none
     sync = bot.runtime.sync
     assert sync is not None and await sync.poll_once() == 1
     # Oracle away: the note waits in the journal and is saved when Oracle is back
     sandbox.inject(Fault(method="PATCH", path="/tasks/100", status=503, times=1000))
-    await send_event(bot, reply_event(parent, "521.1", "kept for later"))
-    await bot.finished()
+    with caplog.at_level(logging.WARNING, logger="bot.sync"):
+        await send_event(bot, reply_event(parent, "521.1", "kept for later"))
+        await bot.finished()
     assert "Sam Agent in Slack: kept for later" not in notes_of(sandbox)
+    assert warned(caplog) == [
+        "note for task 100 waits for Oracle: The service is temporarily unavailable"
+    ]
     sandbox.faults.clear()
     notes = bot.runtime.notes
     assert notes is not None
@@ -480,9 +492,13 @@ async def test_a_note_whose_answer_was_lost_is_looked_for_not_sent_again(
     assert await sync.poll_once() == 1  # and it hides no later one
 
 
-@pytest.mark.parametrize("there", [True, False], ids=["saved before the crash", "not saved"])
+@pytest.mark.parametrize(
+    ("there", "look_refused"),
+    [(True, False), (False, False), (False, True)],
+    ids=["saved before the crash", "not saved", "the look refused: sent, not lost"],
+)
 async def test_a_reply_resumed_after_a_crash_is_looked_for_first(
-    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, there: bool
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, there: bool, look_refused: bool
 ) -> None:
     parent, _ = await created_task(bot, slack)
     notes = bot.runtime.notes
@@ -498,6 +514,8 @@ async def test_a_reply_resumed_after_a_crash_is_looked_for_first(
         sandbox.tasks[100]["_notes"].append(text)
     before = len(notes_of(sandbox))
     patches = len(sandbox.requests_to("PATCH", "/tasks/100"))
+    if look_refused:  # Oracle will not list the notes: a note twice is better than none
+        sandbox.inject(Fault(method="GET", path="/tasks/100/notes", status=403))
     await notes.resume(bot.runtime.creator.spawn)  # the sweep
     await bot.finished()
     assert sandbox.requests_to("GET", "/tasks/100/notes")  # Oracle was asked first
@@ -570,12 +588,13 @@ async def test_a_first_quiet_round_starts_the_cursor_now_and_two_deletions_are_b
     assert await sync.poll_once() == 0
     cursor = datetime.fromisoformat(await sync.store.cursor() or "")
     assert abs((cursor - started).total_seconds()) < 6  # from (just before) now on
-    sandbox.bulk_tasks(600, 2)
-    for task_id in (600, 601):
+    sandbox.bulk_tasks(599, 3)
+    for task_id in (599, 600, 601):  # checked in this order: the first is still there
         await follow(sync.store, task_id, f"{task_id}.1")
     sandbox.tasks.pop(600)
     sandbox.tasks.pop(601)
     assert await sync.poll_once() == 2
+    assert slack.thread_replies("C1", "599.1") == []
     for task_id in (600, 601):
         [line] = slack.thread_replies("C1", f"{task_id}.1")
         assert line.text == f":wastebasket: Task #{task_id} was deleted in B2C Service."
@@ -593,3 +612,56 @@ async def test_one_reply_run_twice_at_once_in_a_process_is_sent_once(
     states = await asyncio.gather(notes.run(reply.id), notes.run(reply.id), notes.run(reply))
     assert sorted(states, key=str) == [None, None, "saved"]
     assert len(sandbox.requests_to("PATCH", "/tasks/100")) == patches + 1
+
+
+def warned(caplog: Any) -> list[str]:
+    """The thread sync's WARNING lines, as an operator reads them."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("bot.sync") and r.levelno >= logging.WARNING
+    ]
+
+
+async def test_what_the_sync_could_not_do_is_logged_with_the_task_and_the_cause(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, http: Any, caplog: Any
+) -> None:
+    """An operator reads which task was not told, and why, in one WARNING line each."""
+    parent, sync = await followed_task(bot, slack)
+    caplog.set_level(logging.WARNING, logger="bot.sync")
+    # Slack does not take the thread's line: the change is not told, and the log says whose
+    slack.fail("chat.postMessage", "service_unavailable")
+    sandbox.agent_edit(100, {"statusWithType": {"status": {"id": IN_PROGRESS}}})
+    assert await sync.poll_once() == 0
+    assert warned(caplog) == ["thread sync: Slack is away; task 100's change is not shown"]
+    caplog.clear()
+    # Oracle will not list the task's notes: the change is still told, the notes are not
+    sandbox.inject(Fault(method="GET", path="/tasks/100/notes", status=403))
+    sandbox.agent_edit(100, {"statusWithType": {"status": {"id": 18}}})
+    assert await sync.poll_once() == 1
+    assert warned(caplog) == [  # Oracle's own words (the sandbox's, for a fault)
+        "thread sync: notes of task 100 unreadable: The service is temporarily unavailable"
+    ]
+    caplog.clear()
+    # the task is deleted while Slack is away
+    assert (await http.delete("/tasks/100")).status_code == 200
+    slack.fail("chat.postMessage", "service_unavailable")
+    assert await sync.poll_once() == 0
+    assert warned(caplog) == ["thread sync: Slack is away; task 100's deletion"]
+    assert replies(slack, parent)[-1] != ":wastebasket: Task #100 was deleted in B2C Service."
+
+
+async def test_a_created_task_oracle_will_not_read_back_is_logged_as_not_followed(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog: Any
+) -> None:
+    sync = bot.runtime.sync
+    assert sync is not None
+    caplog.set_level(logging.WARNING, logger="bot.sync")
+    read = "select id, updatedTime"  # the sync's read of the task it has just created
+    sandbox.inject(Fault(method="GET", path="/queryResults", status=403, query=read))
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    assert "Task #100 created" in slack.thread_replies("C1", slack.top_messages("C1")[0].ts)[0].text
+    [line] = warned(caplog)
+    assert line.startswith("thread sync: task 100 not followed: ")
+    assert await sync.store.count() == 0

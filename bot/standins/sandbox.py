@@ -48,10 +48,13 @@ class Fault:
     after_create: bool = False
     html: bool = False  # answer like a proxy in front of Oracle: an HTML page, not JSON
     drop: bool = False  # close the connection instead of answering
+    query: str | None = None  # only ROQL queries (queryResults) that hold this text
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path is None or path.startswith(self.path)
+    def matches(self, method: str, path: str, query: str = "") -> bool:
+        return (
+            (self.method is None or self.method == method)
+            and (self.path is None or path.startswith(self.path))
+            and (self.query is None or self.query in query)
         )
 
 
@@ -280,9 +283,9 @@ class B2CSandbox:
         }
         return web.json_response(body, status=error.status)
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str, query: str = "") -> Fault | None:
         for fault in self.faults:
-            if fault.times > 0 and fault.matches(method, path):
+            if fault.times > 0 and fault.matches(method, path, query):
                 fault.times -= 1
                 if fault.times == 0:
                     self.faults.remove(fault)
@@ -309,7 +312,7 @@ class B2CSandbox:
             await asyncio.sleep(self.latency)
         if self.slow.get(f"{request.method} {path}"):
             await asyncio.sleep(self.slow[f"{request.method} {path}"])
-        fault = self._take_fault(request.method, path)
+        fault = self._take_fault(request.method, path, request.query.get("query", ""))
         if fault is not None and not fault.after_create:
             self._recording.pop(id(request), None)
             await asyncio.sleep(fault.delay)
