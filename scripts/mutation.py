@@ -97,6 +97,13 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
 # groups whose modules hold PostgreSQL's own code: run against a server of their own when one
 # can be started here (the others leave PostgreSQL out: the same code runs on SQLite)
 WITH_POSTGRES = {"journal"}
+# lines that are nothing but a piece of SQL text: mutmut can only change their case (the same
+# SQL: both engines read keywords and names in any case) or wrap them in "XX" (a syntax error
+# every test meets), so their mutants say nothing and are not made (see mutation-notes.md)
+SQL_LINE = (
+    r'^\s*"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|VALUES|WHERE|ORDER BY|ON CONFLICT'
+    r'|RETURNING|FROM|SET)\b[^"]*"\s*,?\s*(#.*)?$'
+)
 KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is noticed too
 # what the tests read besides the code (the README's examples, the manifest, the settings...)
 ALSO_COPY = ["handlers", "scripts", "bench", "docs", "deploy"]
@@ -127,6 +134,7 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int, kee
             + f"only_mutate = {json.dumps(modules)}\n"
             + f"also_copy = {json.dumps(ALSO_COPY)}\n"
             + f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+            + f"do_not_mutate_patterns = {json.dumps([SQL_LINE])}\n"
             # a mutant is tried against the tests that reach it, each survivor against all
             # of them: the few tests that wait on purpose (a slow Oracle) would be most of it
             + 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not slow"]\n'
@@ -269,7 +277,9 @@ def report(kept: dict[str, dict]) -> str:
         "small change to a module (a comparison flipped, a condition dropped, a value changed); "
         "it is *killed* when a test fails because of it, *timed out* when the tests hang on it "
         "(noticed too), and *survived* when every test still passes. Target: at least "
-        f"{TARGET:.0%} killed in each module. Groups not run yet say so; a run stopped part way "
+        f"{TARGET:.0%} killed in each module. Lines that are nothing but SQL text are not "
+        "mutated (mutmut could only change their case, the same SQL, or break them for every "
+        "test). Groups not run yet say so; a run stopped part way "
         "(`--collect`) gives the share of the mutants it tried and how many it did not. Why "
         "the survivors "
         "that change nothing observable survive: [`mutation-notes.md`](mutation-notes.md).",
