@@ -76,12 +76,15 @@ async def test_oracle_down_20_seconds_then_back(
 
 
 async def test_timeout_after_oracle_created_the_task(
-    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog
 ) -> None:
     bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(1.0)
     sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=3, after_create=True))
-    await bot.command("Return customer call @contact 83")
-    await bot.finished()
+    with caplog.at_level("INFO", logger="bot.flows.procedure"):
+        await bot.command("Return customer call @contact 83")
+        await bot.finished()
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.flows.procedure"]
+    assert "found the task an earlier attempt created: 100" in said  # for the operator
     assert len(sandbox.tasks) == 1
     assert len(sandbox.requests_to("POST", "/tasks")) == 1  # never re-sent blindly
     query = the_tasks_query(sandbox)
@@ -503,7 +506,7 @@ async def test_resume_starts_each_unsettled_request_once_and_says_so(
         assert await bot.runtime.creator.resume() == 2
         assert await bot.runtime.creator.resume() == 0  # already running here
     await bot.finished()
-    assert "resuming 2 journaled request(s)" in caplog.text
+    assert "resuming 2 journaled request(s)" in [r.getMessage() for r in caplog.records]
     assert len(sandbox.tasks) == 2 and len(slack.top_messages("C1")) == 2
 
 
@@ -597,7 +600,7 @@ async def test_an_unknown_outcome_is_checked_in_utc_with_or_without_a_contact(
 
 
 async def test_an_unknown_outcome_takes_the_newest_task_of_that_name(
-    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, http: Any
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, http: Any, caplog
 ) -> None:
     """Task 99 of the same name was made by someone else a moment before; ours is 100."""
     sandbox._next_id = 99
@@ -605,10 +608,13 @@ async def test_an_unknown_outcome_takes_the_newest_task_of_that_name(
     assert made.json()["id"] == 99
     bot.runtime.b2c._http.timeout = __import__("httpx").Timeout(0.5)
     sandbox.inject(Fault(method="POST", path="/tasks", status=201, delay=2, after_create=True))
-    await bot.command("Return customer call")
-    await bot.finished()
+    with caplog.at_level("INFO", logger="bot.flows.procedure"):
+        await bot.command("Return customer call")
+        await bot.finished()
     assert sorted(sandbox.tasks) == [99, 100]
     assert "Task #100 created" in replies(slack)[-1].text
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.flows.procedure"]
+    assert "found the task an earlier attempt created: 100" in said  # 100, not "99" > "100"
 
 
 async def test_an_unknown_outcome_whose_check_oracle_refuses_says_to_look_first(
