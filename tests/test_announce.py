@@ -93,7 +93,13 @@ def refused(**changes: Any) -> Entry:
     return entry(state="rejected", task_id=None, task=None, reason=REASON, **changes)
 
 
-REQUEST = TaskRequest(user_id="U1", channel_id="C1", response_url="https://hooks/r1", text="x")
+REQUEST = TaskRequest(
+    user_id="U1",
+    channel_id="C1",
+    response_url="https://hooks/r1",
+    text="x",
+    correlation_id="corr-1",
+)
 SHORTCUT = TaskRequest(
     user_id="U1", channel_id="C1", response_url="https://hooks/r1", thread_ts="5.5"
 )
@@ -177,7 +183,28 @@ async def test_nowhere_to_post_is_lost_and_logged(client, slack: SlackFake, capl
     with caplog.at_level(logging.ERROR, logger="bot.flows.announce"):
         _done, how = await delivery(client, Responses(ok=False)).deliver(entry(), REQUEST)
     assert how == "lost"
-    assert "could not be delivered" in caplog.text
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert said == ["[corr-1] the result could not be delivered to Slack"]
+
+
+@pytest.mark.parametrize(
+    ("errors", "parent_posted"),
+    [(["service_unavailable"], False), (["", "service_unavailable"], True)],
+    ids=["the task message", "its thread reply"],
+)
+async def test_slack_away_keeps_the_result_and_says_so_once_for_the_operator(
+    client, slack: SlackFake, caplog, errors: list[str], parent_posted: bool
+) -> None:
+    slack.fail("chat.postMessage", *errors)
+    with caplog.at_level(logging.INFO, logger="bot.flows.announce"):
+        done, how = await delivery(client, Responses()).deliver(entry(), REQUEST)
+    assert how is None  # not delivered: kept, to be posted later
+    assert (done.parent_ts is not None) is parent_posted  # what was done is kept with it
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.flows.announce"]
+    assert said == [
+        "[corr-1] Slack is not taking messages (service_unavailable): the result is kept and "
+        "will be posted later"
+    ]
 
 
 async def test_a_thread_reply_refused_after_the_task_message_falls_back_without_the_hint(

@@ -184,7 +184,8 @@ class SlackFake:
         ]
 
     def fail(self, method: str, *errors: str) -> None:
-        """The next calls to ``method`` answer these Slack errors, in order."""
+        """The next calls to ``method`` answer these Slack errors, in order ("": that call is
+        answered as usual)."""
         self.errors.setdefault(method, []).extend(errors)
 
     async def wait_for(self, predicate: Callable[[], Any], limit: float = 10.0) -> Any:
@@ -225,8 +226,8 @@ class SlackFake:
             self.calls.append(call)
             return web.json_response({"ok": False, "error": "token_revoked"})
         queued = self.errors.get(method)
-        if queued:
-            error = queued.pop(0)
+        error = queued.pop(0) if queued else ""
+        if error:
             self.calls.append(call)
             await self._notify()
             if error == "ratelimited":
