@@ -552,3 +552,54 @@ async def test_a_queued_burst_gets_no_creating_messages_quickly(
     assert len(sandbox.tasks) == 4 and len(slack.top_messages("C1")) == 4
     assert slack.calls_to("chat.update") == []
     assert not any("is creating" in all_text(m) for m in slack.top_messages("C1"))
+
+
+async def test_each_request_ends_in_one_log_line_an_operator_can_search(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog: Any
+) -> None:
+    """One record per request outcome (README, Observability), its fields exact: what an
+    operator filters JSON logs by."""
+    from bot.standins.sandbox import Fault
+
+    with caplog.at_level("INFO", logger="bot.flows.worker"):
+        await bot.command("Return customer call @contact 83")
+        await bot.finished()
+        sandbox.inject(Fault(method="POST", path="/tasks", status=500))  # the second one fails
+        await bot.command("Second call @contact 83", user="U2")
+        await bot.finished()
+    outcomes = [r for r in caplog.records if getattr(r, "event", None) == "task_request"]
+    entries = {e.draft["name"]: e for e in await bot.runtime.journal.all()}
+    created, failed = outcomes
+    first, second = entries["Return customer call"], entries["Second call"]
+    fields = {
+        key: getattr(created, key)
+        for key in (
+            "correlation_id request_id team_id channel_id user_id kind state delivery task_id "
+            "attempts reason_kind"
+        ).split()
+    }
+    assert fields == {
+        "correlation_id": first.request["correlation_id"],
+        "request_id": first.id,
+        "team_id": "T1",
+        "channel_id": "C1",
+        "user_id": "U1",
+        "kind": "command",
+        "state": "created",
+        "delivery": "thread",
+        "task_id": 100,
+        "attempts": 1,
+        "reason_kind": None,
+    }
+    said = f"request {first.request['correlation_id']}: created, delivery thread"
+    assert created.getMessage() == said
+    assert 0 <= created.run_ms <= created.age_ms  # the run is part of the request's age
+    assert (failed.state, failed.user_id, failed.task_id, failed.reason_kind) == (
+        "failed",
+        "U2",
+        None,
+        "B2CServerError",
+    )
+    assert failed.request_id == second.id
+    said = f"request {second.request['correlation_id']}: failed, delivery thread"
+    assert failed.getMessage() == said
