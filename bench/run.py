@@ -3,6 +3,7 @@
     python bench/run.py                       # bursts 1, 50, 200, 1000; writes docs/benchmarks.md
     python bench/run.py --bursts 10 --smoke   # what CI runs: proves the benchmark still works
     python bench/run.py --repeat 1 --profile stacks.txt   # one run each, py-spy folded stacks
+    python bench/run.py --bursts 200 --baseline main      # beside main's bot, bursts in turn
 
 It starts the bot exactly as production does (``python -m bot serve``, HTTP mode, SQLite
 journal), the embedded B2C sandbox (``python -m bot sandbox``) and the Slack fake as separate
@@ -11,6 +12,12 @@ pre-opened connections, and reports, per burst: ack latency, time from command t
 whole-burst time against its limit (the time the burst would take if the bot cost nothing),
 tasks per second, the bot's CPU per task and peak memory; and start-up time. Then it runs the
 same bursts with no injected latency: the bot's own throughput ceiling on this machine.
+
+With ``--baseline REV``, the bot of commit REV (checked out in a temporary git worktree) runs
+beside this tree's, each with stand-ins of its own, and their bursts take turns (this tree,
+REV, REV, this tree, ...): both are measured in the same minutes of a shared machine, and the
+report gives each figure of both and their ratio. A figure apart by more than the runs' spread
+is a change to look for, not noise.
 """
 
 from __future__ import annotations
@@ -300,14 +307,15 @@ async def wait_idle(pid: int, quiet: float = 0.1, limit: float = 10.0) -> None:
         before = now
 
 
-def clean_env() -> dict[str, str]:
-    """This environment without any of the bot's settings, and the checkout importable."""
+def clean_env(root: Path = ROOT) -> dict[str, str]:
+    """This environment without any of the bot's settings, and the checkout ``root``
+    importable (first: before an installed copy of the bot)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "B2C_", "JOURNAL_", "ALLOWED_", "DATABASE_"))
     }
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")
     return env
 
 
@@ -525,15 +533,36 @@ def plot(results: list[BurstResult], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
-# ------------------------------------------------------------------------------ main
-async def run(args: argparse.Namespace) -> int:
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+# ------------------------------------------------------------------------------ sides
+@dataclass
+class Side:
+    """One bot under test, with stand-ins of its own: this tree's bot, or a baseline's."""
+
+    name: str
+    workdir: Path
+    sandbox: Process
+    fake: Process
+    bot: Process
+    port: int
+    startup_s: float
+
+    @property
+    def journal(self) -> Path:
+        return self.workdir / "task-journal.sqlite3"
+
+    def stop(self) -> None:
+        self.bot.stop()
+        self.fake.stop()
+        self.sandbox.stop()
+
+
+async def start_side(name: str, root: Path, args: argparse.Namespace) -> Side:
+    """The bot of checkout ``root`` started as production starts it, against stand-ins of
+    this tree (the same Oracle and Slack for every side)."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = clean_env()
-    sandbox, fake = start_stand_ins(env, workdir, args.oracle, args.slack)
+    sandbox, fake = start_stand_ins(clean_env(), workdir, args.oracle, args.slack)
     bot_env = {
-        **bot_settings(env, sandbox, fake),
+        **bot_settings(clean_env(root), sandbox, fake),
         "B2C_MAX_CONCURRENCY": str(args.bound),
         "LOG_LEVEL": "INFO",
     }
@@ -548,81 +577,160 @@ async def run(args: argparse.Namespace) -> int:
     port = int(bot.url)
     if args.pin and (os.cpu_count() or 1) >= 2:
         # the bot on one core, the stand-ins and the load generator on the other, so that
-        # they do not take turns on the bot's core and its cache
+        # they do not take turns on the bot's core and its cache (the bots of two sides share
+        # theirs, but only one of them is ever busy)
         os.sched_setaffinity(bot.popen.pid, {0})
         for process in (sandbox, fake):
             os.sched_setaffinity(process.popen.pid, {1})
-        os.sched_setaffinity(0, {1})
     await wait_healthy(port)
-    startup = time.monotonic() - started
-    print(f"bot ready in {startup:.2f} s (pid {bot.popen.pid}); machine: {machine()}")
-    results: list[BurstResult] = []
-    profiler = None
-    if args.profile:  # py-spy samples the bot while the bursts run (folded stacks)
-        profiler = subprocess.Popen(
-            [
-                "py-spy",
-                "record",
-                "--pid",
-                str(bot.popen.pid),
-                "-f",
-                "raw",
-                "-r",
-                "250",
-                "-o",
-                args.profile,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        await asyncio.sleep(1.0)
-    try:
-        if args.warmup:  # connections opened, caches filled: then the measured bursts
-            await set_latency(sandbox, fake, args.oracle, args.slack)
-            await fire_burst(
-                bot,
-                fake,
-                port,
-                args.warmup,
-                "warmup",
-                args.oracle,
-                args.slack,
-                args.bound,
-                workdir / "task-journal.sqlite3",
+    return Side(name, workdir, sandbox, fake, bot, port, time.monotonic() - started)
+
+
+def add_worktree(rev: str) -> Path:
+    """Commit ``rev`` checked out in a temporary git worktree (removed by remove_worktree)."""
+    where = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    made = subprocess.run(
+        ["git", "worktree", "add", "--detach", str(where), rev],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        raise SystemExit(f"error: --baseline {rev}: {made.stderr.strip()}")
+    return where
+
+
+def remove_worktree(where: Path) -> None:
+    subprocess.run(
+        ["git", "worktree", "remove", "--force", str(where)], cwd=ROOT, capture_output=True
+    )
+
+
+def comparison(this: list[BurstResult], base: list[BurstResult], rev: str) -> str:
+    """Each figure of this tree beside the baseline's, with their ratio (this ÷ baseline)."""
+    figures: list[tuple[str, Callable[[BurstResult], float], int, str]] = [
+        ("whole burst", lambda r: r.burst_s, 2, " s"),
+        ("CPU/task", lambda r: r.cpu_per_task_ms, 2, " ms"),
+        ("ack p99", lambda r: pct(r.acks_ms, 99), 1, " ms"),
+        ("reply p50", lambda r: pct(r.e2e_ms, 50), 0, " ms"),
+    ]
+    lines = [
+        f"| burst | Oracle / Slack latency | figure | this tree | baseline `{rev}` | ratio |",
+        "|" + "---|" * 6,
+    ]
+    for mine, theirs in zip(this, base, strict=True):
+        latency = f"{mine.oracle_latency * 1000:.0f} / {mine.slack_latency * 1000:.0f} ms"
+        for label, figure, digits, unit in figures:
+            a, b = mine.median(figure), theirs.median(figure)
+            lines.append(
+                f"| {mine.size} | {latency} | {label} | {a:.{digits}f}{unit}"
+                f"{mine.spread(figure, digits)} | {b:.{digits}f}{unit}"
+                f"{theirs.spread(figure, digits)} | ×{a / b if b else float('nan'):.3f} |"
             )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ main
+async def run(args: argparse.Namespace) -> int:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.pin and (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {1})  # the load generator beside the stand-ins
+    tree = add_worktree(args.baseline) if args.baseline else None
+    sides: list[Side] = []
+    results: list[BurstResult] = []
+    by_side: dict[str, list[BurstResult]] = {}
+    profiler = None
+    try:
+        sides.append(await start_side("this tree", ROOT, args))
+        if tree is not None:
+            sides.append(await start_side(f"baseline {args.baseline}", tree, args))
+        for side in sides:
+            print(
+                f"{side.name + ': ' if tree else ''}bot ready in {side.startup_s:.2f} s "
+                f"(pid {side.bot.popen.pid}); machine: {machine()}"
+            )
+        if args.profile:  # py-spy samples this tree's bot while the bursts run (folded stacks)
+            profiler = subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(sides[0].bot.popen.pid),
+                    "-f",
+                    "raw",
+                    "-r",
+                    "250",
+                    "-o",
+                    args.profile,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            await asyncio.sleep(1.0)
+        if args.warmup:  # connections opened, caches filled: then the measured bursts
+            for side in sides:
+                await set_latency(side.sandbox, side.fake, args.oracle, args.slack)
+                await fire_burst(
+                    side.bot,
+                    side.fake,
+                    side.port,
+                    args.warmup,
+                    "warmup",
+                    args.oracle,
+                    args.slack,
+                    args.bound,
+                    side.journal,
+                )
         runs = [(args.oracle, args.slack)] + ([] if args.smoke else [(0.0, 0.0)])
         for oracle, slack in runs:
-            await set_latency(sandbox, fake, oracle, slack)
-            rounds: dict[int, list[BurstResult]] = {size: [] for size in args.bursts}
+            for side in sides:
+                await set_latency(side.sandbox, side.fake, oracle, slack)
+            rounds: dict[tuple[str, int], list[BurstResult]] = {
+                (side.name, size): [] for side in sides for size in args.bursts
+            }
             # the sizes take turns, so that a noisy spell of the host lands on several of them
-            # rather than on every run of one
+            # rather than on every run of one; the sides take turns within each (A B, B A...)
             for round_number in range(args.repeat):
+                order = sides if round_number % 2 == 0 else sides[::-1]
                 for number, size in enumerate(args.bursts):
-                    tag = f"{'lat' if oracle else 'zero'}{round_number}r{number}x{size}"
-                    result = await fire_burst(
-                        bot,
-                        fake,
-                        port,
-                        size,
-                        tag,
-                        oracle,
-                        slack,
-                        args.bound,
-                        workdir / "task-journal.sqlite3",
-                    )
-                    rounds[size].append(result)
-                    print(describe(result), flush=True)
-                    if len(result.e2e_ms) != size or set(result.statuses) != {200}:
-                        print("error: not every command was acknowledged and answered")
-                        return 1
-            results.extend(combine(rounds[size]) for size in args.bursts)
+                    for side in order:
+                        tag = f"{'lat' if oracle else 'zero'}{round_number}r{number}x{size}"
+                        result = await fire_burst(
+                            side.bot,
+                            side.fake,
+                            side.port,
+                            size,
+                            tag,
+                            oracle,
+                            slack,
+                            args.bound,
+                            side.journal,
+                        )
+                        rounds[(side.name, size)].append(result)
+                        print(f"{side.name + ': ' if tree else ''}{describe(result)}", flush=True)
+                        if len(result.e2e_ms) != size or set(result.statuses) != {200}:
+                            print("error: not every command was acknowledged and answered")
+                            return 1
+            for side in sides:
+                by_side.setdefault(side.name, []).extend(
+                    combine(rounds[(side.name, size)]) for size in args.bursts
+                )
+        results = by_side[sides[0].name]
     finally:
         if profiler is not None:
             profiler.send_signal(2)
             profiler.wait(30)
-        bot.stop()
-        fake.stop()
-        sandbox.stop()
+        for side in sides:
+            side.stop()
+        if tree is not None:
+            remove_worktree(tree)
+    startup = sides[0].startup_s
+    beside = ""
+    if tree is not None:
+        beside = comparison(results, by_side[sides[1].name], args.baseline)
+        print(beside)
     checks = targets(results, startup)
     for name, ok, value in checks:
         print(f"{'✓' if ok else '✗'} {name}: {value}")
@@ -672,6 +780,18 @@ async def run(args: argparse.Namespace) -> int:
             *[f"- {'✓' if ok else '✗'} {name}: {value}" for name, ok, value in checks],
             "",
         ]
+        if beside:
+            report += [
+                f"## Beside `{args.baseline}`",
+                "",
+                f"The bot of `{args.baseline}` ran beside this tree's, each with stand-ins of "
+                "its own, their bursts taking turns (this tree first in odd rounds, the "
+                "baseline first in even ones); each figure is the median of its runs, their "
+                "range in brackets, and the ratio is this tree's ÷ the baseline's.",
+                "",
+                beside,
+                "",
+            ]
         if not args.smoke:
             report.append(f"![latency distributions]({png.name})")
         out.write_text("\n".join(report) + "\n")
@@ -704,6 +824,12 @@ def main() -> int:
         help="runs of each burst (reported: latencies pooled, median duration and CPU)",
     )
     parser.add_argument("--profile", help="write py-spy folded stacks of the bot here")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="run the bot of commit REV beside this tree's, bursts taking turns, and report "
+        "both with their ratio",
+    )
     parser.add_argument(
         "--smoke", action="store_true", help="one latency setting, no zero-latency run, no plot"
     )

@@ -34,6 +34,26 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     assert "Each burst ran 3 times" in report  # the runs of a size are combined
 
 
+def test_benchmark_beside_a_baseline_commit(tmp_path: Path) -> None:
+    """--baseline: a commit's bot (its own worktree) beside this tree's, bursts in turn."""
+    out = tmp_path / "benchmarks.md"
+    printed = run_bench(
+        "run.py",
+        *("--bursts", "5", "--smoke", "--repeat", "2", "--warmup", "2"),
+        *("--baseline", "HEAD", "--out", str(out)),
+        cwd=tmp_path,
+    )
+    assert printed.count("this tree: burst     5") == 2
+    assert printed.count("baseline HEAD: burst     5") == 2
+    report = out.read_text()
+    assert "## Beside `HEAD`" in report
+    assert "| 5 | 150 / 30 ms | CPU/task |" in report and "| ×" in report
+    listed = subprocess.run(
+        ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert "bench-baseline-" not in listed.stdout  # the worktree is gone
+
+
 def test_journal_benchmark_smoke(tmp_path: Path) -> None:
     """bench/journal.py still works: a small journal vs an empty one (and, with PostgreSQL,
     the takeover of a killed process's burst, where a missing or doubled task fails it)."""
