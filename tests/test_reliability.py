@@ -683,3 +683,47 @@ async def test_a_process_that_loses_its_journal_stops_its_runs_at_once(
     assert job.done()  # stopped, not waiting 2 s for Oracle
     [entry] = await bot.runtime.journal.all()
     assert entry.state == "pending"
+
+
+async def test_what_follows_a_delivery_is_told_once_and_its_failures_lose_nothing(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog
+) -> None:
+    """After a result is delivered, the thread sync follows the task (a thread reply only) and
+    the listeners (Home tab, assignee) hear of it (a created task only); a bug in either is
+    logged with the request's id and stops nothing else."""
+    creator = bot.runtime.creator
+    followed: list[tuple[int | None, str | None]] = []
+    heard: list[tuple[int | None, str]] = []
+
+    async def follow(entry: Any, request: Any) -> None:
+        followed.append((entry.task_id, request.thread_ts))
+        raise RuntimeError("the sync's bug")
+
+    async def broken(entry: Any, request: Any) -> None:
+        raise RuntimeError("a listener's bug")
+
+    async def listening(entry: Any, request: Any) -> None:
+        heard.append((entry.task_id, request.user_id))
+
+    creator.tracker = follow
+    creator.on_delivered[:] = [broken, listening]
+    with caplog.at_level("ERROR", logger="bot.flows.worker"):
+        await bot.command("Return customer call @contact 83")
+        await bot.finished()
+    assert "Task #100 created" in replies(slack)[-1].text  # delivered all the same
+    assert followed == [(100, None)] and heard == [(100, "U1")]
+    [entry] = await bot.runtime.journal.all()
+    cid = entry.request["correlation_id"]
+    said = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert said == [f"[{cid}] could not follow the task", f"[{cid}] after delivery"]
+    # not created: its thread is offered to the sync (which follows no task), nobody is told
+    sandbox.inject(Fault(method="POST", path="/tasks", status=500))
+    await bot.command("Second call @contact 83", user="U2")
+    await bot.finished()
+    assert followed == [(100, None), (None, None)] and heard == [(100, "U1")]
+    # delivered elsewhere than in a thread (the bot may not post in the channel): told, not followed
+    slack.fail("chat.postMessage", "not_in_channel")
+    await bot.command("Third call @contact 83", user="U3", channel="C9")
+    await bot.finished()
+    assert followed == [(100, None), (None, None)]
+    assert heard == [(100, "U1"), (101, "U3")]
