@@ -83,6 +83,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_reliability.py",
             "tests/test_e2e_http.py",
             "tests/test_e2e_interactive.py",  # the form's side of a refusal
+            # an emoji on a reply: the task is answered in that reply's thread
+            "tests/test_home.py::test_an_emoji_on_a_reply_answers_in_its_thread",
         ],
     ),
     "thread sync": (
@@ -124,25 +126,37 @@ def scratch_copy() -> Path:
     return where
 
 
-def run_group(name: str, modules: list[str], tests: list[str], workers: int, keep: bool) -> dict:
+def prepare(name: str) -> Path:
+    """A scratch copy of the tracked tree set up for mutmut to mutate group ``name``."""
+    modules, tests = GROUPS[name]
     where = scratch_copy()
+    (where / "pyproject.toml").write_text(
+        (where / "pyproject.toml").read_text()
+        + "\n[tool.mutmut]\n"
+        + 'source_paths = ["bot"]\n'
+        + f"only_mutate = {json.dumps(modules)}\n"
+        + f"also_copy = {json.dumps(ALSO_COPY)}\n"
+        + f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+        + f"do_not_mutate_patterns = {json.dumps([SQL_LINE])}\n"
+        # a mutant is tried against the tests that reach it, each survivor against all
+        # of them: the few tests that wait on purpose (a slow Oracle) would be most of it
+        + 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not slow"]\n'
+        # a mutant that hangs the tests (an event never set) is stopped after 5 times its
+        # tests' own time, not mutmut's 15 (it is counted as noticed either way)
+        + "timeout_multiplier = 5.0\n"
+    )
+    return where
+
+
+def run_group(name: str, workers: int, keep: bool) -> dict:
+    where = prepare(name)
     try:
-        (where / "pyproject.toml").write_text(
-            (where / "pyproject.toml").read_text()
-            + "\n[tool.mutmut]\n"
-            + 'source_paths = ["bot"]\n'
-            + f"only_mutate = {json.dumps(modules)}\n"
-            + f"also_copy = {json.dumps(ALSO_COPY)}\n"
-            + f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-            + f"do_not_mutate_patterns = {json.dumps([SQL_LINE])}\n"
-            # a mutant is tried against the tests that reach it, each survivor against all
-            # of them: the few tests that wait on purpose (a slow Oracle) would be most of it
-            + 'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-m", "not slow"]\n'
-            # a mutant that hangs the tests (an event never set) is stopped after 5 times its
-            # tests' own time, not mutmut's 15 (it is counted as noticed either way)
-            + "timeout_multiplier = 5.0\n"
-        )
-        return _mutmut(where, name, workers, [])
+        started = time.monotonic()
+        _mutmut(where, name, workers, [])
+        result = collect(where, name, statuses(where), time.monotonic() - started)
+        if result is None:  # mutmut runs the tests unmutated first, and stops if they fail
+            raise SystemExit(f"mutmut tried no mutant of {name} (do the tests pass?)")
+        return result
     finally:
         if keep:
             print(f"  kept the scratch copy: {where} (--again {where} re-tries its survivors)")
@@ -150,22 +164,34 @@ def run_group(name: str, modules: list[str], tests: list[str], workers: int, kee
             shutil.rmtree(where, ignore_errors=True)
 
 
-def again(where: Path, name: str, workers: int) -> dict:
-    """Re-try a kept run's survivors with the tests as they are now in the working folder
-    (new tests are found and traced by mutmut itself; the code mutated must not have changed)."""
-    for folder in (where, where / "mutants"):
-        shutil.rmtree(folder / "tests", ignore_errors=True)
-        shutil.copytree(ROOT / "tests", folder / "tests")
-    first = collect(where, name, {**os.environ, "TEST_DATABASE_URL": "skip"}, 0)
-    if first is None:
-        raise SystemExit(f"no mutant was tried in {where}")
-    names = [line.split(" ")[0] for kept in first["survivors"].values() for line in kept]
-    print(f"  re-trying {len(names)} survivors", flush=True)
-    return _mutmut(where, name, workers, names) if names else first
+def again(kept: Path, name: str, workers: int, keep: bool) -> dict:
+    """Re-try the survivors of a kept run with the tests (and the group's list of test files)
+    as they are now, in a fresh copy, and merge: a mutant killed before stays killed, since the
+    tests only grew (the modules mutated must not have changed since that run)."""
+    before = statuses(kept)
+    if not before:
+        raise SystemExit(f"no mutant was tried in {kept}")
+    names = [m for m, status in before.items() if status not in KILLED | {"not checked"}]
+    print(f"  re-trying {len(names)} survivors in a fresh copy", flush=True)
+    where = prepare(name)
+    try:
+        started = time.monotonic()
+        if names:
+            _mutmut(where, name, workers, names)
+        now = statuses(where)
+        merged = {**before, **{m: now[m] for m in names if now.get(m) not in (None, "not checked")}}
+        result = collect(where, name, merged, time.monotonic() - started)
+        assert result is not None
+        return result
+    finally:
+        if keep:
+            print(f"  kept the scratch copy: {where}")
+        else:
+            shutil.rmtree(where, ignore_errors=True)
 
 
-def _mutmut(where: Path, name: str, workers: int, names: list[str]) -> dict:
-    """Run mutmut in ``where`` (every mutant, or those ``names``) and collect the figures."""
+def _mutmut(where: Path, name: str, workers: int, names: list[str]) -> None:
+    """Run mutmut in ``where``: every mutant, or those ``names``."""
     pgdata: Path | None = None
     try:
         env = {**os.environ, "TEST_DATABASE_URL": "skip"}
@@ -173,8 +199,7 @@ def _mutmut(where: Path, name: str, workers: int, names: list[str]) -> dict:
             pgdata = Path(tempfile.mkdtemp(prefix="pgdata."))  # its own: the server's user
             env["TEST_DATABASE_URL"] = _start_postgres(pgdata) or "skip"
             print(f"  PostgreSQL: {env['TEST_DATABASE_URL']}", flush=True)
-        started = time.monotonic()
-        ran = subprocess.run(
+        subprocess.run(
             [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers), *names],
             cwd=where,
             env=env,
@@ -182,39 +207,40 @@ def _mutmut(where: Path, name: str, workers: int, names: list[str]) -> dict:
             text=True,
             check=False,
         )
-        seconds = time.monotonic() - started
-        result = collect(where, name, env, seconds)
-        if result is None:
-            # mutmut runs the tests unmutated first and stops when they fail: nothing was tried
-            tail = (ran.stdout + ran.stderr)[-1500:]
-            raise SystemExit(f"mutmut tried no mutant of {name}; its output ended with:\n{tail}")
-        return result
     finally:
         if pgdata is not None:
             subprocess.run([str(ROOT / "scripts/stop-postgres"), str(pgdata)], check=False)
             shutil.rmtree(pgdata, ignore_errors=True)
 
 
-def collect(where: Path, name: str, env: dict[str, str], seconds: float) -> dict | None:
-    """The figures of a group's run in ``where`` (finished, or stopped part way: its
-    mutants not tried yet are counted as "not checked"); None when none was tried."""
-    modules, tests = GROUPS[name]
+def statuses(where: Path) -> dict[str, str]:
+    """Each mutant of a run in ``where`` and what became of it ("not checked": not tried)."""
     listed = subprocess.run(
         [sys.executable, "-m", "mutmut", "results", "--all", "true"],
         cwd=where,
-        env=env,
+        env={**os.environ, "TEST_DATABASE_URL": "skip"},
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    if "killed" not in listed and "survived" not in listed:
-        return None
-    per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
-    survivors: dict[str, list[str]] = {module: [] for module in modules}
+    found = {}
     for line in listed.splitlines():
         mutant, _, status = line.strip().rpartition(": ")
-        if not mutant:
-            continue
+        if mutant:
+            found[mutant] = status
+    return found
+
+
+def collect(where: Path, name: str, found: dict[str, str], seconds: float) -> dict | None:
+    """The figures of a group from its mutants' ``found`` statuses (a run finished, or stopped
+    part way: its mutants not tried yet are "not checked"); None when none was tried."""
+    modules, tests = GROUPS[name]
+    if not set(found.values()) & (KILLED | {"survived"}):
+        return None
+    env = {**os.environ, "TEST_DATABASE_URL": "skip"}
+    per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
+    survivors: dict[str, list[str]] = {module: [] for module in modules}
+    for mutant, status in sorted(found.items()):
         module = _module_of(mutant, modules)
         per_module[module][status] += 1
         if status not in KILLED | {"not checked"}:
@@ -340,8 +366,8 @@ def main() -> int:
     parser.add_argument(
         "--again",
         metavar="DIR",
-        help="re-try the survivors of the one group given in its kept copy DIR with the tests "
-        "as they are now (after adding tests), and write its figures",
+        help="re-try the survivors of the one group given, kept in DIR (--keep), with the tests "
+        "as they are now (after adding tests), in a fresh copy, and write the merged figures",
     )
     args = parser.parse_args()
     if args.list:
@@ -356,9 +382,8 @@ def main() -> int:
     if args.collect:
         if len(args.groups) != 1:
             parser.error("--collect takes exactly one group")
-        env = {**os.environ, "TEST_DATABASE_URL": "skip"}
         ran_for = time.time() - Path(args.collect).stat().st_ctime  # since its copy was made
-        result = collect(Path(args.collect), args.groups[0], env, ran_for)
+        result = collect(Path(args.collect), args.groups[0], statuses(Path(args.collect)), ran_for)
         if result is None:
             parser.error(f"no mutant was tried in {args.collect}")
         # read again: a run of other groups may have written its figures meanwhile
@@ -370,15 +395,15 @@ def main() -> int:
         return 0
     below = []
     for name in args.groups or list(GROUPS):
-        modules, tests = GROUPS[name]
+        modules = GROUPS[name][0]
         print(f"mutating {name}: {', '.join(modules)} …", flush=True)
         if args.again:
             if len(args.groups) != 1:
                 parser.error("--again takes exactly one group")
-            result = again(Path(args.again), name, args.workers)
-            result["seconds"] = round(time.time() - Path(args.again).stat().st_ctime)
+            result = again(Path(args.again), name, args.workers, args.keep)
+            result["seconds"] = round(time.time() - Path(args.again).stat().st_ctime)  # all told
         else:
-            result = run_group(name, modules, tests, args.workers, args.keep)
+            result = run_group(name, args.workers, args.keep)
         # read again: another run (of other groups) may have written its figures meanwhile
         kept = json.loads(kept_file.read_text()) if kept_file.exists() else {}
         kept[name] = result
