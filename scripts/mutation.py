@@ -149,19 +149,7 @@ def prepare(name: str) -> Path:
 
 
 def run_group(name: str, workers: int, keep: bool) -> dict:
-    where = prepare(name)
-    try:
-        started = time.monotonic()
-        _mutmut(where, name, workers, [])
-        result = collect(where, name, statuses(where), time.monotonic() - started)
-        if result is None:  # mutmut runs the tests unmutated first, and stops if they fail
-            raise SystemExit(f"mutmut tried no mutant of {name} (do the tests pass?)")
-        return result
-    finally:
-        if keep:
-            print(f"  kept the scratch copy: {where} (--again {where} re-tries its survivors)")
-        else:
-            shutil.rmtree(where, ignore_errors=True)
+    return _in_copy(name, workers, keep, {})
 
 
 def again(kept: Path, name: str, workers: int, keep: bool) -> dict:
@@ -171,21 +159,29 @@ def again(kept: Path, name: str, workers: int, keep: bool) -> dict:
     before = statuses(kept)
     if not before:
         raise SystemExit(f"no mutant was tried in {kept}")
+    return _in_copy(name, workers, keep, before)
+
+
+def _in_copy(name: str, workers: int, keep: bool, before: dict[str, str]) -> dict:
+    """Run a group in a fresh copy: every mutant, or (``before``: a kept run's statuses) only
+    that run's survivors, merged into it."""
     names = [m for m, status in before.items() if status not in KILLED | {"not checked"}]
-    print(f"  re-trying {len(names)} survivors in a fresh copy", flush=True)
+    if before:
+        print(f"  re-trying {len(names)} survivors in a fresh copy", flush=True)
     where = prepare(name)
     try:
         started = time.monotonic()
-        if names:
+        if names or not before:
             _mutmut(where, name, workers, names)
         now = statuses(where)
-        merged = {**before, **{m: now[m] for m in names if now.get(m) not in (None, "not checked")}}
-        result = collect(where, name, merged, time.monotonic() - started)
-        assert result is not None
+        found = {**before, **{m: now[m] for m in names if now.get(m) not in (None, "not checked")}}
+        result = collect(where, name, found if before else now, time.monotonic() - started)
+        if result is None:  # mutmut runs the tests unmutated first, and stops if they fail
+            raise SystemExit(f"mutmut tried no mutant of {name} (do the tests pass?)")
         return result
     finally:
         if keep:
-            print(f"  kept the scratch copy: {where}")
+            print(f"  kept the scratch copy: {where} (--again {where} re-tries its survivors)")
         else:
             shutil.rmtree(where, ignore_errors=True)
 
