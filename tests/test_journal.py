@@ -211,7 +211,29 @@ async def test_a_process_cut_off_from_the_database_stops_then_comes_back(
     assert journal.alive() and journal.owner != before  # back, under a new name
     assert await journal.unsettled() == [entry.id]  # its old requests are simply free
     assert await journal.claim(entry.id) is not None
-    assert "answers again" in caplog.text
+    events = {
+        event: [r for r in caplog.records if getattr(r, "event", None) == event]
+        for event in ("journal_heartbeat_failed", "journal_back")
+    }
+    [failed] = events["journal_heartbeat_failed"]  # once for the outage, not at every beat
+    assert (failed.levelname, failed.getMessage()) == (
+        "WARNING",
+        "journal heartbeat failed (ConnectionResetError); retrying every 0 s",
+    )
+    [back] = events["journal_back"]
+    assert (back.levelname, back.getMessage()) == (
+        "WARNING",
+        "the journal's database answers again: this process works on requests again",
+    )
+    # a second outage is told again
+    flaky.down = True
+    await asyncio.sleep(3 * 0.2 + 0.3)
+    assert lost == [True, True]
+    assert (
+        len([r for r in caplog.records if getattr(r, "event", None) == "journal_heartbeat_failed"])
+        == 2
+    )
+    flaky.down = False
     await journal.close()
 
 
