@@ -257,7 +257,12 @@ async def test_a_second_process_is_refused_a_sqlite_journal(tmp_path: Path) -> N
             await Journal.open(url)
         message = str(refused.value)
         assert "\n" not in message
-        assert f"is in use by another bot process (pid {os.getpid()} on" in message
+        import socket
+
+        assert (
+            f"is in use by another bot process (pid {os.getpid()} on {socket.gethostname()})"
+            in message
+        )
         assert message.endswith(
             ". A SQLite journal serves one process: to run several, set DATABASE_URL to a "
             "PostgreSQL database"
