@@ -340,8 +340,41 @@ def test_engine_urls(url: str, expected: tuple[str, str]) -> None:
 
 
 def test_bad_engine_url() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as refused:
         parse_url("mysql://x")
+    assert str(refused.value) == "must be sqlite:///path or postgresql://user:password@host/db"
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [
+        ('relation "task_requests" already exists', False),  # made meanwhile by another process
+        ('duplicate key value violates unique constraint "pg_type_typname_nsp_index"', False),
+        ("permission denied for schema public", True),
+        (None, False),
+    ],
+)
+async def test_tables_made_at_once_by_two_processes_are_there_other_errors_are_not(
+    error: str | None, raised: bool
+) -> None:
+    from bot.journal.engines import create_all
+
+    ran: list[str] = []
+
+    class Database:
+        async def execute(self, sql: str, *args: Any) -> int:
+            ran.append(sql)
+            if error is not None and sql == "CREATE A":
+                raise RuntimeError(error)
+            return 0
+
+    if raised:
+        with pytest.raises(RuntimeError):
+            await create_all(Database(), ("CREATE A", "CREATE B"))  # type: ignore[arg-type]
+        assert ran == ["CREATE A"]
+    else:
+        await create_all(Database(), ("CREATE A", "CREATE B"))  # type: ignore[arg-type]
+        assert ran == ["CREATE A", "CREATE B"]  # and the next one is made
 
 
 async def test_sqlite_commits_a_turns_writes_together(tmp_path) -> None:
