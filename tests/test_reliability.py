@@ -727,3 +727,23 @@ async def test_what_follows_a_delivery_is_told_once_and_its_failures_lose_nothin
     await bot.finished()
     assert followed == [(100, None), (None, None)]
     assert heard == [(100, "U1"), (101, "U3")]
+
+
+async def test_one_request_run_twice_at_once_in_a_process_is_delivered_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """The sweep and a Retry (or two sweeps) may start the same journaled request together:
+    one run takes it, the other leaves it."""
+    slack.fail("chat.postMessage", *["service_unavailable"] * 8)
+    await bot.command("Return customer call @contact 83")
+    await bot.finished()
+    slack.errors.clear()
+    [entry] = await bot.runtime.journal.all()
+    assert entry.delivery == "pending"  # created, its result kept for Slack
+    creator = bot.runtime.creator
+    runs = await asyncio.gather(creator.run(entry.id), creator.run(entry.id))
+    assert sorted(run is None for run in runs) == [False, True]
+    await bot.finished()
+    assert len(slack.top_messages("C1")) == 1 and len(replies(slack)) == 1
+    assert len(sandbox.tasks) == 1
+    assert await creator.run(entry.id) is None  # delivered: nothing left to run
