@@ -171,13 +171,12 @@ def _in_copy(name: str, workers: int, keep: bool, before: dict[str, str]) -> dic
     where = prepare(name)
     try:
         started = time.monotonic()
-        if names or not before:
-            _mutmut(where, name, workers, names)
+        said = _mutmut(where, name, workers, names) if names or not before else ""
         now = statuses(where)
         found = {**before, **{m: now[m] for m in names if now.get(m) not in (None, "not checked")}}
         result = collect(where, name, found if before else now, time.monotonic() - started)
         if result is None:  # mutmut runs the tests unmutated first, and stops if they fail
-            raise SystemExit(f"mutmut tried no mutant of {name} (do the tests pass?)")
+            raise SystemExit(f"mutmut tried no mutant of {name}; its output ended with:\n{said}")
         return result
     finally:
         if keep:
@@ -186,16 +185,16 @@ def _in_copy(name: str, workers: int, keep: bool, before: dict[str, str]) -> dic
             shutil.rmtree(where, ignore_errors=True)
 
 
-def _mutmut(where: Path, name: str, workers: int, names: list[str]) -> None:
-    """Run mutmut in ``where``: every mutant, or those ``names``."""
+def _mutmut(where: Path, name: str, workers: int, names: list[str]) -> str:
+    """Run mutmut in ``where`` (every mutant, or those ``names``): the end of its output."""
     pgdata: Path | None = None
     try:
-        env = {**os.environ, "TEST_DATABASE_URL": "skip"}
+        env = _env()
         if name in WITH_POSTGRES:
             pgdata = Path(tempfile.mkdtemp(prefix="pgdata."))  # its own: the server's user
             env["TEST_DATABASE_URL"] = _start_postgres(pgdata) or "skip"
             print(f"  PostgreSQL: {env['TEST_DATABASE_URL']}", flush=True)
-        subprocess.run(
+        ran = subprocess.run(
             [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers), *names],
             cwd=where,
             env=env,
@@ -203,10 +202,16 @@ def _mutmut(where: Path, name: str, workers: int, names: list[str]) -> None:
             text=True,
             check=False,
         )
+        return (ran.stdout + ran.stderr)[-1500:]
     finally:
         if pgdata is not None:
             subprocess.run([str(ROOT / "scripts/stop-postgres"), str(pgdata)], check=False)
             shutil.rmtree(pgdata, ignore_errors=True)
+
+
+def _env() -> dict[str, str]:
+    """mutmut's environment: PostgreSQL left out (the journal group sets its own server)."""
+    return {**os.environ, "TEST_DATABASE_URL": "skip"}
 
 
 def statuses(where: Path) -> dict[str, str]:
@@ -214,7 +219,7 @@ def statuses(where: Path) -> dict[str, str]:
     listed = subprocess.run(
         [sys.executable, "-m", "mutmut", "results", "--all", "true"],
         cwd=where,
-        env={**os.environ, "TEST_DATABASE_URL": "skip"},
+        env=_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -233,7 +238,7 @@ def collect(where: Path, name: str, found: dict[str, str], seconds: float) -> di
     modules, tests = GROUPS[name]
     if not set(found.values()) & (KILLED | {"survived"}):
         return None
-    env = {**os.environ, "TEST_DATABASE_URL": "skip"}
+    env = _env()
     per_module: dict[str, Counter[str]] = {module: Counter() for module in modules}
     survivors: dict[str, list[str]] = {module: [] for module in modules}
     for mutant, status in sorted(found.items()):
@@ -389,13 +394,13 @@ def main() -> int:
         (DOCS / "mutation.md").write_text(report(kept))
         print(f"wrote {DOCS / 'mutation.md'}")
         return 0
+    if args.again and len(args.groups) != 1:
+        parser.error("--again takes exactly one group")
     below = []
     for name in args.groups or list(GROUPS):
         modules = GROUPS[name][0]
         print(f"mutating {name}: {', '.join(modules)} …", flush=True)
         if args.again:
-            if len(args.groups) != 1:
-                parser.error("--again takes exactly one group")
             result = again(Path(args.again), name, args.workers, args.keep)
             result["seconds"] = round(time.time() - Path(args.again).stat().st_ctime)  # all told
         else:
