@@ -408,9 +408,9 @@ def main() -> int:
     parser.add_argument(
         "--database-url",
         # TEST_DATABASE_URL=skip: the tests' (and so this smoke run's) way to leave PostgreSQL out
-        default=(lambda url: None if url in (None, "", "skip") else url)(
-            os.environ.get("TEST_DATABASE_URL")
-        ),
+        default=None
+        if os.environ.get("TEST_DATABASE_URL") in (None, "", "skip")
+        else os.environ["TEST_DATABASE_URL"],
         help="a PostgreSQL server to create benchmark databases on (default TEST_DATABASE_URL)",
     )
     parser.add_argument("--out", default=str(ROOT / "docs" / "journal-benchmarks.md"))

@@ -639,17 +639,23 @@ async def run(args: argparse.Namespace) -> int:
         os.sched_setaffinity(0, {1})  # the load generator beside the stand-ins
     tree = add_worktree(args.baseline) if args.baseline else None
     sides: list[Side] = []
-    results: list[BurstResult] = []
     by_side: dict[str, list[BurstResult]] = {}
     profiler = None
     try:
         sides.append(await start_side("this tree", ROOT, args))
         if tree is not None:
             sides.append(await start_side(f"baseline {args.baseline}", tree, args))
+
+        def said(side: Side, line: str) -> str:  # named when two sides take turns
+            return f"{side.name}: {line}" if tree else line
+
         for side in sides:
             print(
-                f"{side.name + ': ' if tree else ''}bot ready in {side.startup_s:.2f} s "
-                f"(pid {side.bot.popen.pid}); machine: {machine()}"
+                said(
+                    side,
+                    f"bot ready in {side.startup_s:.2f} s (pid {side.bot.popen.pid}); "
+                    f"machine: {machine()}",
+                )
             )
         if args.profile:  # py-spy samples this tree's bot while the bursts run (folded stacks)
             profiler = subprocess.Popen(
@@ -709,7 +715,7 @@ async def run(args: argparse.Namespace) -> int:
                             side.journal,
                         )
                         rounds[(side.name, size)].append(result)
-                        print(f"{side.name + ': ' if tree else ''}{describe(result)}", flush=True)
+                        print(said(side, describe(result)), flush=True)
                         if len(result.e2e_ms) != size or set(result.statuses) != {200}:
                             print("error: not every command was acknowledged and answered")
                             return 1
