@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -117,7 +116,6 @@ def delivery(client: AsyncWebClient, responses: Responses) -> ResultDelivery:
         catalog=Catalog(),  # type: ignore[arg-type]
         link=lambda task_id: f"https://site/task/{task_id}",
         names=Names(),  # type: ignore[arg-type]
-        clock=lambda: datetime(2026, 12, 2, tzinfo=UTC),
     )
 
 

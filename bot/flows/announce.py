@@ -38,14 +38,12 @@ class ResultDelivery:
         catalog: Catalog,
         link: Callable[[int], str],
         names: Names,
-        clock: Callable[[], datetime],
     ) -> None:
         self.poster = poster
         self.respond = respond
         self.catalog = catalog
         self.link = link
         self.names = names
-        self.clock = clock
 
     async def _named(self, composed: dict[str, Any]) -> list[tuple[str, str]]:
         """The details with Oracle's names for what was given by id or login (``refs``):
@@ -126,7 +124,7 @@ class ResultDelivery:
             moment("due"),
             moment("start"),
             confirm.get("tz"),
-            moment("asked") or self.clock(),
+            datetime.fromisoformat(confirm["asked"]),  # the moment the dates were read
         )
         if message is not None:
             await self.respond(request.response_url, message)

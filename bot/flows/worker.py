@@ -54,11 +54,11 @@ class TaskCreator:
         people: People,
         journal: Journal,
         task_url: str,
-        staff: Staff | None = None,
-        catalog: Catalog | None = None,
+        staff: Staff,
+        catalog: Catalog,
         respond: Responder = respond_via_url,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        retry: RetryPolicy | None = None,
+        retry: RetryPolicy,
         announce_after: float = 2.0,
         request_id_field: str | None = None,
         limits: SiteLimits | None = None,
@@ -68,7 +68,7 @@ class TaskCreator:
         self.poster = SlackPoster(slack)
         self.people = people
         self.journal = journal
-        self.catalog = catalog or Catalog(b2c)
+        self.catalog = catalog
         self.task_url = task_url
         self.respond = respond
         names = Names(b2c)  # Oracle's names for ids, shared by the procedure and the results
@@ -78,7 +78,6 @@ class TaskCreator:
             catalog=self.catalog,
             link=self.link,
             names=names,
-            clock=clock,
         )
         self.clock = clock
         self.limits = limits or SiteLimits()
@@ -87,12 +86,12 @@ class TaskCreator:
             journal=journal,
             poster=self.poster,
             people=people,
-            staff=staff or Staff(b2c, people),
+            staff=staff,
             names=names,
             limits=self.limits,
             link=self.link,
             clock=clock,
-            retry=retry or RetryPolicy(),
+            retry=retry,
             announce_after=announce_after,
             request_id_field=request_id_field,
         )
