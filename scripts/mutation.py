@@ -80,11 +80,14 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["bot/flows/worker.py", "bot/flows/procedure.py", "bot/flows/announce.py"],
         [
             "tests/test_announce.py",
+            "tests/test_worker.py",
             "tests/test_reliability.py",
             "tests/test_e2e_http.py",
             "tests/test_e2e_interactive.py",  # the form's side of a refusal
             # an emoji on a reply: the task is answered in that reply's thread
             "tests/test_home.py::test_an_emoji_on_a_reply_answers_in_its_thread",
+            # a request whose message Slack would not show: kept, nothing told yet
+            "tests/test_home.py::test_an_emoji_task_waits_for_slack_when_slack_is_away",
         ],
     ),
     "thread sync": (
@@ -99,12 +102,13 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
 # groups whose modules hold PostgreSQL's own code: run against a server of their own when one
 # can be started here (the others leave PostgreSQL out: the same code runs on SQLite)
 WITH_POSTGRES = {"journal"}
-# lines that are nothing but a piece of SQL text: mutmut can only change their case (the same
-# SQL: both engines read keywords and names in any case) or wrap them in "XX" (a syntax error
-# every test meets), so their mutants say nothing and are not made (see mutation-notes.md)
+# lines that are nothing but a piece of SQL text (alone, or the one argument of a call such as
+# ``connection.execute("PRAGMA ...")``): mutmut can only change their case (the same SQL: both
+# engines read keywords and names in any case) or wrap them in "XX" (a syntax error every test
+# meets), so their mutants say nothing and are not made (see mutation-notes.md)
 SQL_LINE = (
-    r'^\s*"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|VALUES|WHERE|ORDER BY|ON CONFLICT'
-    r'|RETURNING|FROM|SET)\b[^"]*"\s*,?\s*(#.*)?$'
+    r'^\s*([\w.]+\()?"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|VALUES|WHERE|ORDER BY'
+    r'|ON CONFLICT|RETURNING|FROM|SET|BEGIN|COMMIT|ROLLBACK)\b[^"]*"\)?\s*,?\s*(#.*)?$'
 )
 KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is noticed too
 # what the tests read besides the code (the README's examples, the manifest, the settings...)
@@ -353,7 +357,7 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="print the groups and stop")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument(
-        "--check", action="store_true", help=f"exit 1 when a module run is below {TARGET:.0%}"
+        "--check", action="store_true", help=f"exit 1 when a module run is below {TARGET:.0%}%"
     )
     parser.add_argument(
         "--collect",

@@ -168,10 +168,15 @@ class Flaky:
         self.db = db
         self.now_sql = db.now_sql
         self.down = False
+        self.answering = asyncio.Event()  # cleared: a network partition, statements are sent
+        self.answering.set()  # and never answered
+        self.delay = 0.0  # each statement answered this many seconds late
 
     async def execute(self, sql: str, *args: Any) -> int:
         if self.down:
             raise ConnectionResetError("cut")
+        await self.answering.wait()
+        await asyncio.sleep(self.delay)
         return await self.db.execute(sql, *args)
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -206,9 +211,14 @@ async def test_a_process_cut_off_from_the_database_stops_then_comes_back(
         "its requests until the database answers, and other processes take them over"
     )
     assert await journal.claim(entry.id) is None
+    with pytest.raises(LeaseLost) as stopped:  # what the requests it worked on are told
+        journal.holder.check()
+    assert str(stopped.value) == "this process's heartbeat in the journal is overdue"
     flaky.down = False
     await asyncio.sleep(0.5)
     assert journal.alive() and journal.owner != before  # back, under a new name
+    holders = await opened.db.fetch("SELECT owner FROM journal_holders")
+    assert holders == [{"owner": journal.owner}]  # the old name's row is gone
     assert await journal.unsettled() == [entry.id]  # its old requests are simply free
     assert await journal.claim(entry.id) is not None
     events = {
@@ -235,6 +245,105 @@ async def test_a_process_cut_off_from_the_database_stops_then_comes_back(
     )
     flaky.down = False
     await journal.close()
+
+
+async def test_a_renewal_that_hangs_is_given_up_and_retried(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    opened = await Journal.open(database_url, heartbeat=0.2)
+    await opened.holder.stop()
+    await opened.holder.release()
+    flaky = Flaky(opened.db)
+    journal = Journal(flaky, heartbeat=0.2)  # type: ignore[arg-type]
+    lost: list[bool] = []
+    journal.holder.on_lost.append(lambda: lost.append(True))
+    await journal.holder.beat()
+    journal.holder.start()
+    flaky.answering.clear()
+    await asyncio.sleep(3 * 0.2 + 0.3)
+    assert lost == [True]
+    [failed] = [
+        r for r in caplog.records if getattr(r, "event", None) == "journal_heartbeat_failed"
+    ]
+    assert failed.getMessage() == "journal heartbeat failed (TimeoutError); retrying every 0 s"
+    flaky.answering.set()
+    await asyncio.sleep(0.5)
+    assert journal.alive()  # the next renewal was sent, not stuck behind the hung one
+    await journal.close()
+
+
+async def test_a_database_too_slow_to_keep_the_leases_is_told_once(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    opened = await Journal.open(database_url, heartbeat=0.2)
+    await opened.holder.stop()
+    await opened.holder.release()
+    flaky = Flaky(opened.db)
+    journal = Journal(flaky, heartbeat=0.2)  # type: ignore[arg-type]
+    lost: list[bool] = []
+    journal.holder.on_lost.append(lambda: lost.append(True))
+    await journal.holder.beat()
+    journal.holder.start()
+    flaky.down = True
+    await asyncio.sleep(3 * 0.2 + 0.3)
+    assert lost == [True]
+    # it answers again, but each renewal later than the leases last (0.4 s) though within
+    # the renewal's own limit (0.6 s): still lost, and not told again at every renewal
+    flaky.down, flaky.delay = False, 0.5
+    await asyncio.sleep(1.5)
+    assert lost == [True] and not journal.alive()
+    said = [r for r in caplog.records if getattr(r, "event", None) == "journal_lost"]
+    assert len(said) == 1
+    flaky.delay = 0.0
+    await asyncio.sleep(0.5)
+    assert journal.alive()
+    await journal.close()
+
+
+async def test_a_closed_journal_leaves_nothing_held(database_url: str) -> None:
+    journal = await Journal.open(database_url, heartbeat=0.2)
+    beating = [t for t in asyncio.all_tasks() if t.get_name() == "journal-heartbeat"]
+    assert len(beating) == 1  # named, for a task dump
+    entry = await add(journal)
+    owner = journal.owner
+    await journal.holder.stop()
+    await journal.holder.stop()  # twice: harmless
+    await journal.holder.release()
+    assert not journal.alive()
+    await asyncio.sleep(3 * 0.2)  # no heartbeat after stop() writes its row back
+    rows = await journal.db.fetch("SELECT owner FROM journal_holders")
+    assert owner not in [row["owner"] for row in rows]
+    [row] = await journal.db.fetch("SELECT lease_owner FROM task_requests WHERE id = ?", entry.id)
+    assert row["lease_owner"] is None
+    await journal.close()
+
+
+async def test_a_group_commit_answers_everyone_after_one_caller_gave_up(tmp_path: Path) -> None:
+    db = SqliteDatabase(str(tmp_path / "group.sqlite3"))
+    try:
+        await db.execute("CREATE TABLE t (x INTEGER)")
+        first = asyncio.ensure_future(db.execute("INSERT INTO t (x) VALUES (1)"))
+        second = asyncio.ensure_future(db.execute("INSERT INTO t (x) VALUES (2)"))
+        await asyncio.sleep(0)  # both joined this turn's group
+        first.cancel()  # its caller gives up waiting
+        assert await asyncio.wait_for(second, 2) == 1  # the other is still answered
+        rows = await db.fetch("SELECT x FROM t ORDER BY x")
+        assert [row["x"] for row in rows] == [1, 2]  # (the given-up write was sent already)
+    finally:
+        await db.close()
+
+
+async def test_postgres_counts_the_rows_a_statement_changed(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's command tags")
+    journal = await Journal.open(database_url)
+    try:
+        db = journal.db
+        assert await db.execute("CREATE TEMPORARY TABLE counted (x INTEGER)") == 0  # no count
+        assert await db.execute("INSERT INTO counted (x) VALUES (1), (2)") == 2  # "INSERT 0 2"
+        assert await db.execute("UPDATE counted SET x = 3") == 2
+    finally:
+        await journal.close()
 
 
 async def test_a_restart_on_sqlite_takes_over_at_once(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ class Holder:
         self,
         db: Database,
         *,
-        interval: float = 2.0,
+        interval: float,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
@@ -67,7 +67,6 @@ class Holder:
         self.on_lost: list[Callable[[], Any]] = []  # called once each time the leases go
         self._good_until = float("-inf")
         self._lost = False
-        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._watch: asyncio.TimerHandle | None = None
 
@@ -83,9 +82,12 @@ class Holder:
         """Write (or renew) the heartbeat row. After an outage: a new owner name first."""
         sent = self.monotonic()
         was_lost = self._lost
-        if was_lost:
-            old, self.owner = self.owner, uuid.uuid4().hex[:16]
-            await self.db.execute("DELETE FROM journal_holders WHERE owner = ?", old)
+        if was_lost:  # the old name's row goes first (a failed attempt keeps the old name)
+            await self.db.execute(
+                "DELETE FROM journal_holders WHERE owner = ?",
+                self.owner,
+            )
+            self.owner = uuid.uuid4().hex[:16]
         now = self.db.now_sql
         await self.db.execute(
             "INSERT INTO journal_holders (owner, alive_until, host, pid, started_at) "
@@ -134,7 +136,7 @@ class Holder:
 
     async def _beat_forever(self) -> None:
         reported = False
-        while not self._stopping:
+        while True:  # until stop() cancels it
             began = self.monotonic()
             try:
                 # a renewal that hangs (a network partition) must not be waited for past the
@@ -161,7 +163,6 @@ class Holder:
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
-        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             await asyncio.wait({self._task}, timeout=self.ttl)
@@ -170,9 +171,13 @@ class Holder:
     async def release(self) -> None:
         """Give back every lease and the heartbeat row: other processes may start at once."""
         await self.db.execute(
-            "UPDATE task_requests SET lease_owner = NULL WHERE lease_owner = ?", self.owner
+            "UPDATE task_requests SET lease_owner = NULL WHERE lease_owner = ?",
+            self.owner,
         )
-        await self.db.execute("DELETE FROM journal_holders WHERE owner = ?", self.owner)
+        await self.db.execute(
+            "DELETE FROM journal_holders WHERE owner = ?",
+            self.owner,
+        )
         self._good_until = float("-inf")
 
     def free_sql(self, table: str = "task_requests", column: str = "lease_owner") -> str:
