@@ -60,6 +60,9 @@ async def test_happy_path_creates_task_and_answers_in_thread(
     assert create.headers["OSvC-CREST-Application-Context"] == "Slack task bot"
     assert create.headers["Content-Type"] == "application/json"
     assert create.headers["Accept"] == "application/json"
+    # every call asks for times in UTC, whatever the site's own zone
+    assert {r.headers.get("OSvC-CREST-Time-UTC") for r in sandbox.requests} == {"yes"}
+    assert len(sandbox.requests) > 1  # (the lookups and the POST)
     [task_id] = sandbox.tasks
 
     [parent] = slack.top_messages("C1")

@@ -133,6 +133,9 @@ class B2CClient:
             headers={
                 "Accept": "application/json",
                 "OSvC-CREST-Application-Context": app_context,
+                # times in UTC whatever the site's own zone (Oracle's community clients send
+                # it): the thread sync's cursor and every due date read depend on it
+                "OSvC-CREST-Time-UTC": "yes",
                 "User-Agent": "b2c-slack-tasks/0.1",
             },
             # httpx's API over aiohttp's connections: httpx's own stack (httpcore on anyio)
