@@ -78,6 +78,7 @@ async def test_a_note_added_in_oracle_is_cut_to_fit_and_a_failing_listener_stops
         heard.append((task_id, before.get("status"), after.get("status")))
 
     sync.on_change[:0] = [broken, listening]
+    sandbox.later()  # a note alone, a moment later: a newer updatedTime
     sandbox.agent_edit(100, {"notes": [{"text": "n" * 2000}, {"text": "second"}]})
     assert await sync.poll_once() == 2  # a line for each note
     said = replies(slack, parent)[-2]
@@ -311,6 +312,7 @@ async def test_a_note_oracle_refuses_is_told_in_the_thread_once(
     assert warned(caplog) == ["could not say in Slack that a note on task 100 was refused"]
     caplog.clear()
     sandbox.denied.clear()
+    sandbox.later()  # a note alone, a moment later: a newer updatedTime
     sandbox.agent_edit(100, {"notes": [{"text": "an agent's note"}]})  # the refusal hid none
     sync = bot.runtime.sync
     assert sync is not None and await sync.poll_once() == 1
@@ -488,6 +490,7 @@ async def test_a_note_whose_answer_was_lost_is_looked_for_not_sent_again(
     assert [c.args["name"] for c in slack.calls_to("reactions.add")] == ["memo"]
     sync = bot.runtime.sync
     assert sync is not None and await sync.poll_once() == 0  # the bot's own note, not told
+    sandbox.later()  # a note alone, a moment later: a newer updatedTime
     sandbox.agent_edit(100, {"notes": [{"text": "an agent's note"}]})
     assert await sync.poll_once() == 1  # and it hides no later one
 
@@ -553,6 +556,7 @@ async def test_a_change_made_while_the_bot_changes_the_task_itself_is_not_told_a
     assert len(replies(slack, parent)) == before
     sandbox.agent_edit(100, {"statusWithType": {"status": {"id": 16}}})  # an agent, later
     assert await sync.poll_once() == 1
+    sandbox.later()  # a note alone, a moment later: a newer updatedTime
     sandbox.agent_edit(100, {"notes": [{"text": "an agent's note"}]})  # none was the bot's
     assert await sync.poll_once() == 1
     assert replies(slack, parent)[-1].endswith(">an agent's note")
@@ -573,6 +577,7 @@ async def test_a_saved_reply_costs_one_patch_and_hides_no_later_note(
     made = [(r.method, r.path) for r in sandbox.requests[calls:]]
     assert made == [("PATCH", "/tasks/100")]  # no look first, no read after
     assert await sync.poll_once() == 0  # the bot's own note is not told back
+    sandbox.later()  # a note alone, a moment later: a newer updatedTime
     sandbox.agent_edit(100, {"notes": [{"text": "an agent's answer"}]})
     assert await sync.poll_once() == 1  # and the next note, an agent's, is
     assert replies(slack, parent)[-1].endswith(">an agent's answer")
@@ -651,17 +656,20 @@ async def test_what_the_sync_could_not_do_is_logged_with_the_task_and_the_cause(
     assert replies(slack, parent)[-1] != ":wastebasket: Task #100 was deleted in B2C Service."
 
 
-async def test_a_created_task_oracle_will_not_read_back_is_logged_as_not_followed(
+async def test_a_created_task_is_followed_from_oracles_answer_without_a_read(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake, caplog: Any
 ) -> None:
     sync = bot.runtime.sync
     assert sync is not None
     caplog.set_level(logging.WARNING, logger="bot.sync")
-    read = "select id, updatedTime"  # the sync's read of the task it has just created
+    read = "select id, updatedTime"  # a read of the task it has just created: none is made
     sandbox.inject(Fault(method="GET", path="/queryResults", status=403, query=read))
     await bot.command("Return customer call @contact 83")
     await bot.finished()
     assert "Task #100 created" in slack.thread_replies("C1", slack.top_messages("C1")[0].ts)[0].text
-    [line] = warned(caplog)
-    assert line.startswith("thread sync: task 100 not followed: ")
-    assert await sync.store.count() == 0
+    assert warned(caplog) == []
+    assert await sync.store.count() == 1  # followed, from what Oracle answered the POST
+    [item] = (await sync.store.tracked([100])).values()
+    assert item.shown["status"] == "Not Started"
+    assert item.shown["version"] == "20" + sandbox.tasks[100]["updatedTime"][2:19] + "+00:00"
+    assert [r for r in sandbox.requests if read in r.query.get("query", "")] == []

@@ -10,8 +10,10 @@ from bot.sync.changes import (
     change_line,
     differences,
     newly_assigned,
+    shown_from_answer,
     shown_from_row,
     task_from_shown,
+    version,
 )
 from bot.sync.replies import readable_reply
 
@@ -172,3 +174,100 @@ def test_a_row_is_read_by_position(row: list[str | None], shown: dict[str, Any])
 )
 def test_a_reply_becomes_readable_text(text: str, files: list, note: str) -> None:
     assert readable_reply(text, {"U1": "Jane Doe"}, files) == note
+
+
+ACCOUNT_2 = {
+    "links": [{"rel": "self", "href": "https://site/services/rest/connect/v1.4/accounts/2"}]
+}
+ANSWER = {
+    "id": 100,
+    "name": "Call back",
+    "updatedTime": "2026-12-02T10:00:00.000Z",
+    "dueTime": "2026-12-04T20:00:00.000Z",
+    "startTime": None,
+    "percentComplete": 0,
+    "priority": {"id": 3, "lookupName": "High"},
+    "statusWithType": {
+        "status": {"id": 16, "lookupName": "Not Started"},
+        "statusType": {"id": 14, "lookupName": "Not Complete"},
+    },
+    "assignedToAccount": ACCOUNT_2,
+}
+FROM_ANSWER = {
+    "name": "Call back",
+    "status": "Not Started",
+    "due": "2026-12-04T20:00:00.000Z",
+    "start": None,
+    "percent": "0",
+    "priority": "High",
+    "status_type": "Not Complete",
+    "assignee": None,
+    "unknown": ["assignee"],
+    "assignee_id": "2",
+    "version": "2026-12-02T10:00:00+00:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "body", "shown"),
+    [
+        (ANSWER, {}, FROM_ANSWER),
+        # the assignee only in the body sent (an answer without the reference)
+        ({**ANSWER, "assignedToAccount": None}, {"assignedToAccount": {"id": 2}}, FROM_ANSWER),
+        (
+            {**ANSWER, "assignedToAccount": None, "priority": None, "percentComplete": None},
+            {},
+            {
+                **FROM_ANSWER,
+                "priority": None,
+                "percent": None,
+                "assignee_id": None,
+                "unknown": None,
+            },
+        ),
+        ({"id": 7}, {}, {"assignee": None, "assignee_id": None, "version": None}),
+    ],
+    ids=["answer", "assignee sent", "nothing set", "bare"],
+)
+def test_a_created_tasks_thread_starts_from_oracles_answer(answer, body, shown) -> None:
+    got = shown_from_answer(answer, body)
+    assert {k: v for k, v in got.items() if v is not None} == {
+        k: v for k, v in shown.items() if v is not None
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        ("2026-12-02T10:00:00.000Z", "2026-12-02T10:00:00+00:00"),  # Oracle's spelling
+        ("2026-12-02T10:00:00Z", "2026-12-02T10:00:00+00:00"),  # pydantic's
+        (None, None),
+        ("", None),
+        ("not a time", "not a time"),
+    ],
+)
+def test_a_version_has_one_spelling(value, read) -> None:
+    assert version(value) == read
+
+
+@pytest.mark.parametrize(
+    ("new", "lines"),
+    [
+        # the assignee's name, learnt at the first row: no line
+        ({**FROM_ANSWER, "unknown": None, "assignee": "Jane Doe"}, []),
+        # someone else by now: a line
+        (
+            {**FROM_ANSWER, "unknown": None, "assignee": "Sam Agent", "assignee_id": "3"},
+            ["Assigned to: Sam Agent"],
+        ),
+        # the same moment spelt another way is no change
+        ({**FROM_ANSWER, "due": "2026-12-04T20:00:00Z"}, []),
+        (
+            {**FROM_ANSWER, "status": "In Progress"},
+            ["Status: Not Started → In Progress"],
+        ),
+    ],
+    ids=["name learnt", "reassigned", "same due", "status"],
+)
+def test_what_a_created_tasks_thread_did_not_know_is_learnt_quietly(new, lines) -> None:
+    assert differences(FROM_ANSWER, new) == lines

@@ -118,6 +118,7 @@ class Task(OracleModel):
     due_time: datetime | None = None
     start_time: datetime | None = None
     percent_complete: int | None = None
+    priority: NamedValue | None = None
     status_with_type: StatusWithTypeValue | None = None
     assigned_to_account: Reference | None = None
     links: list[Link] = Field(default_factory=list)

@@ -13,6 +13,8 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Generator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -123,6 +125,7 @@ class B2CClient:
         self._not_before = 0.0  # osvc-crest-next-request-after: when the next call may go
         self._url = functools.lru_cache(maxsize=64)(self._absolute_url)
         self._calls: dict[object, float] = {}  # calls holding a slot: when each left
+        self._date: str | None = None  # the Date of Oracle's latest answer, as it came
         limits = httpx.Limits(
             max_connections=max_concurrency + 2, max_keepalive_connections=max_concurrency
         )
@@ -182,6 +185,17 @@ class B2CClient:
         if pause > 0:
             await asyncio.sleep(pause)
 
+    def oracle_time(self) -> datetime | None:
+        """A moment Oracle's clock has certainly passed: the ``Date`` of its latest answer
+        (whole seconds, rounded down), by Oracle's own clock whatever ours says; None before
+        any answer or when it cannot be read."""
+        if self._date is None:
+            return None
+        try:
+            return parsedate_to_datetime(self._date)
+        except (TypeError, ValueError):
+            return None
+
     def slowest_call(self) -> float:
         """Seconds the longest call in flight has been waiting for Oracle (0: none)."""
         return time.monotonic() - min(self._calls.values()) if self._calls else 0.0
@@ -200,6 +214,7 @@ class B2CClient:
             response = await self._http.request(method, self._url(path), headers=headers, **kwargs)
         except httpx.HTTPError as error:
             raise _failure(error) from None
+        self._date = response.headers.get("date") or self._date
         token = response.headers.get("osvc-crest-api-access-token")
         if token:
             self._access_token = token

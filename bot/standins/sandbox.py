@@ -17,7 +17,8 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 from aiohttp import web
@@ -208,6 +209,7 @@ class B2CSandbox:
         self.password = password
         self.tokens = set(tokens)
         self.latency = latency
+        self.ahead = 0.0  # seconds Oracle's clock is ahead of ours (``later``)
         # extra latency for one kind of request, e.g. {"POST /tasks": 7.0} (inferred: Oracle's
         # time varies by operation; a create is the slow one a test wants to catch in flight)
         self.slow: dict[str, float] = {}
@@ -292,8 +294,27 @@ class B2CSandbox:
                 return fault
         return None
 
+    def now(self) -> datetime:
+        """Oracle's clock: ours, plus however far ``later`` moved it."""
+        return datetime.now(UTC) + timedelta(seconds=self.ahead)
+
+    def later(self, seconds: float = 1.0) -> None:
+        """Oracle's clock moves on: what happens next happens "a moment later" (a later
+        ``updatedTime``, a later ``Date``) without waiting for it."""
+        self.ahead += seconds
+
+    def _stamp(self) -> str:
+        # Oracle doc (the seed's example): times in whole seconds, "…T14:00:56.000Z"
+        return self.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await self._answer(request, handler)
+        # HTTP (RFC 9110): a server with a clock dates its answers; by Oracle's clock here
+        response.headers["Date"] = format_datetime(self.now(), usegmt=True)
+        return response
+
+    async def _answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path.startswith("/_sandbox/"):
             return await handler(request)
         raw = await request.read()
@@ -605,7 +626,7 @@ class B2CSandbox:
 
     def _new_task(self, task_id: int, body: dict[str, Any]) -> dict[str, Any]:
         """A task as Oracle keeps it (the seed page's response shape), with ``body`` applied."""
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        now = self._stamp()
         task: dict[str, Any] = {
             "id": task_id,
             "lookupName": None,
@@ -669,7 +690,7 @@ class B2CSandbox:
         self._apply(updated, body)
         # inferred: updatedTime moves on every update, a note's included, in whole seconds
         # (doctor --write checks that a note moves it)
-        updated["updatedTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        updated["updatedTime"] = self._stamp()
         self.tasks[task_id] = updated
         return web.Response(status=200)
 
@@ -887,7 +908,7 @@ class B2CSandbox:
         updated = json.loads(json.dumps(task))
         self._apply(updated, changes)
         # inferred: as a PATCH (see _patch_task)
-        updated["updatedTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        updated["updatedTime"] = self._stamp()
         self.tasks[task_id] = updated
 
     async def _agent_edit(self, request: web.Request) -> web.Response:

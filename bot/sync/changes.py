@@ -37,6 +37,59 @@ def shown_from_row(row: list[str | None]) -> dict[str, str | None]:
     return shown
 
 
+def version(updated: object) -> str | None:
+    """A task's ``updatedTime`` in one spelling, whatever Oracle's (``…00.000Z``) or pydantic's
+    (``…00Z``): the version a thread last showed, compared with the next row's."""
+    if not updated:
+        return None
+    try:
+        return datetime.fromisoformat(str(updated)).isoformat()  # (Oracle's Z: since 3.11)
+    except ValueError:
+        return str(updated)
+
+
+def shown_from_answer(task: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """What a just-created task's thread shows, from Oracle's answer to the POST (``task``, as
+    journaled) and the body sent: no read after the create. Oracle answers references as links
+    only (the seed's example), so the assignee's name is not known: its id is (the answer's
+    link, else the body's), and the first row the poll reads names it without a line."""
+    status = (task.get("statusWithType") or {}).get("status") or {}
+    status_type = (task.get("statusWithType") or {}).get("statusType") or {}
+    priority = task.get("priority") or {}
+    percent = task.get("percentComplete")
+    shown: dict[str, Any] = {
+        "name": task.get("name") or None,
+        "status": status.get("lookupName") or None,
+        "due": task.get("dueTime") or None,
+        "start": task.get("startTime") or None,
+        "percent": str(percent) if percent is not None else None,
+        "priority": priority.get("lookupName") or None,
+        "status_type": status_type.get("lookupName") or None,
+    }
+    assignee = _reference_id(task.get("assignedToAccount")) or _reference_id(
+        body.get("assignedToAccount")
+    )
+    shown["assignee"] = None
+    if assignee is not None:
+        shown["unknown"] = ["assignee"]  # by id only: its name comes with the first row read
+    shown["assignee_id"] = str(assignee) if assignee is not None else None
+    shown["version"] = version(task.get("updatedTime"))
+    return shown
+
+
+def _reference_id(reference: object) -> int | None:
+    """The id of a reference as sent (``{"id": 2}``) or answered (links to ``…/accounts/2``)."""
+    if not isinstance(reference, dict):
+        return None
+    if isinstance(reference.get("id"), int):
+        return reference["id"]
+    for link in reference.get("links") or []:
+        tail = str(link.get("href", "")).rstrip("/").rsplit("/", 1)[-1]
+        if tail.isdigit():
+            return int(tail)
+    return None
+
+
 def newly_assigned(old: dict[str, Any], new: dict[str, Any]) -> int | None:
     """The staff account a task was just assigned to (its thread's last view and now), or
     None: not reassigned, or unassigned. A view kept before the assignee's id was (no
@@ -78,16 +131,32 @@ def _value(key: str, value: str | None) -> str:
     return escape(value, MAX_VALUE)
 
 
+def _same(key: str, old: Any, new: Any) -> bool:
+    if key in ("due", "start") and old and new:  # one moment, however Oracle spells it
+        return version(old) == version(new)
+    return (old or None) == (new or None)
+
+
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """``Label: old → new`` for each field that changed (Slack text, escaped)."""
+    """``Label: old → new`` for each field that changed (Slack text, escaped). A field the
+    thread never knew (listed in ``old["unknown"]``: the assignee's name after a create) is
+    learnt without a line; for the assignee, a different id is still a change."""
+    unknown = set(old.get("unknown") or ())
     lines = []
     for key, label in FIELDS:
-        if (old.get(key) or None) != (new.get(key) or None):
-            before, after = old.get(key), new.get(key)
-            if key == "assignee" and after:
-                lines.append(f"{label}: {_value(key, after)}")
-            else:
-                lines.append(f"{label}: {_value(key, before)} → {_value(key, after)}")
+        before, after = old.get(key), new.get(key)
+        if key in unknown:
+            moved = key == "assignee" and str(old.get("assignee_id") or "") != str(
+                new.get("assignee_id") or ""
+            )
+            if not moved:
+                continue
+        elif _same(key, before, after):
+            continue
+        if key == "assignee" and after:
+            lines.append(f"{label}: {_value(key, after)}")
+        else:
+            lines.append(f"{label}: {_value(key, before)} → {_value(key, after)}")
     return lines
 
 

@@ -6,8 +6,10 @@ holder of the poller row) queries ``updatedTime`` since its cursor, a page of 20
 the Oracle calls of a round grow with the number of tasks changed, not tracked. A changed
 task that a thread follows gets one line in its thread ("Status: Not Started → In Progress ·
 changed in B2C Service"), its task message updated in place, and a line for each note added in
-Oracle (read for changed tracked tasks only). A change the bot made itself (a button) is not
-reported back."""
+Oracle. Notes are read only where one may be new: not at a version (``updatedTime``) whose notes
+are known (the bot's own create or change, or a read made once that second was over). A change
+the bot made itself (a button) is not reported back. A created task costs no read: its thread
+starts from what Oracle answered the POST with."""
 
 from __future__ import annotations
 
@@ -24,7 +26,14 @@ from bot.oracle.client import B2CClient
 from bot.oracle.errors import B2CError
 from bot.slack import render
 from bot.slack.delivery import SlackPoster, SlackUnavailable
-from bot.sync.changes import change_line, differences, shown_from_row, task_from_shown
+from bot.sync.changes import (
+    change_line,
+    differences,
+    shown_from_answer,
+    shown_from_row,
+    task_from_shown,
+    version,
+)
 from bot.sync.store import SyncStore, Tracked
 
 log = logging.getLogger(__name__)
@@ -127,10 +136,21 @@ class SyncPoller:
     async def _follow(self, item: Tracked, row: list[Any]) -> int:
         if item.own_change:  # the bot is changing it itself: it says so in the thread
             return 0
-        shown = shown_from_row(row)
+        shown: dict[str, Any] = {**shown_from_row(row), "version": version(row[1])}
         lines = differences(item.shown, shown)
-        notes = await self._new_notes(item)
+        notes: list[str] = []
+        if lines or not self._notes_known(item.shown, shown["version"]):
+            read_from = self.b2c.oracle_time()
+            found = await self._new_notes(item)
+            if found is not None:
+                notes = found
+                if _second_over(shown["version"], read_from):  # none can come at this version
+                    shown["notes_at"] = shown["version"]
+        else:
+            shown["notes_at"] = shown["version"]
         if not lines and not notes:
+            if shown.get("notes_at") != item.shown.get("notes_at"):  # remember, say nothing
+                await self.store.replace_shown(item, shown)
             return 0
         if not await self.store.replace_shown(item, shown, item.notes_seen + len(notes)):
             return 0  # another process saw it first and said it
@@ -163,12 +183,18 @@ class SyncPoller:
             log.warning("thread sync: Slack is away; task %s's change is not shown", item.task_id)
         return posted
 
-    async def _new_notes(self, item: Tracked) -> list[str]:
+    @staticmethod
+    def _notes_known(before: dict[str, Any], now: str | None) -> bool:
+        """Whether every note of this version is known already: the thread's notes were read
+        (or made by the bot itself) at this very ``updatedTime``, after its second was over."""
+        return now is not None and before.get("notes_at") == now
+
+    async def _new_notes(self, item: Tracked) -> list[str] | None:
         try:
             data = await self.b2c.get(f"tasks/{item.task_id}/notes")
         except B2CError as error:
             log.warning("thread sync: notes of task %s unreadable: %s", item.task_id, error)
-            return []
+            return None
         texts = [str(n.get("text") or "") for n in data.get("items", [])]
         return texts[item.notes_seen :]
 
@@ -190,14 +216,11 @@ class SyncPoller:
         message the task was made from."""
         if entry.task_id is None or entry.parent_ts is None:
             return
-        try:
-            rows = await self.b2c.rows(roql.task_sync_row(entry.task_id), bounded=False)
-        except B2CError as error:
-            log.warning("thread sync: task %s not followed: %s", entry.task_id, error)
-            return
-        if not rows:
-            return
         body = (entry.composed or {}).get("body") or {}
+        # what the thread shows is what Oracle answered the POST with: no read after it, and a
+        # change made in Oracle however soon after the create is a change from this
+        shown = shown_from_answer(entry.task or {}, body)
+        shown["notes_at"] = shown["version"]  # its notes are the ones the bot sent
         await self.store.track(
             entry.task_id,
             team_id=request.team_id,
@@ -205,7 +228,7 @@ class SyncPoller:
             message_ts=entry.parent_ts,
             thread_ts=request.thread_ts or entry.parent_ts,
             requester=request.user_id,
-            shown=shown_from_row(rows[0]),
+            shown=shown,
             notes_seen=len(body.get("notes") or []),
         )
 
@@ -225,10 +248,21 @@ class SyncPoller:
                 rows = await self.b2c.rows(roql.task_sync_row(task_id))
             except B2CError:
                 rows = []
-        shown = shown_from_row(rows[0]) if rows else None
+        shown: dict[str, Any] | None = None
+        if rows:  # its notes at this version are the ones the bot knows (its own)
+            moment = version(rows[0][1])
+            shown = {**shown_from_row(rows[0]), "version": moment, "notes_at": moment}
         await self.store.own_change_done(task_id, shown, notes_added)
         return shown
 
 
 def _moment(value: str) -> datetime:
     return datetime.fromisoformat(value)  # (Oracle's Z: read since Python 3.11)
+
+
+def _second_over(moment: str | None, oracle_now: datetime | None) -> bool:
+    """Whether Oracle's clock had left ``moment``'s second (``updatedTime`` has whole seconds)
+    before a read began: a change made after it then has a later ``updatedTime``."""
+    if moment is None or oracle_now is None:
+        return False
+    return oracle_now >= _moment(moment).replace(microsecond=0) + timedelta(seconds=1)
