@@ -141,7 +141,7 @@ async def test_a_reply_that_becomes_a_note_costs_one_call(
     await send_event(bot, reply_event(parent, "500.2", "Called the customer back"))
     await bot.finished()
     said = oracle(sandbox, oracle_from)
-    assert said == ["PATCH /tasks/100"], said
+    assert said == ["POST /tasks/100/notes"], said
     assert slack_calls(slack, slack_from) == ["reactions.add"]
     sync = bot.runtime.sync
     assert sync is not None

@@ -75,8 +75,10 @@ async def test_write_creates_a_task_checks_it_and_deletes_it(
     ok = " | ".join(lines(report, OK))
     assert "time literals are read in UTC" in ok
     assert "found by its request id" in ok
-    assert "a note added by PATCH is appended" in ok
-    assert "a note moves updatedTime (synced threads see notes)" in ok
+    for how in ("PATCH", "POST"):  # a status change's note, and a note alone
+        assert f"--write: a note added by {how} is appended" in ok
+        assert f"--write: a note added by {how} moves updatedTime" in ok
+    assert len(sandbox.requests_to("POST", "/tasks/100/notes")) == 1
     # the link, shown with a real id: the --write task's, as the site had no other
     assert any("task link" in w and "/Task/100 " in w for w in lines(report, WARN))
 

@@ -179,3 +179,27 @@ async def test_rows_come_in_the_order_asked_for_and_in_no_order_otherwise(
         400,
         "OSC-CREST-00007",
     )
+
+
+async def test_a_note_is_added_by_post_to_the_tasks_notes(http: httpx.AsyncClient, sandbox) -> None:
+    created = (await http.post("/tasks", json={"name": "A", "notes": [{"text": "first"}]})).json()
+    sandbox.later(2)
+    added = await http.post(f"/tasks/{created['id']}/notes", json={"text": "second"})
+    assert added.status_code == 201 and added.json()["text"] == "second"
+    listed = (await http.get(f"/tasks/{created['id']}/notes")).json()["items"]
+    assert [n["text"] for n in listed] == ["first", "second"]  # appended
+    task = (await http.get(f"/tasks/{created['id']}")).json()
+    assert task["updatedTime"] > created["updatedTime"]  # as a PATCH moves it
+    refused = await http.post(f"/tasks/{created['id']}/notes", json={"text": ""})
+    problem(refused, 400, "OSC-CREST-00006")
+    missing = await http.post("/tasks/999/notes", json={"text": "x"})
+    problem(missing, 404, "OSC-CREST-00013")
+
+
+async def test_answers_are_dated_by_oracles_clock(http: httpx.AsyncClient, sandbox) -> None:
+    from email.utils import parsedate_to_datetime
+
+    before = parsedate_to_datetime((await http.get("/tasks")).headers["Date"])
+    sandbox.later(3600)
+    after = parsedate_to_datetime((await http.get("/tasks")).headers["Date"])
+    assert 3599 <= (after - before).total_seconds() <= 3610

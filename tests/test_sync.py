@@ -317,7 +317,7 @@ async def test_a_note_oracle_refuses_is_told_in_the_thread_once(
     sync = bot.runtime.sync
     assert sync is not None and await sync.poll_once() == 1
     # Oracle away: the note waits in the journal and is saved when Oracle is back
-    sandbox.inject(Fault(method="PATCH", path="/tasks/100", status=503, times=1000))
+    sandbox.inject(Fault(method="POST", path="/tasks/100/notes", status=503, times=1000))
     with caplog.at_level(logging.WARNING, logger="bot.sync"):
         await send_event(bot, reply_event(parent, "521.1", "kept for later"))
         await bot.finished()
@@ -480,12 +480,12 @@ async def test_a_note_whose_answer_was_lost_is_looked_for_not_sent_again(
     before = notes_of(sandbox)
     # Oracle saves the note, then the connection drops before its answer arrives
     sandbox.inject(
-        Fault(method="PATCH", path="/tasks/100", status=200, after_create=True, drop=True)
+        Fault(method="POST", path="/tasks/100/notes", status=200, after_create=True, drop=True)
     )
     assert await send_event(bot, reply_event(parent, "500.3", "Called, no answer")) == 200
     await bot.finished()
     assert notes_of(sandbox)[len(before) :] == ["Sam Agent in Slack: Called, no answer"]
-    assert len(sandbox.requests_to("PATCH", "/tasks/100")) == 1  # looked for, not sent again
+    assert len(sandbox.requests_to("POST", "/tasks/100/notes")) == 1  # looked for, not sent again
     assert sandbox.requests_to("GET", "/tasks/100/notes")
     assert [c.args["name"] for c in slack.calls_to("reactions.add")] == ["memo"]
     sync = bot.runtime.sync
@@ -516,7 +516,7 @@ async def test_a_reply_resumed_after_a_crash_is_looked_for_first(
     if there:
         sandbox.tasks[100]["_notes"].append(text)
     before = len(notes_of(sandbox))
-    patches = len(sandbox.requests_to("PATCH", "/tasks/100"))
+    patches = len(sandbox.requests_to("POST", "/tasks/100/notes"))
     if look_refused:  # Oracle will not list the notes: a note twice is better than none
         sandbox.inject(Fault(method="GET", path="/tasks/100/notes", status=403))
     await notes.resume(bot.runtime.creator.spawn)  # the sweep
@@ -524,13 +524,13 @@ async def test_a_reply_resumed_after_a_crash_is_looked_for_first(
     assert sandbox.requests_to("GET", "/tasks/100/notes")  # Oracle was asked first
     reaction = slack.calls_to("reactions.add")[-1].args
     assert (reaction["channel"], reaction["timestamp"]) == ("C1", "500.4")  # on that reply
-    sent = len(sandbox.requests_to("PATCH", "/tasks/100")) - patches
+    sent = len(sandbox.requests_to("POST", "/tasks/100/notes")) - patches
     assert sent == (0 if there else 1)
     assert notes_of(sandbox)[before - (1 if there else 0) :] == [text]
     assert await notes.pending() == []
     await notes.resume(bot.runtime.creator.spawn)  # nothing left to do
     await bot.finished()
-    assert len(sandbox.requests_to("PATCH", "/tasks/100")) - patches == sent
+    assert len(sandbox.requests_to("POST", "/tasks/100/notes")) - patches == sent
 
 
 async def test_a_reply_from_someone_slack_cannot_name_is_signed_with_their_id(
@@ -563,7 +563,7 @@ async def test_a_change_made_while_the_bot_changes_the_task_itself_is_not_told_a
     assert "/AgentWeb/Bookmark/Task/100|" in parent.blocks[0]["text"]["text"]
 
 
-async def test_a_saved_reply_costs_one_patch_and_hides_no_later_note(
+async def test_a_saved_reply_costs_one_call_and_hides_no_later_note(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
     parent, sync = await followed_task(bot, slack)
@@ -575,7 +575,7 @@ async def test_a_saved_reply_costs_one_patch_and_hides_no_later_note(
     await bot.finished()
     assert notes_of(sandbox)[-1] == "Sam Agent in Slack: Files: Call log (https://f/l)"
     made = [(r.method, r.path) for r in sandbox.requests[calls:]]
-    assert made == [("PATCH", "/tasks/100")]  # no look first, no read after
+    assert made == [("POST", "/tasks/100/notes")]  # no look first, no read after
     assert await sync.poll_once() == 0  # the bot's own note is not told back
     sandbox.later()  # a note alone, a moment later: a newer updatedTime
     sandbox.agent_edit(100, {"notes": [{"text": "an agent's answer"}]})
@@ -613,10 +613,10 @@ async def test_one_reply_run_twice_at_once_in_a_process_is_sent_once(
     assert notes is not None
     reply = await notes.accept(reply_event(parent, "550.1", "Once only"))
     assert reply is not None
-    patches = len(sandbox.requests_to("PATCH", "/tasks/100"))
+    patches = len(sandbox.requests_to("POST", "/tasks/100/notes"))
     states = await asyncio.gather(notes.run(reply.id), notes.run(reply.id), notes.run(reply))
     assert sorted(states, key=str) == [None, None, "saved"]
-    assert len(sandbox.requests_to("PATCH", "/tasks/100")) == patches + 1
+    assert len(sandbox.requests_to("POST", "/tasks/100/notes")) == patches + 1
 
 
 def warned(caplog: Any) -> list[str]:

@@ -5,8 +5,8 @@ with ``--write``, a task created, queried, noted and deleted.
 Each unverified fact of ``B2C_API.md`` the bot relies on is checked here: the named-ID paths,
 the column paths, quoting (an apostrophe and a backslash in every form), time literals (the
 form, and with ``--write`` the zone they are read in), the name's maximum length, how a dotted
-column is named and what a bare reference answers (reported), appending a note by PATCH and the
-link template (with ``--write``)."""
+column is named and what a bare reference answers (reported), appending a note (by PATCH and by
+POST to the task's notes) and the link template (with ``--write``)."""
 
 from __future__ import annotations
 
@@ -383,32 +383,46 @@ class OracleDoctor:
                 )
 
     async def _note(self, task_id: int) -> None:
-        try:
-            before = (await self.b2c.get_task(task_id)).updated_time
-            await asyncio.sleep(1.1)  # updatedTime counts whole seconds
-            await self.b2c.update_task(task_id, {"notes": [{"text": "A second note (doctor)"}]})
-            notes = (await self.b2c.get(f"tasks/{task_id}/notes")).get("items") or []
-            after = (await self.b2c.get_task(task_id)).updated_time
-        except B2CError as error:
-            self.fail(
-                f"--write: adding a note by PATCH failed ({error.reason})",
-                PROFILE.format(user=self.user) + ", and give it permission to edit tasks",
-            )
-            return
+        """A note added by PATCH (a status change carries its note so) and by ``POST
+        tasks/{id}/notes`` (a reply, Add note): each appended, each moving updatedTime."""
+        had = 1  # the note the --write task was created with
+        for how in ("PATCH", "POST"):
+            try:
+                before = (await self.b2c.get_task(task_id)).updated_time
+                await asyncio.sleep(1.1)  # updatedTime counts whole seconds
+                text = f"A note added by {how} (doctor)"
+                if how == "PATCH":
+                    await self.b2c.update_task(task_id, {"notes": [{"text": text}]})
+                else:
+                    await self.b2c.add_note(task_id, text)
+                notes = (await self.b2c.get(f"tasks/{task_id}/notes")).get("items") or []
+                after = (await self.b2c.get_task(task_id)).updated_time
+            except B2CError as error:
+                self.fail(
+                    f"--write: adding a note by {how} failed ({error.reason})",
+                    PROFILE.format(user=self.user) + ", and give it permission to edit tasks",
+                )
+                return
+            self._note_outcome(how, before, after, len(notes), had + 1)
+            had = len(notes)
+
+    def _note_outcome(
+        self, how: str, before: datetime | None, after: datetime | None, notes: int, wanted: int
+    ) -> None:
         if before is not None and after is not None and after <= before:
             self.report.warn(
                 AREA,
-                "--write: a note added by PATCH did not move the task's updatedTime: synced "
+                f"--write: a note added by {how} did not move the task's updatedTime: synced "
                 "threads will not tell notes added in B2C Service until another field changes",
             )
         elif before is not None:
-            self.report.ok(AREA, "--write: a note moves updatedTime (synced threads see notes)")
-        if len(notes) >= 2:
-            self.report.ok(AREA, "--write: a note added by PATCH is appended (Add note works)")
+            self.report.ok(AREA, f"--write: a note added by {how} moves updatedTime")
+        if notes >= wanted:
+            self.report.ok(AREA, f"--write: a note added by {how} is appended")
         else:
             self.fail(
-                f"--write: after adding a note by PATCH the task has {len(notes)} note(s), not 2",
-                "Add note would replace notes: report this line to the bot's maintainers",
+                f"--write: after adding a note by {how} the task has {notes} note(s), not {wanted}",
+                "notes would be replaced: report this line to the bot's maintainers",
             )
 
 

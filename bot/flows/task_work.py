@@ -151,7 +151,11 @@ class TaskWork:
         if self.sync is not None:  # a synced thread must not report this as made in B2C
             await self.sync.own_change(where.task_id)
         try:
-            await self.b2c.update_task(where.task_id, changes)
+            if set(changes) == {"notes"}:  # a note alone: appended by its own POST
+                for note in changes["notes"]:
+                    await self.b2c.add_note(where.task_id, note["text"])
+            else:  # (a status change carries its note: one PATCH)
+                await self.b2c.update_task(where.task_id, changes)
             task = await self.b2c.get_task(where.task_id)
         except B2CError as error:
             if self.sync is not None:

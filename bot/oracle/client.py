@@ -264,6 +264,12 @@ class B2CClient:
         """``PATCH /tasks/{id}``; Oracle answers 200 with an empty body."""
         await self._request("PATCH", f"tasks/{int(task_id)}", json=changes)
 
+    async def add_note(self, task_id: int, text: str) -> None:
+        """``POST /tasks/{id}/notes`` with ``{"text": ...}``: a note appended to the task (as
+        Oracle's own Mobile Agent accelerator adds one; a PATCH with ``notes`` appending rather
+        than replacing is only inferred)."""
+        await self._request("POST", f"tasks/{int(task_id)}/notes", json={"text": text})
+
     async def named_ids(self, path: str) -> list[dict[str, Any]]:
         """``GET /namedIDs/tasks/{path}``: the items (``id``, ``lookupName``)."""
         response = await self._request("GET", f"namedIDs/tasks/{path}")

@@ -443,6 +443,9 @@ class B2CSandbox:
             if match.group(2):
                 return self._notes(request, int(match.group(1)))
             return self._get_task(request, int(match.group(1)))
+        if match and match.group(2) and method == "POST":
+            self._allowed("Update Task")
+            return await self._add_note(request, int(match.group(1)))
         if match and not match.group(2) and method == "PATCH":
             self._allowed("Update Task")
             return await self._patch_task(request, int(match.group(1)))
@@ -796,6 +799,21 @@ class B2CSandbox:
         ]
         has_more = offset + limit < len(self.tasks)
         return web.json_response({"items": items, "hasMore": has_more, "links": []})
+
+    async def _add_note(self, request: web.Request, task_id: int) -> web.Response:
+        # Oracle's code: the Mobile Agent accelerator (TaskController.java) adds a note with
+        # POST tasks/{id}/notes {"text", "channel"}; inferred: 201 with the note, the task's
+        # updatedTime moves as on a PATCH (doctor --write checks both on a live site)
+        task = self._task(task_id)
+        body = await self._json_body(request)
+        if not isinstance(body.get("text"), str) or not body["text"]:
+            raise _write_failed("Note.Text is a required field and cannot be empty")
+        task["_notes"].append(body["text"])
+        task["updatedTime"] = self._stamp()
+        note_id = len(task["_notes"])
+        return web.json_response(
+            {"id": note_id, "text": body["text"], "createdTime": task["updatedTime"]}, status=201
+        )
 
     def _notes(self, request: web.Request, task_id: int) -> web.Response:
         # inferred: the notes of a task as a collection (its link is in the task's notes)

@@ -255,7 +255,7 @@ class ThreadNotes:
             )
             await self.sync.own_change(reply.task_id)
             try:
-                await self.b2c.update_task(reply.task_id, {"notes": [{"text": reply.note}]})
+                await self.b2c.add_note(reply.task_id, reply.note)
             except B2CError as error:
                 await self.sync.own_change_done(reply.task_id, 0, read=False)
                 if isinstance(error, B2CConnectionError) and error.sent:
