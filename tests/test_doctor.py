@@ -53,6 +53,8 @@ async def test_a_healthy_setup_passes_and_writes_nothing(
     assert any("ROQL contact by a name with an apostrophe: answers" in w for w in lines(report, OK))
     assert any("ROQL task by request id" in w for w in lines(report, OK))
     assert any("a task name takes at most 240 characters" in w for w in lines(report, OK))
+    # the thread sync's reading of each note once rests on Oracle dating its answers
+    assert any(w.startswith("Oracle's answers are dated (its clock ") for w in lines(report, OK))
     # no task on the site: the link cannot be shown, which is a warning, not a failure
     assert any("task link" in w for w in lines(report, WARN))
     text = report.text()
@@ -259,3 +261,14 @@ async def test_a_journal_folder_that_does_not_exist(sandbox: B2CSandbox, slack: 
     report = await run_doctor(settings, [])
     check = failed(report, "Journal (JOURNAL_PATH)")
     assert "/nonexistent/folder does not exist" in check.what
+
+
+async def test_undated_answers_are_a_warning(
+    sandbox: B2CSandbox, slack: SlackFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.oracle.client import B2CClient
+
+    monkeypatch.setattr(B2CClient, "oracle_time", lambda self: None)  # a proxy that strips Date
+    report = await run_doctor(settings_for(sandbox, slack), [])
+    assert any(w.startswith("Oracle's answers carry no Date header") for w in lines(report, WARN))
+    assert lines(report, FAIL) == []

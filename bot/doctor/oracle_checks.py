@@ -166,7 +166,23 @@ class OracleDoctor:
         if items and isinstance(items[0], dict) and str(items[0].get("id", "")).isdigit():
             self.task_id = int(items[0]["id"])
         self.report.ok(AREA, "task permission: the account can read tasks")
+        self._dated()
         return True
+
+    def _dated(self) -> None:
+        """The thread sync reads a changed task's notes once, after its second is over by
+        Oracle's clock, which it knows from the ``Date`` of Oracle's answers (inferred: HTTP
+        servers date their answers; the sandbox does)."""
+        said = self.b2c.oracle_time()
+        if said is None:
+            self.report.warn(
+                AREA,
+                "Oracle's answers carry no Date header: synced threads read a changed task's "
+                "notes at every round while it stays in the poll's 5-second overlap",
+            )
+            return
+        skew = abs((datetime.now(UTC) - said).total_seconds())
+        self.report.ok(AREA, f"Oracle's answers are dated (its clock {skew:.0f} s from ours)")
 
     async def named_ids(self) -> None:
         try:
