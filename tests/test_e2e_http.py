@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from bot.demo import signed_headers
-from bot.oracle import roql
 from bot.standins.sandbox import PASSWORD, USERNAME, B2CSandbox
 from bot.standins.slack_fake import SlackFake
 from tests.conftest import Bot, block_action, make_settings, serving
@@ -112,8 +111,6 @@ async def test_all_fields_reach_oracle(bot: Bot, sandbox: B2CSandbox, slack: Sla
     queries = [r.query["query"] for r in sandbox.requests_to("GET", "/queryResults")]
     assert sorted(queries) == [
         "select id from accounts where emails.address = 'sam@example.com' limit 2",
-        # the thread follows the task from now on: what it shows of it (bot.sync)
-        f"select {roql.SYNC_COLUMNS} from tasks where id = 100",
         "select lookupName from contacts where id = 84",  # the thread shows names, not ids
     ]
     [task] = sandbox.tasks.values()
