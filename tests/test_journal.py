@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -606,6 +607,60 @@ async def test_a_sqlite_journal_that_is_a_folder_says_it_could_not_be_opened(
     )
 
 
+async def test_a_sqlite_journal_that_is_not_a_database_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """A file that opens but is no SQLite database: refused when the tables are made, in one
+    line that names the file (not the PostgreSQL advice)."""
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(b"not a database, some notes an operator kept here" * 100)
+    with pytest.raises(JournalUnavailable) as refused:
+        await Journal.open(f"sqlite:///{path}")
+    assert str(refused.value) == (
+        f"Journal (JOURNAL_PATH): {path} could not be opened "
+        "(DatabaseError: file is not a database)"
+    )
+    assert path.read_bytes().startswith(b"not a database")  # left as it was
+
+
+async def test_a_postgresql_user_who_may_not_create_the_tables_is_told(database_url: str) -> None:
+    """Connected, then refused by the database itself (PostgreSQL 15 lets only the owner create
+    tables in the public schema): said in one line, nothing left open."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL user's rights")
+    import asyncpg
+
+    role = "r_" + os.urandom(6).hex()
+    admin = await asyncpg.connect(database_url)
+    await admin.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        parts = urlsplit(database_url)
+        url = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+        with pytest.raises(JournalUnavailable) as refused:
+            await Journal.open(url)
+        assert str(refused.value) == (
+            f"Journal (DATABASE_URL): the user may not create or write the journal's tables in "
+            f"{role}@{parts.hostname}:{parts.port}{parts.path}: grant it CREATE on the "
+            "database's schema"
+        )
+        connected = await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = $1", role
+        )
+        assert connected == 0  # its pool was closed
+    finally:
+        await admin.execute(f"DROP ROLE {role}")
+        await admin.close()
+
+
+async def test_a_request_row_names_its_workspace_channel_and_user(journal: Journal) -> None:
+    """Columns an operator's own SQL reads (whose requests are stuck, in which channel)."""
+    entry = await add(journal)
+    [row] = await journal.db.fetch(
+        "SELECT team_id, channel_id, user_id FROM task_requests WHERE id = ?", entry.id
+    )
+    assert (row["team_id"], row["channel_id"], row["user_id"]) == ("T1", "C1", "U1")
+
+
 def test_who_holds_a_journal_that_names_no_holder_is_another_bot_process(tmp_path) -> None:
     from bot.journal.engines import JournalInUse
 
@@ -742,6 +797,14 @@ async def test_each_step_of_a_request_is_returned_and_stored_alike(journal: Jour
     await journal.mark_created(sent, 8, {"id": 8})
     claimed = await journal.claim(again.id)  # created, not delivered: still to do
     assert claimed is not None and claimed.post_age is None
+    # finished: how its result reached Slack, returned and stored; a run that told nothing
+    # keeps what was stored (a resumed run whose result another run had delivered)
+    told = await journal.finish(claimed, "thread")
+    assert told.delivery == "thread"
+    assert (await journal.get(again.id)).delivery == "thread"  # type: ignore[union-attr]
+    kept = await journal.finish(told)
+    assert kept.delivery == "thread"
+    assert (await journal.get(again.id)).delivery == "thread"  # type: ignore[union-attr]
 
 
 async def test_retention_runs_soon_after_start_then_every_round_and_says_so(

@@ -146,6 +146,10 @@ async def test_the_outcome_line_gives_run_and_age_in_milliseconds(bot: Bot, capl
         await bot.command("Return customer call @contact 83")
         await bot.finished()
     [outcome] = [r for r in caplog.records if getattr(r, "event", None) == "task_request"]
+    [entry] = await bot.runtime.journal.all()
+    correlation = entry.request["correlation_id"]
+    assert outcome.getMessage() == f"request {correlation}: created, delivery thread"
+    assert (outcome.state, outcome.delivery, outcome.task_id) == ("created", "thread", 100)  # type: ignore[attr-defined]
     run_ms, age_ms = outcome.run_ms, outcome.age_ms  # type: ignore[attr-defined]
     assert isinstance(run_ms, float) and isinstance(age_ms, float)
     assert round(run_ms, 1) == run_ms and round(age_ms, 1) == age_ms  # tenths of a millisecond
@@ -177,6 +181,29 @@ async def test_background_work_waits_for_acks_for_a_bounded_time(bot: Bot, monke
         await asyncio.wait_for(creator.after_acks(), 5)
     finally:
         creator.ack_finished()
+
+
+async def test_a_sweep_that_meets_a_run_in_progress_keeps_track_of_it(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake, monkeypatch, caplog
+) -> None:
+    """Starting a request that runs already gives the run in progress (no second job), so the
+    database going away still stops it, and no callback fails when it ends."""
+    entry_id = await a_kept_request(bot, slack, monkeypatch)
+    creator = bot.runtime.creator
+    sandbox.slow["POST /tasks"] = 5.0
+    first = creator.start(entry_id)
+    await sandbox.wait_for(lambda: sandbox.requests_to("POST", "/tasks"))  # in flight
+    again = creator.start(entry_id)
+    assert again is first
+    with caplog.at_level(logging.ERROR):
+        for lost in bot.runtime.journal.holder.on_lost:  # what the heartbeat's watch calls
+            lost()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await asyncio.sleep(0)  # done callbacks
+    assert first.cancelled()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert creator.start(entry_id) is not first  # once ended, a request can run again
 
 
 # ------------------------------------------------------------------ background failures

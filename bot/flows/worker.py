@@ -185,10 +185,18 @@ class TaskCreator:
         """Run a request in the background: one this process journaled (it holds the lease
         already) or, by id, one to claim first."""
         entry_id = entry if isinstance(entry, str) else entry.id
+        running = self._requests.get(entry_id)
+        if running is not None and not running.done():  # a sweep meets a run in progress
+            return running
         correlation = None if isinstance(entry, str) else entry.request.get("correlation_id")
         job = self.spawn(self.run(entry, hooks), f"request-{entry_id[:8]}", correlation)
         self._requests[entry_id] = job
-        job.add_done_callback(lambda _: self._requests.pop(entry_id, None))
+
+        def forget(done: asyncio.Task[Any]) -> None:
+            if self._requests.get(entry_id) is done:  # (not a later run of the same request)
+                del self._requests[entry_id]
+
+        job.add_done_callback(forget)
         return job
 
     def _leases_lost(self) -> None:
@@ -281,13 +289,10 @@ class TaskCreator:
                             await listener(entry, request)
                         except Exception:
                             log.exception("[%s] after delivery", request.correlation_id)
-            else:
-                delivery = entry.delivery
         except LeaseLost as lost:  # another process has it, or will: leave it to them
             log.warning(
                 "[%s] stopped working on request %s: %s", request.correlation_id, entry.id, lost
             )
-            self._active.discard(entry_id)
             return None
         except Exception:  # a bug must not vanish silently: keep the request, say so, log it
             log.exception("[%s] unexpected failure", request.correlation_id)

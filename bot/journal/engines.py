@@ -218,6 +218,11 @@ def _unavailable(engine: str, location: str, error: BaseException) -> JournalUna
         why = f"the server refused the user or password for {_where(location)}"
     elif "InvalidCatalogName" in name:
         why = f"the database in {_where(location)} does not exist: create it"
+    elif "InsufficientPrivilege" in name:  # connected, but may not make or write the tables
+        why = (
+            f"the user may not create or write the journal's tables in {_where(location)}: "
+            "grant it CREATE on the database's schema"
+        )
     elif isinstance(error, OSError | TimeoutError):
         why = f"could not connect to {_where(location)} ({name}): is the server running?"
     else:
