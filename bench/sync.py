@@ -274,7 +274,8 @@ def write_report(out: Path, report: dict, args: argparse.Namespace) -> None:
         f"p95 **{s['lag_p95']:.1f} s** (target ≤ the interval + 5 s = {target:g} s: "
         f"{'✓' if s['lag_p95'] <= target else '✗'})",
         f"- Oracle calls per minute: {total:.1f} in all ({calls}); for {s['tracked']:,} "
-        f"tracked tasks, one query a round plus, for each changed one, its notes and the task",
+        f"tracked tasks, one query a round (the changed tasks' fields come with it) plus the "
+        f"rolling deletion check, and one read of its notes for each task someone else changed",
         f"- bot CPU per poll (all the bot's CPU over the run ÷ the rounds): "
         f"{s['cpu_per_poll_ms']:.1f} ms; peak RSS {s['peak_rss_mb']:.0f} MB",
         "",
