@@ -42,6 +42,7 @@ from bot.oracle.client import B2CClient, TokenAuth
 from bot.oracle.staff import Staff
 from bot.settings import Mode, Settings
 from bot.slack.access import Gate
+from bot.slack.connect import Organizations, SharedChannels, SlackConnect
 from bot.slack.delivery import respond_via_url
 from bot.slack.people import People
 from bot.standins import sandbox as sandbox_module
@@ -175,6 +176,11 @@ async def build_runtime(
         process_before_response=True,
     )
     people = People(client)
+    orgs = Organizations(client)
+    await orgs.learn()  # which organization installed the bot (auth.test, once)
+    connect = SlackConnect(
+        orgs, SharedChannels(client, opened=settings.open_shared_channels), people
+    )
     staff = Staff(b2c, people)
     catalog = Catalog(b2c)
     creator = TaskCreator(
@@ -221,8 +227,13 @@ async def build_runtime(
         scopes = await granted(client)
     home = await build_home(settings, client, creator, work, sync, gate, people, staff, scopes)
     forms.whole_thread = "whole_thread" not in home.off
+    creator.results.restricted = connect.restricted
+    if sync is not None:
+        sync.restricted = connect.restricted
+    if home.unfurls is not None:
+        home.unfurls.restricted = connect.restricted
     listener, fast_events = handlers.register(
-        app, creator, forms, note_form, work, lookup, gate, notes, home
+        app, creator, forms, note_form, work, lookup, gate, notes, home, connect
     )
     return Runtime(
         app=app,

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     allowed_channels: str = ""
     allowed_users: str = ""
     allowed_usergroups: str = ""
+    # channels shared with another organization (Slack Connect) that get everything anyway
+    slack_connect_open_channels: str = ""
 
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: str = "INFO"
@@ -194,6 +196,11 @@ class Settings(BaseSettings):
             self._ids(self.allowed_users),
             self._ids(self.allowed_usergroups),
         )
+
+    @property
+    def open_shared_channels(self) -> frozenset[str]:
+        """Slack Connect channels the operator opened fully (comma-separated IDs)."""
+        return self._ids(self.slack_connect_open_channels)
 
     @field_validator("log_level")
     @classmethod

@@ -12,8 +12,9 @@ from bot.flows.task_work import TaskWork
 from bot.flows.worker import TaskCreator
 from bot.home.features import Home
 from bot.slack.access import Gate
+from bot.slack.connect import SlackConnect
 from bot.sync.replies import ThreadNotes
-from handlers import access, actions, commands, events, home, options, shortcuts, views
+from handlers import access, actions, commands, connect, events, home, options, shortcuts, views
 
 
 def register(
@@ -26,16 +27,19 @@ def register(
     gate: Gate,
     notes: ThreadNotes | None = None,
     home_features: Home | None = None,
+    slack_connect: SlackConnect | None = None,
 ) -> tuple[commands.CommandListener, dict[str, events.EventListener]]:
     """Register every listener; returns the slash command's and the events' the HTTP route
     calls directly (see ``bot.command_route``)."""
     access.register(app, gate)
-    fast = {"message": events.register(app, creator, notes)}
-    listener = commands.register(app, creator, forms, lookup, notes, home_features)
+    if slack_connect is not None:
+        connect.register(app, slack_connect)
+    fast = {"message": events.register(app, creator, notes, slack_connect)}
+    listener = commands.register(app, creator, forms, lookup, notes, home_features, slack_connect)
     views.register(app, forms, note_form)
     shortcuts.register(app, creator, forms)
     actions.register(app, creator, forms, note_form, work, home_features)
     options.register(app, creator)
     if home_features is not None:
-        fast.update(home.register(app, creator, forms, home_features))
+        fast.update(home.register(app, creator, forms, home_features, slack_connect))
     return listener, fast

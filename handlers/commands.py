@@ -20,6 +20,7 @@ from bot.flows.worker import TaskCreator
 from bot.home.features import Home
 from bot.oracle.catalog import unknown_named
 from bot.slack import render
+from bot.slack.connect import SlackConnect
 from bot.sync.replies import ThreadNotes
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,11 @@ def register(
     lookup: TaskLookup,
     notes: ThreadNotes | None = None,
     home: Home | None = None,
+    connect: SlackConnect | None = None,
 ) -> CommandListener:
     """Register the slash command's listener with Bolt; also returned, for the HTTP route that
     calls it directly (``bot.command_route``)."""
-    listener = command_listener(creator, forms, lookup, notes, home)
+    listener = command_listener(creator, forms, lookup, notes, home, connect)
     app.command(re.compile(r".+"))(listener)
     return listener
 
@@ -51,6 +53,7 @@ def command_listener(
     lookup: TaskLookup,
     notes: ThreadNotes | None = None,
     home: Home | None = None,
+    connect: SlackConnect | None = None,
 ) -> CommandListener:
     async def task_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         name = command.get("command") or "/task"
@@ -65,6 +68,21 @@ def command_listener(
                 )
             )
             return
+        channel = command.get("channel_id") or None
+        # a person of another organization (Slack Connect) acts on nothing and reads nothing
+        # (help aside); Slack names their team where it can, else users.info does
+        if (
+            connect is not None
+            and text.strip().casefold() != "help"
+            and await connect.outsider(
+                user,
+                team=command.get("team_id"),
+                enterprise=command.get("enterprise_id"),
+                channel=channel,
+            )
+        ):
+            await ack(**render.refusal_message(connect.refusal()))
+            return
         try:
             parsed = parse(text)
         except GrammarError as error:
@@ -77,8 +95,13 @@ def command_listener(
             return
         if parsed.kind == "help":
             reaction = home.reactions.reaction if home and home.reactions else "ticket"
-            await ack(**render.help_message(name, reaction))
-        elif parsed.kind == "form":
+            shared = None
+            if connect is not None and await connect.channels.shared(channel):
+                restricted = await connect.restricted(channel)
+                shared = render.SHARED_RESTRICTED if restricted else render.SHARED_OPEN
+            await ack(**render.help_message(name, reaction, shared))
+            return
+        if parsed.kind == "form":
             await ack()
             creator.spawn(_open_form(creator, forms, command, name), "form")
         elif parsed.kind == "show" and parsed.task_id is not None:

@@ -11,19 +11,30 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.flows.worker import TaskCreator
+from bot.slack.connect import SlackConnect
 from bot.sync.replies import ThreadNotes
 
 # called with keywords, as Bolt calls a listener: event= the event, body= its envelope
 EventListener = Callable[..., Awaitable[None]]
 
 
-def register(app: AsyncApp, creator: TaskCreator, notes: ThreadNotes | None) -> EventListener:
+def register(
+    app: AsyncApp,
+    creator: TaskCreator,
+    notes: ThreadNotes | None,
+    connect: SlackConnect | None = None,
+) -> EventListener:
     """Register the message listener with Bolt; also returned, for the HTTP route that calls
-    it directly (``bot.command_route``)."""
+    it directly (``bot.command_route``). A reply from a person of another organization (Slack
+    Connect: their ``user_team``) is not a note."""
 
     async def on_message(event: dict[str, Any], body: dict[str, Any] | None = None) -> None:
         if notes is None:
             return
+        if connect is not None:
+            connect.heard(body or {})
+            if connect.orgs.outsider(event.get("user_team")):
+                return
         reply = await notes.accept(event)
         if reply is not None:
             creator.spawn(after_acks(creator, notes.run(reply)), f"note-{reply.id[:8]}")

@@ -10,10 +10,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.flows.forms import TaskForms
 from bot.flows.worker import TaskCreator
 from bot.home.features import Home
+from bot.slack.connect import SlackConnect
 from handlers.events import EventListener
 
 
-def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, home: Home) -> dict:
+def register(
+    app: AsyncApp,
+    creator: TaskCreator,
+    forms: TaskForms,
+    home: Home,
+    connect: SlackConnect | None = None,
+) -> dict:
     """Register the listeners; returns the event listeners the HTTP route calls directly."""
 
     async def home_opened(event: dict[str, Any]) -> None:
@@ -27,6 +34,17 @@ def register(app: AsyncApp, creator: TaskCreator, forms: TaskForms, home: Home) 
     async def reaction_added(event: dict[str, Any], body: dict[str, Any] | None = None) -> None:
         if home.reactions is None:
             return
+        if connect is not None:  # an emoji from another organization's person makes nothing
+            connect.heard(body or {})
+            if not home.reactions.wanted(event):
+                return
+            item = event.get("item") if isinstance(event.get("item"), dict) else {}
+            if await connect.outsider(
+                str(event.get("user") or ""),
+                team=event.get("user_team"),
+                channel=item.get("channel"),
+            ):
+                return
         entry = await home.reactions.accept(event, (body or {}).get("team_id") or "")
         if entry is not None:  # None: not ours, refused, or the message has its task
             creator.start(entry)  # (its run lets the acks of a burst go first)

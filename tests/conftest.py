@@ -186,9 +186,12 @@ class Bot:
         key = self.settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
         return await self.http.post(self.url, content=body, headers=signed_headers(key, body))
 
-    async def event(self, event: dict[str, Any], *, retry: int = 0, team: str = "T1") -> int:
+    async def event(
+        self, event: dict[str, Any], *, retry: int = 0, team: str = "T1", **envelope: Any
+    ) -> int:
         """Deliver an Events API event as Slack does (signed JSON; a retry carries its
-        number and the same event id); the status of the answer."""
+        number and the same event id); the status of the answer. ``envelope``: more of the
+        outer payload (``is_ext_shared_channel=True`` in a Slack Connect channel)."""
         body = json.dumps(
             {
                 "type": "event_callback",
@@ -197,6 +200,7 @@ class Bot:
                 "event_id": "Ev" + str(abs(hash(json.dumps(event, sort_keys=True))))[:12],
                 "event_time": 1,
                 "event": event,
+                **envelope,
             }
         )
         key = self.settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]

@@ -44,6 +44,9 @@ class ResultDelivery:
         self.catalog = catalog
         self.link = link
         self.names = names
+        # whether a channel gets only what its people may read (Slack Connect): the details
+        # are then shown as typed, with no name read from Oracle (bot.slack.connect)
+        self.restricted: Callable[[str], Awaitable[bool]] | None = None
 
     async def _named(self, composed: dict[str, Any]) -> list[tuple[str, str]]:
         """The details with Oracle's names for what was given by id or login (``refs``):
@@ -69,7 +72,10 @@ class ResultDelivery:
             link = self.link(task.id)
             statuses = (await self.catalog.get()).get("status")
             task_message = render.created_parent(request.user_id, task, link, statuses)
-            details = await self._named(entry.composed or {})
+            if self.restricted is not None and await self.restricted(request.channel_id):
+                details = list((entry.composed or {}).get("details", []))
+            else:
+                details = await self._named(entry.composed or {})
             reply = render.created_reply(
                 task,
                 link,

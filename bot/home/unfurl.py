@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -34,6 +35,8 @@ class Unfurls:
         self.slack, self.b2c, self.catalog = tools.slack, tools.b2c, tools.catalog
         self.link, self.pace, self.clock = tools.link, tools.pace, tools.clock
         self.pattern = pattern
+        # whether a channel gets only a task's id and status (Slack Connect; bot.slack.connect)
+        self.restricted: Callable[[str], Awaitable[bool]] | None = None
 
     def task_ids(self, event: dict[str, Any]) -> dict[str, int]:
         """The event's task links: url -> task id."""
@@ -57,8 +60,15 @@ class Unfurls:
             return 0
         rows = {int(c[0]): views.row_from_cells(c) for c in found if c and c[0]}
         now = self.clock()
+        channel = str(event.get("channel") or "")
+        # a preview in the message composer (channel "COMPOSER") may be for any channel
+        brief = self.restricted is not None and (
+            channel[:1] not in ("C", "G", "D") or await self.restricted(channel)
+        )
         unfurls = {
-            url: views.unfurl_card(rows[task_id], self.link(task_id), statuses, now)
+            url: views.brief_card(rows[task_id], self.link(task_id))
+            if brief
+            else views.unfurl_card(rows[task_id], self.link(task_id), statuses, now)
             for url, task_id in links.items()
             if task_id in rows  # a task that does not exist is left as a plain link
         }

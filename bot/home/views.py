@@ -212,6 +212,13 @@ def unfurl_card(
     return {"blocks": _task_blocks(row, link, "", statuses, now, "unfurl")}
 
 
+def brief_card(row: Row, link: str) -> dict[str, Any]:
+    """A task link's preview in a channel shared with another organization: its id and
+    status only (its name, contact and assignee are not for people outside)."""
+    text = f"<{escape(link)}|*Task #{row.id}*>  ·  {escape(row.status)}"
+    return {"blocks": [_section(text)]}
+
+
 def text_answer(text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text, "blocks": [_section(text)]}
 

@@ -19,6 +19,8 @@ class Person:
     name: str
     tz: str | None = None
     email: str | None = None
+    team: str | None = None  # their workspace (Slack Connect: maybe another organization's)
+    enterprise: str | None = None  # their Enterprise Grid organization, if any
 
 
 class People:
@@ -63,7 +65,14 @@ class People:
             or user.get("name")
             or user_id
         )
-        person = Person(user_id, name, user.get("tz"), profile.get("email"))
+        person = Person(
+            user_id,
+            name,
+            user.get("tz"),
+            profile.get("email"),
+            user.get("team_id"),
+            (user.get("enterprise_user") or {}).get("enterprise_id"),
+        )
         if len(self._cache) >= self._max:
             self._cache.clear()
         self._cache[user_id] = (now + self._ttl, person)

@@ -104,20 +104,30 @@ def examples(command: str, reaction: str) -> str:
     )
 
 
-def help_message(command: str, reaction: str = "ticket") -> Message:
+SHARED_RESTRICTED = (
+    ":link: This channel is shared with another organization (Slack Connect): here the bot "
+    "shows a task's id, status and link and what you typed, nothing else from B2C Service "
+    "(no notes, contacts or assignees), and people from the other organization cannot act on "
+    "tasks."
+)
+SHARED_OPEN = (
+    ":link: This channel is shared with another organization (Slack Connect) and your admin "
+    "opened it fully: the bot shows everything here, as in any channel. People from the other "
+    "organization still cannot act on tasks."
+)
+
+
+def help_message(command: str, reaction: str = "ticket", shared: str | None = None) -> Message:
+    """``/task help``; ``shared``: the line that says how the bot behaves in a Slack Connect
+    channel (``SHARED_RESTRICTED`` or ``SHARED_OPEN``), none elsewhere."""
     intro = (
         f"`{escape(command)}` creates a task in Oracle B2C Service and posts it here "
         "with its id, status and a link."
     )
-    return {
-        "response_type": "ephemeral",
-        "text": f"How to use {command}",
-        "blocks": [
-            _section(intro),
-            _section(usage(command)),
-            _section(examples(command, reaction)),
-        ],
-    }
+    blocks = [_section(intro), _section(usage(command)), _section(examples(command, reaction))]
+    if shared:
+        blocks.append(_context(shared))
+    return {"response_type": "ephemeral", "text": f"How to use {command}", "blocks": blocks}
 
 
 def mistake_message(command: str, problem: str, text: str) -> Message:

@@ -81,7 +81,16 @@ DEFAULT_USERS = {
         "tz": "America/Mexico_City",
         "email": "carlos@example.com",
     },
+    # a customer's person, met in a channel shared with their organization (Slack Connect)
+    "UX1": {
+        "name": "cora",
+        "real_name": "Cora Customer",
+        "tz": "Europe/Berlin",
+        "email": "cora@customer.example",
+        "team_id": "TX1",
+    },
 }
+HOME_TEAM = "T1"  # the workspace that installed the bot (auth.test)
 
 
 MANIFEST_SCOPES = (
@@ -97,6 +106,8 @@ MANIFEST_SCOPES = (
     "links:read",
     "links:write",
     "im:write",
+    "channels:read",
+    "groups:read",
 )
 
 
@@ -112,6 +123,9 @@ class SlackFake:
         self.errors: dict[str, list[str]] = {}
         self.unreachable_channels: set[str] = set()
         self.usergroups: dict[str, set[str]] = {"S1": {"U2"}}
+        # channels shared with another organization (Slack Connect): conversations.info says
+        # is_ext_shared, and the test's events say is_ext_shared_channel
+        self.shared_channels: set[str] = set()
         self.acks: dict[str, dict[str, Any]] = {}
         # the scopes the app was granted (as manifest.yaml asks), sent back in x-oauth-scopes
         # on every Web API answer as Slack does; tokens Slack refuses (revoked, say)
@@ -277,7 +291,7 @@ class SlackFake:
             "url": "https://fake.slack.test/",
             "team": "Fake",
             "user": "taskbot",
-            "team_id": "T1",
+            "team_id": HOME_TEAM,
             "user_id": "UBOT",
             "bot_id": "BBOT",
         }
@@ -328,6 +342,7 @@ class SlackFake:
                 "name": user["name"],
                 "real_name": user["real_name"],
                 "tz": user.get("tz"),
+                "team_id": user.get("team_id", HOME_TEAM),
                 "profile": {
                     "real_name": user["real_name"],
                     "display_name": user["name"],
@@ -357,6 +372,29 @@ class SlackFake:
             if (user.get("email") or "").lower() == email:
                 return self._m_users_info({"user": user_id})
         return {"ok": False, "error": "users_not_found"}
+
+    def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A channel as Slack describes it: ``is_ext_shared`` when shared with another
+        organization (Slack's conversations.info reference)."""
+        channel = args.get("channel", "")
+        if not channel or channel in self.unreachable_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        shared = channel in self.shared_channels
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel,
+                "is_channel": channel.startswith("C"),
+                "is_im": channel.startswith("D"),
+                "is_ext_shared": shared,
+                "is_shared": shared,
+                "context_team_id": HOME_TEAM,
+            },
+        }
+
+    def team_of(self, user: str) -> str:
+        """The workspace a person belongs to (another organization's for a customer)."""
+        return self.users.get(user, {}).get("team_id", HOME_TEAM)
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + str(args.get("users", ""))}}

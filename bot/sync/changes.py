@@ -137,13 +137,21 @@ def _same(key: str, old: Any, new: Any) -> bool:
     return (old or None) == (new or None)
 
 
-def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+SHARED_KEYS = frozenset({"status"})  # what a channel shared with another organization is told
+
+
+def differences(
+    old: dict[str, Any], new: dict[str, Any], keys: frozenset[str] | None = None
+) -> list[str]:
     """``Label: old → new`` for each field that changed (Slack text, escaped). A field the
     thread never knew (listed in ``old["unknown"]``: the assignee's name after a create) is
-    learnt without a line; for the assignee, a different id is still a change."""
+    learnt without a line; for the assignee, a different id is still a change. ``keys``:
+    only those fields (a Slack Connect channel's)."""
     unknown = set(old.get("unknown") or ())
     lines = []
     for key, label in FIELDS:
+        if keys is not None and key not in keys:
+            continue
         before, after = old.get(key), new.get(key)
         if key in unknown:
             moved = key == "assignee" and str(old.get("assignee_id") or "") != str(

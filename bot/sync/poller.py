@@ -27,6 +27,7 @@ from bot.oracle.errors import B2CError
 from bot.slack import render
 from bot.slack.delivery import SlackPoster, SlackUnavailable
 from bot.sync.changes import (
+    SHARED_KEYS,
     change_line,
     differences,
     shown_from_answer,
@@ -62,6 +63,9 @@ class SyncPoller:
         self.clock = clock
         # told of each change shown (task id, what the thread showed, now): bot.home.notify
         self.on_change: list[Callable[[int, dict[str, Any], dict[str, Any]], Awaitable[None]]] = []
+        # whether a channel is told only a task's status (shared with another organization:
+        # no notes, no assignee, no dates; bot.slack.connect)
+        self.restricted: Callable[[str], Awaitable[bool]] | None = None
 
     async def poll_once(self) -> int:
         """One round; the number of lines posted (0 when another process polls)."""
@@ -137,9 +141,11 @@ class SyncPoller:
         if item.own_change:  # the bot is changing it itself: it says so in the thread
             return 0
         shown: dict[str, Any] = {**shown_from_row(row), "version": version(row[1])}
-        lines = differences(item.shown, shown)
+        restricted = self.restricted is not None and await self.restricted(item.channel_id)
+        lines = differences(item.shown, shown, SHARED_KEYS if restricted else None)
         notes: list[str] = []
-        if lines or not self._notes_known(item.shown, shown["version"]):
+        # (a shared channel's thread is told no notes: they are not even read)
+        if not restricted and (lines or not self._notes_known(item.shown, shown["version"])):
             read_from = self.b2c.oracle_time()
             found = await self._new_notes(item)
             if found is not None:
@@ -162,7 +168,7 @@ class SyncPoller:
         posted = 0
         try:
             if lines:
-                await self._update_message(item, shown)
+                await self._update_message(item, shown, restricted)
                 await self.poster.post(
                     channel=item.channel_id,
                     thread_ts=item.thread_ts,
@@ -198,15 +204,22 @@ class SyncPoller:
         texts = [str(n.get("text") or "") for n in data.get("items", [])]
         return texts[item.notes_seen :]
 
-    async def _update_message(self, item: Tracked, shown: dict[str, Any]) -> None:
-        """Redraw the task message from the row the poller read (no call to Oracle)."""
+    async def _update_message(
+        self, item: Tracked, shown: dict[str, Any], restricted: bool = False
+    ) -> None:
+        """Redraw the task message from the row the poller read (no call to Oracle); in a
+        channel shared with another organization, without assignee and due date."""
         task = task_from_shown(item.task_id, shown)
         statuses = (await self.catalog.get()).get("status")
         await self.poster.update(
             item.channel_id,
             item.message_ts,
             render.created_parent(
-                item.requester or "", task, self.link(task.id), statuses, shown=shown
+                item.requester or "",
+                task,
+                self.link(task.id),
+                statuses,
+                shown=None if restricted else shown,
             ),
         )
 

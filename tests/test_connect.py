@@ -1,0 +1,278 @@
+"""Slack Connect channels, driven as Slack drives the bot: a person of another organization
+acts on nothing in Oracle (button, form, shortcut, emoji, reply, command), a shared channel
+gets a task's id and status and nothing else from Oracle, an operator can open a channel fully,
+and a channel shared later changes at once. Each at the cost of one conversations.info per
+channel, at most."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import build_runtime
+from bot.demo import slash_form
+from bot.settings import Mode
+from bot.slack import render
+from bot.standins.sandbox import B2CSandbox
+from bot.standins.slack_fake import SlackFake
+from tests.conftest import Bot, block_action, make_settings, serving
+from tests.test_e2e_interactive import buttons_of, created_task, submission, text_value
+from tests.test_home import link_shared, reaction
+from tests.test_sync import notes_of, reply_event, send_event
+
+CORA = "UX1"  # the Slack fake's customer person, of team TX1
+REFUSAL = "Only Fake's support team can act on B2C Service tasks from Slack. Nothing was changed."
+IN_PROGRESS = 17
+
+
+def from_customer(payload: dict[str, Any]) -> dict[str, Any]:
+    """The same interaction, made by the customer's person (Slack gives their team)."""
+    return {**payload, "user": {**payload["user"], "id": CORA, "team_id": "TX1"}}
+
+
+def ephemerals(slack: SlackFake) -> list[str]:
+    return [json.dumps(c.args) for c in slack.calls_to("chat.postEphemeral")]
+
+
+# ------------------------------------------------------------------ people of another org
+async def test_a_customers_button_changes_nothing_an_agents_does(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.shared_channels.add("C1")
+    parent, buttons = await created_task(bot, slack)
+    press = block_action(buttons["task_complete"], user=CORA, message_ts=parent.ts)
+    press["user"]["team_id"] = "TX1"
+    assert (await bot.interact(press)).status_code == 200
+    await bot.finished()
+    assert sandbox.requests_to("PATCH", "/tasks/100") == []
+    [told] = ephemerals(slack)
+    assert REFUSAL in told and '"user": "UX1"' in told
+    # an agent's press in the same channel works as anywhere
+    agent = block_action(buttons["task_complete"], user="U2", message_ts=parent.ts)
+    agent["user"]["team_id"] = "T1"
+    await bot.interact(agent)
+    await bot.finished()
+    assert len(sandbox.requests_to("PATCH", "/tasks/100")) == 1
+
+
+async def test_a_customers_form_and_shortcut_reach_nothing(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    view = {
+        "callback_id": "create_task",
+        "blocks": [{"type": "input", "block_id": "name"}],
+    }
+    payload = from_customer(submission(view, {"name": text_value("Refund me")}))
+    payload["view"]["blocks"] = view["blocks"]
+    answer = await bot.interact(payload)
+    assert answer.json() == {"response_action": "errors", "errors": {"name": REFUSAL}}
+    shortcut = {
+        "type": "message_action",
+        "callback_id": "create_task_from_message",
+        "team": {"id": "TX1"},
+        "user": {"id": CORA, "team_id": "TX1"},
+        "channel": {"id": "C1"},
+        "trigger_id": "5.5",
+        "response_url": slack.response_url("sc"),
+        "message_ts": "1.2",
+        "message": {"type": "message", "user": "U4", "ts": "1.2", "text": "Please call me"},
+    }
+    assert (await bot.interact(shortcut)).status_code == 200
+    await bot.finished()
+    assert slack.calls_to("views.open") == []
+    assert REFUSAL in ephemerals(slack)[0]
+    assert sandbox.requests_to("POST", "/tasks") == []
+
+
+async def test_a_customers_emoji_and_reply_make_no_task_and_no_note(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.shared_channels.add("C1")
+    parent, _ = await created_task(bot, slack)
+    before = notes_of(sandbox)
+    message = slack.post_user_message("C1", "We fixed it ourselves", user=CORA)
+    await bot.event(reaction(message.ts, user=CORA), is_ext_shared_channel=True)
+    reply = reply_event(parent, "600.1", "Please close this", user=CORA, user_team="TX1")
+    assert await bot.event({"type": "message", **reply}, is_ext_shared_channel=True) == 200
+    await bot.finished()
+    assert len(sandbox.tasks) == 1  # no task from the emoji
+    assert notes_of(sandbox) == before  # no note from the reply
+    assert slack.calls_to("reactions.add") == []
+    # an agent's reply in the same thread is a note, as anywhere
+    await send_event(bot, reply_event(parent, "600.2", "Called back", user_team="T1"))
+    await bot.finished()
+    assert notes_of(sandbox)[-1].endswith("Called back")
+
+
+async def test_a_customers_command_is_refused_help_says_what_the_channel_gets(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.shared_channels.add("C1")
+    for text in ("Refund me @contact 83", "show 100", "mine", ""):
+        answer = await bot.command(text, user=CORA)
+        assert REFUSAL in json.dumps(answer.json())
+    await bot.finished()
+    assert sandbox.requests_to("POST", "/tasks") == [] and slack.calls_to("views.open") == []
+    assert [r for r in sandbox.requests if r.path == "/tasks" or "tasks" in r.path] == []
+    helped = json.dumps((await bot.command("help", user=CORA)).json())
+    assert render.SHARED_RESTRICTED[:40] in helped
+    assert render.SHARED_RESTRICTED[:40] in json.dumps((await bot.command("help")).json())
+    # an ordinary channel's help says nothing of it
+    assert ":link:" not in json.dumps((await bot.command("help", channel="C2")).json())
+
+
+# ------------------------------------------------------------------ what a shared channel sees
+async def test_a_shared_channel_sees_id_status_and_what_was_typed_only(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.shared_channels.add("C1")
+    parent, _ = await created_task(bot, slack)
+    [reply] = slack.thread_replies("C1", parent.ts)
+    shown = json.dumps(reply.blocks)
+    assert "*Contact*\\n83" in shown  # as typed: no name read from Oracle for it
+    assert "Mary" not in shown and "Major" not in shown
+    sync = bot.runtime.sync
+    assert sync is not None
+    sandbox.later()
+    sandbox.agent_edit(
+        100,
+        {
+            "statusWithType": {"status": {"id": IN_PROGRESS}},
+            "assignedToAccount": {"id": 2},
+            "notes": [{"text": "customer is on credit hold, do not ship"}],
+        },
+    )
+    notes_reads = len(sandbox.requests_to("GET", "/tasks/100/notes"))
+    assert await sync.poll_once() == 1
+    said = [m.text for m in slack.thread_replies("C1", parent.ts)][-1]
+    assert said == (
+        ":arrows_counterclockwise: Status: Not Started → In Progress · changed in B2C Service"
+    )
+    assert "credit hold" not in json.dumps([m.blocks for m in slack.messages.values()])
+    assert len(sandbox.requests_to("GET", "/tasks/100/notes")) == notes_reads  # not even read
+    text = parent.blocks[0]["text"]["text"]
+    assert "*In Progress*" in text and "Jane Doe" not in text  # no assignee on the message
+    # a pasted task link is previewed with its id and status only
+    sandbox.seed_tasks()
+    await bot.event(link_shared(f"{sandbox.base_url}/AgentWeb/Bookmark/Task/12"))
+    await bot.finished()
+    [unfurl] = slack.unfurls
+    card = json.dumps(unfurl)
+    assert "Task #12" in card and "button" not in card
+    assert sandbox.tasks[12]["name"] not in card
+
+
+async def test_a_channel_opened_by_the_operator_gets_everything(
+    sandbox: B2CSandbox, slack: SlackFake, tmp_path
+) -> None:
+    slack.shared_channels.add("C1")
+    settings = make_settings(sandbox, slack, slack_connect_open_channels="C1")
+    async with serving(settings, slack) as bot:
+        parent, _ = await created_task(bot, slack)
+        sync = bot.runtime.sync
+        assert sync is not None
+        sandbox.later()
+        sandbox.agent_edit(100, {"notes": [{"text": "ok to share"}]})
+        assert await sync.poll_once() == 1
+        assert "ok to share" in slack.thread_replies("C1", parent.ts)[-1].text
+        helped = json.dumps((await bot.command("help")).json())
+        assert render.SHARED_OPEN[:40] in helped
+        # the customer's person still acts on nothing
+        answer = await bot.command("Refund me", user=CORA)
+        assert REFUSAL in json.dumps(answer.json())
+
+
+async def test_a_channel_shared_later_stops_getting_notes_at_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await created_task(bot, slack)  # an ordinary channel (asked once)
+    sync = bot.runtime.sync
+    assert sync is not None
+    sandbox.later()
+    sandbox.agent_edit(100, {"notes": [{"text": "first, internal"}]})
+    assert await sync.poll_once() == 1
+    slack.shared_channels.add("C1")
+    await bot.event({"type": "channel_shared", "channel": "C1", "connected_team_id": "TX1"})
+    sandbox.later()
+    sandbox.agent_edit(100, {"notes": [{"text": "second, after sharing"}]})
+    assert await sync.poll_once() == 0
+    assert "after sharing" not in json.dumps([m.text for m in slack.messages.values()])
+    # unshared again: the thread is told its notes again
+    slack.shared_channels.discard("C1")
+    await bot.event({"type": "channel_unshared", "channel": "C1", "is_ext_shared": False})
+    sandbox.later()
+    sandbox.agent_edit(100, {"notes": [{"text": "third"}]})
+    assert await sync.poll_once() >= 1
+
+
+async def test_knowing_a_channel_costs_one_conversations_info_per_channel(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    for n in range(5):
+        await bot.command(f"Call back {n} @contact 83")
+        await bot.command(f"Call back {n} @contact 83", channel="C2")
+    await bot.finished()
+    asked = [c.args.get("channel") for c in slack.calls_to("conversations.info")]
+    assert sorted(asked) == ["C1", "C2"]
+    # an event's envelope says it: no call at all
+    message = slack.post_user_message("C3", "Printer broken", user="U4")
+    await bot.event(
+        {**reaction(message.ts), "item": {"type": "message", "channel": "C3", "ts": message.ts}},
+        is_ext_shared_channel=False,
+    )
+    await bot.finished()
+    assert [c.args.get("channel") for c in slack.calls_to("conversations.info")] == asked
+
+
+# ------------------------------------------------------------------ Socket Mode
+async def test_over_socket_mode_a_customers_button_and_reply_reach_nothing(
+    sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.shared_channels.add("C0DEMO")
+    settings = make_settings(sandbox, slack, slack_signing_secret=None)
+    runtime = await build_runtime(settings, Mode.SOCKET)
+    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+
+    def reply(ts: str, user: str, team: str) -> dict[str, Any]:
+        return {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "Ev" + ts,
+            "is_ext_shared_channel": True,
+            "event": {
+                "type": "message",
+                "channel": "C0DEMO",
+                "user": user,
+                "user_team": team,
+                "text": f"reply {ts}",
+                "ts": ts,
+                "thread_ts": parent.ts,
+            },
+        }
+
+    try:
+        command = slash_form("/task Return customer call", response_url=slack.response_url("s"))
+        await slack.send_envelope("slash_commands", command)
+        await runtime.creator.wait_idle()
+        [parent] = slack.top_messages("C0DEMO")
+        buttons = buttons_of(parent)
+        press = block_action(
+            buttons["task_complete"], user=CORA, channel="C0DEMO", message_ts=parent.ts
+        )
+        press["user"]["team_id"] = "TX1"
+        await slack.send_envelope("interactive", press)
+        before = notes_of(sandbox)
+        await slack.send_envelope("events_api", reply("700.1", CORA, "TX1"))
+        await runtime.creator.wait_idle()
+        assert notes_of(sandbox) == before
+        await slack.send_envelope("events_api", reply("700.2", "U2", "T1"))  # an agent's
+        await runtime.creator.wait_idle()
+    finally:
+        await handler.close_async()
+        await runtime.close()
+    assert sandbox.requests_to("PATCH", "/tasks/100") == []
+    assert notes_of(sandbox)[len(before) :] and notes_of(sandbox)[-1].endswith("reply 700.2")
+    assert any(REFUSAL in e for e in ephemerals(slack))
