@@ -92,7 +92,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "thread sync": (
         ["bot/sync/poller.py", "bot/sync/changes.py", "bot/sync/replies.py", "bot/sync/store.py"],
-        ["tests/test_sync_changes.py", "tests/test_sync.py"],
+        # (test_budgets: which notes are read, and when, is held there)
+        ["tests/test_sync_changes.py", "tests/test_sync.py", "tests/test_budgets.py"],
     ),
     "request router": (
         ["bot/command_route.py"],
