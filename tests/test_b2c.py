@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -48,6 +49,37 @@ async def test_create_returns_the_seed_shape(client: B2CClient, sandbox: B2CSand
     [request] = sandbox.requests
     assert request.path == "/tasks" and request.method == "POST"
     assert request.headers["OSvC-CREST-Application-Context"] == "Slack task bot tests"
+
+
+async def test_every_request_asks_for_utc_and_a_note_is_added_by_post(
+    client: B2CClient, sandbox: B2CSandbox
+) -> None:
+    created = await client.create_task(TaskCreate(name="A", notes=[NewNote(text="first")]))
+    await client.add_note(created.id, "second & <last>")
+    [post] = sandbox.requests_to("POST", f"/tasks/{created.id}/notes")
+    assert post.body == {"text": "second & <last>"}
+    assert [n["text"] for n in (await client.get(f"tasks/{created.id}/notes"))["items"]] == [
+        "first",
+        "second & <last>",
+    ]
+    # times in UTC whatever the site's zone (the thread sync's cursor and due dates rely on it)
+    assert {r.headers.get("OSvC-CREST-Time-UTC") for r in sandbox.requests} == {"yes"}
+
+
+async def test_oracle_time_is_the_date_of_its_latest_dated_answer(
+    client: B2CClient, sandbox: B2CSandbox
+) -> None:
+    assert client.oracle_time() is None  # nothing asked yet
+    sandbox.later(30)  # Oracle's clock half a minute ahead of ours
+    await client.named_ids("priority")
+    told = client.oracle_time()
+    assert told is not None and told.tzinfo is not None
+    assert abs((told - sandbox.now()).total_seconds()) < 2
+    assert (told - datetime.now(UTC)).total_seconds() > 25
+    sandbox.dated = False  # a proxy that strips Date: the last one known stays
+    sandbox.later(300)
+    await client.named_ids("priority")
+    assert client.oracle_time() == told
 
 
 async def test_get_patch_and_query(client: B2CClient) -> None:

@@ -210,6 +210,7 @@ class B2CSandbox:
         self.tokens = set(tokens)
         self.latency = latency
         self.ahead = 0.0  # seconds Oracle's clock is ahead of ours (``later``)
+        self.dated = True  # False: answers without a Date header (a proxy that strips it)
         # extra latency for one kind of request, e.g. {"POST /tasks": 7.0} (inferred: Oracle's
         # time varies by operation; a create is the slow one a test wants to catch in flight)
         self.slow: dict[str, float] = {}
@@ -312,6 +313,8 @@ class B2CSandbox:
         response = await self._answer(request, handler)
         # HTTP (RFC 9110): a server with a clock dates its answers; by Oracle's clock here
         response.headers["Date"] = format_datetime(self.now(), usegmt=True)
+        if not self.dated:  # an empty one: aiohttp would add its own to an answer with none
+            response.headers["Date"] = ""
         return response
 
     async def _answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
