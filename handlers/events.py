@@ -31,9 +31,13 @@ def register(
     async def on_message(event: dict[str, Any], body: dict[str, Any] | None = None) -> None:
         if notes is None:
             return
-        if connect is not None:
-            connect.heard(body or {})
-            if connect.orgs.outsider(event.get("user_team")):
+        if connect is not None and event.get("thread_ts"):  # a reply: maybe a note
+            connect.heard(body or {})  # (the envelope says whether the channel is shared)
+            if await connect.outsider(
+                str(event.get("user") or ""),
+                team=event.get("user_team"),
+                channel=event.get("channel"),
+            ):
                 return
         reply = await notes.accept(event)
         if reply is not None:

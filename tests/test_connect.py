@@ -276,3 +276,60 @@ async def test_over_socket_mode_a_customers_button_and_reply_reach_nothing(
     assert sandbox.requests_to("PATCH", "/tasks/100") == []
     assert notes_of(sandbox)[len(before) :] and notes_of(sandbox)[-1].endswith("reply 700.2")
     assert any(REFUSAL in e for e in ephemerals(slack))
+
+
+async def test_over_socket_mode_a_customers_command_form_shortcut_and_emoji_reach_nothing(
+    sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    slack.shared_channels.add("C0DEMO")
+    settings = make_settings(sandbox, slack, slack_signing_secret=None)
+    runtime = await build_runtime(settings, Mode.SOCKET)
+    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+    try:
+        command = slash_form("/task Refund me", response_url=slack.response_url("s"))
+        ack = await slack.send_envelope("slash_commands", {**command, "user_id": CORA})
+        assert REFUSAL in json.dumps(ack.get("payload"))
+        view = {"callback_id": "create_task", "blocks": [{"type": "input", "block_id": "name"}]}
+        payload = from_customer(submission(view, {"name": text_value("Refund me")}))
+        payload["view"]["blocks"] = view["blocks"]
+        ack = await slack.send_envelope("interactive", payload)
+        assert ack.get("payload") == {"response_action": "errors", "errors": {"name": REFUSAL}}
+        message = slack.post_user_message("C0DEMO", "Please call me", user=CORA)
+        shortcut = {
+            "type": "message_action",
+            "callback_id": "create_task_from_message",
+            "team": {"id": "TX1"},
+            "user": {"id": CORA, "team_id": "TX1"},
+            "channel": {"id": "C0DEMO"},
+            "trigger_id": "5.5",
+            "response_url": slack.response_url("sc"),
+            "message_ts": message.ts,
+            "message": {"type": "message", "user": CORA, "ts": message.ts, "text": "Call me"},
+        }
+        await slack.send_envelope("interactive", shortcut)
+        emoji = {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "EvR1",
+            "is_ext_shared_channel": True,
+            "event": {
+                **reaction(message.ts, user=CORA),
+                "item": {"type": "message", "channel": "C0DEMO", "ts": message.ts},
+            },
+        }
+        await slack.send_envelope("events_api", emoji)
+        await runtime.creator.wait_idle()
+        # the agent's own emoji on the same message makes its task (the surface works)
+        await slack.send_envelope(
+            "events_api",
+            {**emoji, "event_id": "EvR2", "event": {**emoji["event"], "user": "U1"}},
+        )
+        await runtime.creator.wait_idle()
+    finally:
+        await handler.close_async()
+        await runtime.close()
+    assert slack.calls_to("views.open") == []
+    assert any(REFUSAL in e for e in ephemerals(slack))
+    [create] = sandbox.requests_to("POST", "/tasks")  # the agent's, only
+    assert create.body["name"].startswith("Please call me")
