@@ -270,7 +270,7 @@ async def build_home(
     store = HomeStore(creator.journal)
     await store.create()
     pace = SlackPace({DIGEST_BUCKET: settings.digest_per_minute})
-    wanted = {"home", "assigned", "digest", "reaction", "whole_thread"}
+    wanted = {"home", "assigned", "digest", "reaction", "whole_thread", "connect"}
     if settings.task_unfurl:
         wanted.add("unfurl")
     off = features_off(scopes, wanted)

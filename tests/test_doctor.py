@@ -159,9 +159,14 @@ async def test_a_scope_the_bot_can_do_without_is_a_warning(
     sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
     slack.scopes.remove("users:read.email")
+    slack.scopes.remove("channels:read")  # an app installed from an older manifest
     report = await run_doctor(settings_for(sandbox, slack), [])
     assert not report.failed
     assert any("scope users:read.email is missing" in w for w in lines(report, WARN))
+    assert any(
+        w.startswith("scope channels:read is missing: needed for telling Slack Connect channels")
+        for w in lines(report, WARN)
+    )
 
 
 async def test_socket_mode_checks_the_app_level_token(

@@ -397,7 +397,8 @@ async def test_a_missing_scope_turns_its_feature_off_with_one_line_at_start(
     sandbox: B2CSandbox, slack: SlackFake, caplog: pytest.LogCaptureFixture
 ) -> None:
     sandbox.seed_tasks()
-    slack.scopes = [s for s in slack.scopes if s not in ("links:write", "reactions:read")]
+    gone = ("links:write", "reactions:read", "groups:read")
+    slack.scopes = [s for s in slack.scopes if s not in gone]
     with caplog.at_level(logging.WARNING):
         async with serving(make_settings(sandbox, slack), slack) as bot:
             message = slack.post_user_message("C1", "Call Carlos", user="U4")
@@ -407,6 +408,9 @@ async def test_a_missing_scope_turns_its_feature_off_with_one_line_at_start(
             await bot.finished()
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.home.scopes"]
     assert lines == [
+        "telling Slack Connect channels apart (every channel is taken as not shared): off, the "
+        "app lacks the groups:read scope (add it in manifest.yaml's scopes and reinstall the "
+        "app)",
         "tasks from an emoji: off, the app lacks the reactions:read scope (add it in "
         "manifest.yaml's scopes and reinstall the app)",
         "link previews: off, the app lacks the links:write scope (add it in manifest.yaml's "

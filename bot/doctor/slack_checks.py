@@ -33,6 +33,16 @@ SCOPES = {
     "links:read": ("link previews of task links", False),
     "links:write": ("link previews of task links", False),
     "im:write": ("the Home tab's New task (the task in a direct message)", False),
+    "channels:read": (
+        "telling Slack Connect channels apart (without it every public channel is taken as "
+        "not shared with another organization)",
+        False,
+    ),
+    "groups:read": (
+        "telling Slack Connect channels apart (without it every private channel is taken as "
+        "not shared with another organization)",
+        False,
+    ),
 }
 
 

@@ -19,6 +19,11 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "unfurl": ("link previews", ("links:read", "links:write")),
     "reaction": ("tasks from an emoji", ("reactions:read", "channels:history")),
     "whole_thread": ("a whole thread as the note", ("channels:history",)),
+    # (not a Home feature, but checked the same way, once at start: bot.slack.connect)
+    "connect": (
+        "telling Slack Connect channels apart (every channel is taken as not shared)",
+        ("channels:read", "groups:read"),
+    ),
 }
 
 
