@@ -122,14 +122,38 @@ def start_background(runtime: Runtime) -> asyncio.Future[list[None]]:
 
 
 async def every(interval: float, one_round: Callable[[], Awaitable[Any]], what: str) -> None:
-    """Run ``one_round`` every ``interval`` seconds for as long as the bot runs; a round that
-    fails (the database or Oracle briefly away) is logged, and the next one tried."""
+    """Run ``one_round`` every ``interval`` seconds for as long as the bot runs. Rounds that
+    fail (Slack, Oracle or the database away) are told in one line when they start failing,
+    with the error in words, and one when they work again; each failure's traceback is logged
+    at DEBUG only (a minute-by-minute traceback tells an operator nothing new)."""
+    failing = False
     while True:
         try:
             await one_round()
-        except Exception:
-            log.exception("%s failed", what)
+        except Exception as error:
+            log.debug("%s failed", what, exc_info=True)
+            if not failing:
+                failing = True
+                log.error(
+                    "%s failed: %s (tried again every %g s; one line when it works again)",
+                    what,
+                    in_words(error),
+                    interval,
+                    extra={"event": "background_failing", "round": what},
+                )
+        else:
+            if failing:
+                failing = False
+                log.info(
+                    "%s works again", what, extra={"event": "background_recovered", "round": what}
+                )
         await asyncio.sleep(interval)
+
+
+def in_words(error: BaseException) -> str:
+    """An error as one short line: its kind and the first line of what it says."""
+    said = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return f"{type(error).__name__}: {said}" if said else type(error).__name__
 
 
 async def stop_background(background: asyncio.Future[list[None]]) -> None:
