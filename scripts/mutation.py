@@ -81,6 +81,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         [
             "tests/test_announce.py",
             "tests/test_worker.py",
+            "tests/test_connect.py",  # what a Slack Connect channel's result shows
             "tests/test_reliability.py",
             "tests/test_e2e_http.py",
             "tests/test_e2e_interactive.py",  # the form's side of a refusal
@@ -93,7 +94,12 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "thread sync": (
         ["bot/sync/poller.py", "bot/sync/changes.py", "bot/sync/replies.py", "bot/sync/store.py"],
         # (test_budgets: which notes are read, and when, is held there)
-        ["tests/test_sync_changes.py", "tests/test_sync.py", "tests/test_budgets.py"],
+        [
+            "tests/test_sync_changes.py",
+            "tests/test_sync.py",
+            "tests/test_budgets.py",
+            "tests/test_connect.py",  # what a Slack Connect channel's thread is told
+        ],
     ),
     "request router": (
         ["bot/command_route.py"],
