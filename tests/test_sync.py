@@ -583,6 +583,50 @@ async def test_a_saved_reply_costs_one_call_and_hides_no_later_note(
     assert replies(slack, parent)[-1].endswith(">an agent's answer")
 
 
+async def test_a_note_in_the_same_second_as_a_read_is_told_and_a_second_over_is_read_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """updatedTime has whole seconds: a read made within a change's second may miss a note
+    added later in that second (same updatedTime), so that version is read again; once
+    Oracle's clock (the Date of its answers) is past the second, it is read no more."""
+    parent, sync = await followed_task(bot, slack)
+
+    def notes_reads() -> int:
+        return len(sandbox.requests_to("GET", "/tasks/100/notes"))
+
+    # Oracle's clock held at a moment 5 s on (not the create's second), 0.2 s into it
+    sandbox.stopped = datetime.now(UTC).replace(microsecond=200_000) + timedelta(seconds=5)
+    sandbox.agent_edit(100, {"notes": [{"text": "first"}]})
+    assert await sync.poll_once() == 1
+    sandbox.agent_edit(100, {"notes": [{"text": "second, same second"}]})
+    assert await sync.poll_once() == 1  # the same updatedTime, read again: told
+    assert replies(slack, parent)[-1].endswith(">second, same second")
+    sandbox.later()  # Oracle's clock past that second: one more read finds nothing new ...
+    assert await sync.poll_once() == 0
+    reads = notes_reads()
+    for _round in range(3):  # ... and then that version's notes are known
+        assert await sync.poll_once() == 0
+    assert notes_reads() == reads
+
+
+async def test_undated_answers_keep_reading_a_changed_tasks_notes(
+    sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """Without a Date from Oracle (a proxy strips it), no second is known to be over: a changed
+    task's notes are read each round rather than a note missed."""
+    sandbox.dated = False
+    async with serving(make_settings(sandbox, slack), slack) as bot:
+        _, sync = await followed_task(bot, slack)
+        assert bot.runtime.b2c.oracle_time() is None
+        sandbox.later(5)
+        sandbox.agent_edit(100, {"notes": [{"text": "first"}]})
+        assert await sync.poll_once() == 1
+        sandbox.later()
+        before = len(sandbox.requests_to("GET", "/tasks/100/notes"))
+        assert await sync.poll_once() == 0
+        assert len(sandbox.requests_to("GET", "/tasks/100/notes")) == before + 1
+
+
 async def test_a_first_quiet_round_starts_the_cursor_now_and_two_deletions_are_both_told(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:

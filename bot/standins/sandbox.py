@@ -210,6 +210,7 @@ class B2CSandbox:
         self.tokens = set(tokens)
         self.latency = latency
         self.ahead = 0.0  # seconds Oracle's clock is ahead of ours (``later``)
+        self.stopped: datetime | None = None  # a test holds Oracle's clock at a moment
         self.dated = True  # False: answers without a Date header (a proxy that strips it)
         # extra latency for one kind of request, e.g. {"POST /tasks": 7.0} (inferred: Oracle's
         # time varies by operation; a create is the slow one a test wants to catch in flight)
@@ -296,8 +297,9 @@ class B2CSandbox:
         return None
 
     def now(self) -> datetime:
-        """Oracle's clock: ours, plus however far ``later`` moved it."""
-        return datetime.now(UTC) + timedelta(seconds=self.ahead)
+        """Oracle's clock: ours (or the moment a test stopped it at, ``stopped``), plus however
+        far ``later`` moved it."""
+        return (self.stopped or datetime.now(UTC)) + timedelta(seconds=self.ahead)
 
     def later(self, seconds: float = 1.0) -> None:
         """Oracle's clock moves on: what happens next happens "a moment later" (a later
