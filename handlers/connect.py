@@ -43,7 +43,15 @@ def register(app: AsyncApp, connect: SlackConnect) -> None:
             return await next()
         user = body.get("user") if isinstance(body.get("user"), dict) else {}
         enterprise = body.get("enterprise") if isinstance(body.get("enterprise"), dict) else {}
-        if not connect.orgs.outsider(user.get("team_id"), enterprise.get("id")):
+        where = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+        container = body.get("container") if isinstance(body.get("container"), dict) else {}
+        channel = where.get("id") or container.get("channel_id")
+        if not await connect.outsider(
+            str(user.get("id") or ""),
+            team=user.get("team_id"),
+            enterprise=enterprise.get("id"),
+            channel=channel,
+        ):
             return await next()
         refusal = connect.refusal()
         if kind == "view_submission":
@@ -56,9 +64,6 @@ def register(app: AsyncApp, connect: SlackConnect) -> None:
             return BoltResponse(
                 status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
             )
-        where = body.get("channel") if isinstance(body.get("channel"), dict) else {}
-        container = body.get("container") if isinstance(body.get("container"), dict) else {}
-        channel = where.get("id") or container.get("channel_id")
         if channel:
             try:
                 await client.chat_postEphemeral(

@@ -333,3 +333,20 @@ async def test_over_socket_mode_a_customers_command_form_shortcut_and_emoji_reac
     assert any(REFUSAL in e for e in ephemerals(slack))
     [create] = sandbox.requests_to("POST", "/tasks")  # the agent's, only
     assert create.body["name"].startswith("Please call me")
+
+
+async def test_while_slack_has_not_said_who_installed_the_bot_no_one_acts_from_a_shared_channel(
+    sandbox: B2CSandbox, slack: SlackFake, caplog
+) -> None:
+    slack.shared_channels.add("C1")
+    slack.fail("auth.test", "fatal_error")  # the start-up's question goes unanswered
+    async with serving(make_settings(sandbox, slack), slack) as bot:
+        assert "could not learn the bot's own workspace" in caplog.text
+        answer = await bot.command("Refund me @contact 83", user=CORA)
+        # not known yet who is who: nobody acts from the shared channel (the refusal names no
+        # workspace), an agent in an ordinary channel does
+        assert "Only this workspace's support team" in json.dumps(answer.json())
+        await bot.command("Call back @contact 83", channel="C2")
+        await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["name"] == "Call back"

@@ -33,12 +33,25 @@ class Organizations:
     """Who is from another organization: a person whose team is not the installing one. An
     Enterprise Grid organization's own workspaces are not another organization."""
 
-    def __init__(self, slack: AsyncWebClient) -> None:
+    def __init__(
+        self, slack: AsyncWebClient, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.slack = slack
+        self.clock = clock
         self.home = Home()
+        self._asked_at: float | None = None
 
-    async def learn(self) -> Home:
-        """Ask Slack once (``auth.test``) which organization installed the bot."""
+    @property
+    def known(self) -> bool:
+        return self.home.team_id is not None
+
+    async def learn(self, *, every: float = 0.0) -> Home:
+        """Ask Slack (``auth.test``) which organization installed the bot; with ``every``, not
+        again within that many seconds of the last time (Slack away at start-up)."""
+        now = self.clock()
+        if self._asked_at is not None and now - self._asked_at < every:
+            return self.home
+        self._asked_at = now
         try:
             answer = await self.slack.auth_test()
         except Exception as error:  # Slack away: nobody is an outsider until it answers
@@ -160,10 +173,14 @@ class SlackConnect:
         """Whether this person is from another organization: by the team Slack gave with
         their action when it did (``user.team_id``, ``user_team``), else, in a shared channel
         only, by their ``users.info`` (cached; nobody else can be there)."""
+        if not self.orgs.known:  # Slack was away at start-up: ask again (every 5 s at most)
+            await self.orgs.learn(every=5.0)
         if team and self.orgs.outsider(team, enterprise):
             return True
         if channel is None or not await self.channels.shared(channel):
             return False
+        if not self.orgs.known:  # who is who is not known yet: nobody acts from a shared channel
+            return True
         person = await self.people.get(user)
         return person is not None and self.orgs.outsider(person.team, person.enterprise)
 
