@@ -350,3 +350,41 @@ async def test_while_slack_has_not_said_who_installed_the_bot_no_one_acts_from_a
         await bot.finished()
     [create] = sandbox.requests_to("POST", "/tasks")
     assert create.body["name"] == "Call back"
+
+
+# ------------------------------------------------------------------ the cache, table by table
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_whether_a_channel_is_shared_is_asked_once_per_lifetime_and_told_by_events(
+    slack: SlackFake,
+) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack.connect import SharedChannels
+
+    clock = Clock()
+    client = AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
+    channels = SharedChannels(client, opened=frozenset({"C9"}), ttl=3600, clock=clock)
+    slack.shared_channels.update({"C1", "C9"})
+    assert await channels.shared("C1") is True
+    assert await channels.shared("C2") is False
+    assert await channels.shared("D1") is False  # a direct message: never asked
+    slack.shared_channels.discard("C1")
+    clock.now += 3599
+    assert await channels.shared("C1") is True  # within its lifetime: not asked again
+    clock.now += 2
+    assert await channels.shared("C1") is False  # expired: asked again
+    channels.said("C2", True)  # channel_shared
+    assert await channels.shared("C2") is True
+    assert await channels.restricted("C9") is False and await channels.shared("C9") is True
+    slack.fail("conversations.info", "internal_error")
+    assert await channels.shared("C3") is True  # Slack cannot say: nothing internal shown
+    assert await channels.shared("C3") is False  # and asked again next time
+    asked = [c.args.get("channel") for c in slack.calls_to("conversations.info")]
+    assert asked == ["C1", "C2", "C1", "C9", "C3", "C3"]
