@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import build_runtime
@@ -388,3 +389,29 @@ async def test_whether_a_channel_is_shared_is_asked_once_per_lifetime_and_told_b
     assert await channels.shared("C3") is False  # and asked again next time
     asked = [c.args.get("channel") for c in slack.calls_to("conversations.info")]
     assert asked == ["C1", "C2", "C1", "C9", "C3", "C3"]
+
+
+@pytest.mark.parametrize(
+    ("home", "team", "enterprise", "outsider"),
+    [
+        (("T1", None), "T1", None, False),  # the installing workspace
+        (("T1", None), "TX1", None, True),  # another organization's
+        (("T1", None), None, None, False),  # not said: the caller asks users.info
+        (("T1", "E1"), "T2", "E1", False),  # a workspace of the same Grid organization
+        (("T1", "E1"), "T2", "E9", True),  # a workspace of another Grid organization
+        (("T1", "E1"), "T2", None, True),  # another workspace, no organization said
+        (("T1", "E1"), "E1", None, False),  # Slack names the organization (some events)
+        (("T1", "E1"), "E9", None, True),
+        (("T1", None), "E9", None, True),
+        ((None, None), "TX1", None, False),  # the installing one not known yet (see above)
+    ],
+)
+def test_who_is_from_another_organization(
+    home: tuple[str | None, str | None], team: str | None, enterprise: str | None, outsider: bool
+) -> None:
+    from bot.slack.connect import Home, Organizations
+
+    orgs = Organizations(None)  # type: ignore[arg-type]
+    orgs.home = Home(team_id=home[0], enterprise_id=home[1], name="Acme")
+    assert orgs.outsider(team, enterprise) is outsider
+    assert orgs.refusal().startswith("Only Acme's support team")
