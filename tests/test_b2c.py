@@ -158,6 +158,16 @@ async def test_next_request_after_header_wins(client: B2CClient, sandbox: B2CSan
     assert caught.value.retry_after == 1.5
 
 
+async def test_a_refused_call_is_one_info_line_naming_the_call_and_oracles_code(
+    client: B2CClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="bot.oracle.client"), pytest.raises(B2CError):
+        await client.get_task(99999)
+    [line] = [r for r in caplog.records if r.name == "bot.oracle.client"]
+    assert line.levelno == logging.INFO
+    assert line.getMessage() == "oracle GET tasks/99999 -> 404 OSC-CREST-00013"
+
+
 async def test_non_json_error_body(client: B2CClient, sandbox: B2CSandbox) -> None:
     sandbox.inject(Fault(status=502, html=True))
     with pytest.raises(B2CServerError) as caught:
