@@ -37,6 +37,9 @@ DUE = "<!date^1796414400^{date_short_pretty} at {time}|2026-12-04 20:00 UTC>"
         ({}, {"due": "2026-12-04T20:00:00Z"}, [f"Due: none → {DUE}"]),
         ({}, {"start": "2026-12-04T20:00:00.000Z"}, [f"Start: none → {DUE}"]),
         ({"due": "soon"}, {"due": "later"}, ["Due: soon → later"]),  # not a date: as it is
+        # one moment, however Oracle spells it (the POST's answer and a ROQL row differ)
+        ({"start": "2026-12-04T20:00:00.000Z"}, {"start": "2026-12-04T20:00:00Z"}, []),
+        ({"due": "2026-12-04T20:00:00.000Z"}, {"due": "2026-12-04T20:00:00Z"}, []),
         ({}, {"due": "y" * 300}, ["Due: none → " + "y" * 199 + "…"]),
         ({"percent": "10"}, {"percent": "50"}, ["Complete: 10% → 50%"]),
         ({"priority": "Low"}, {"priority": "x" * 300}, ["Priority: Low → " + "x" * 199 + "…"]),
@@ -226,8 +229,29 @@ FROM_ANSWER = {
             },
         ),
         ({"id": 7}, {}, {"assignee": None, "assignee_id": None, "version": None}),
+        (
+            {
+                **ANSWER,
+                "startTime": "2026-12-03T14:00:00.000Z",
+                "assignedToAccount": {
+                    "links": [{"rel": "self", "href": "https://site/x/v1.4/accounts/2/"}]
+                },
+            },
+            {},
+            {**FROM_ANSWER, "start": "2026-12-03T14:00:00.000Z"},
+        ),
+        (
+            {
+                **ANSWER,
+                "assignedToAccount": {
+                    "links": [{"rel": "describedby"}, {"rel": "self", "href": "https://s/a/"}]
+                },
+            },
+            {},
+            {**FROM_ANSWER, "assignee_id": None, "unknown": None},
+        ),
     ],
-    ids=["answer", "assignee sent", "nothing set", "bare"],
+    ids=["answer", "assignee sent", "nothing set", "bare", "start, link with /", "no id"],
 )
 def test_a_created_tasks_thread_starts_from_oracles_answer(answer, body, shown) -> None:
     got = shown_from_answer(answer, body)
