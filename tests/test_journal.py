@@ -841,3 +841,22 @@ async def test_retention_runs_soon_after_start_then_every_round_and_says_so(
     assert said.count == 1  # type: ignore[attr-defined]
     failed = {r.getMessage() for r in caplog.records if r.levelname == "WARNING"}
     assert failed == {"journal retention failed: RuntimeError"}  # no more than the type
+
+
+async def test_a_watch_that_fires_a_moment_early_looks_again(caplog) -> None:
+    """asyncio runs a timer up to its clock's resolution early: the leases' watch then finds
+    them still alive, and must look again at their end, not give up watching."""
+    from bot.journal.holders import Holder
+
+    clock = Clock()
+    holder = Holder(None, interval=2.0, monotonic=clock)  # type: ignore[arg-type]
+    lost: list[int] = []
+    holder.on_lost.append(lambda: lost.append(1))
+    holder._good_until = clock.now + 0.001
+    holder._expired()  # fired early: still alive
+    assert lost == [] and holder._watch is not None  # watching again
+    clock.now += 0.002
+    holder._expired()
+    assert lost == [1]
+    assert "lost the journal's database" in caplog.text
+    assert holder._watch is None

@@ -117,7 +117,10 @@ class Holder:
 
     def _expired(self) -> None:
         self._watch = None
-        if self.alive() or self._lost:
+        if self._lost:
+            return
+        if self.alive():  # asyncio may run a timer up to its clock's resolution early
+            self._arm_watch()
             return
         self._lost = True
         log.error(
