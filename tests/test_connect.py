@@ -6,13 +6,15 @@ channel, at most."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.app import build_runtime
+from bot.app import Runtime, build_runtime
 from bot.demo import slash_form
 from bot.settings import Mode
 from bot.slack import render
@@ -31,6 +33,43 @@ IN_PROGRESS = 17
 def from_customer(payload: dict[str, Any]) -> dict[str, Any]:
     """The same interaction, made by the customer's person (Slack gives their team)."""
     return {**payload, "user": {**payload["user"], "id": CORA, "team_id": "TX1"}}
+
+
+def customers_form() -> dict[str, Any]:
+    """The task form, submitted by the customer's person."""
+    view = {"callback_id": "create_task", "blocks": [{"type": "input", "block_id": "name"}]}
+    payload = from_customer(submission(view, {"name": text_value("Refund me")}))
+    payload["view"]["blocks"] = view["blocks"]
+    return payload
+
+
+def customers_shortcut(slack: SlackFake, channel: str, ts: str, author: str) -> dict[str, Any]:
+    """The "Create task" message shortcut, used by the customer's person on a message."""
+    return {
+        "type": "message_action",
+        "callback_id": "create_task_from_message",
+        "team": {"id": "TX1"},
+        "user": {"id": CORA, "team_id": "TX1"},
+        "channel": {"id": channel},
+        "trigger_id": "5.5",
+        "response_url": slack.response_url("sc"),
+        "message_ts": ts,
+        "message": {"type": "message", "user": author, "ts": ts, "text": "Please call me"},
+    }
+
+
+@contextlib.asynccontextmanager
+async def socket_mode_bot(sandbox: B2CSandbox, slack: SlackFake) -> AsyncIterator[Runtime]:
+    """The bot connected to the Slack fake in Socket Mode."""
+    settings = make_settings(sandbox, slack, slack_signing_secret=None)
+    runtime = await build_runtime(settings, Mode.SOCKET)
+    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+    try:
+        yield runtime
+    finally:
+        await handler.close_async()
+        await runtime.close()
 
 
 def ephemerals(slack: SlackFake) -> list[str]:
@@ -61,25 +100,9 @@ async def test_a_customers_button_changes_nothing_an_agents_does(
 async def test_a_customers_form_and_shortcut_reach_nothing(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
-    view = {
-        "callback_id": "create_task",
-        "blocks": [{"type": "input", "block_id": "name"}],
-    }
-    payload = from_customer(submission(view, {"name": text_value("Refund me")}))
-    payload["view"]["blocks"] = view["blocks"]
-    answer = await bot.interact(payload)
+    answer = await bot.interact(customers_form())
     assert answer.json() == {"response_action": "errors", "errors": {"name": REFUSAL}}
-    shortcut = {
-        "type": "message_action",
-        "callback_id": "create_task_from_message",
-        "team": {"id": "TX1"},
-        "user": {"id": CORA, "team_id": "TX1"},
-        "channel": {"id": "C1"},
-        "trigger_id": "5.5",
-        "response_url": slack.response_url("sc"),
-        "message_ts": "1.2",
-        "message": {"type": "message", "user": "U4", "ts": "1.2", "text": "Please call me"},
-    }
+    shortcut = customers_shortcut(slack, "C1", "1.2", "U4")
     assert (await bot.interact(shortcut)).status_code == 200
     await bot.finished()
     assert slack.calls_to("views.open") == []
@@ -232,10 +255,6 @@ async def test_over_socket_mode_a_customers_button_and_reply_reach_nothing(
     sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
     slack.shared_channels.add("C0DEMO")
-    settings = make_settings(sandbox, slack, slack_signing_secret=None)
-    runtime = await build_runtime(settings, Mode.SOCKET)
-    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
-    await handler.connect_async()
 
     def reply(ts: str, user: str, team: str) -> dict[str, Any]:
         return {
@@ -254,7 +273,7 @@ async def test_over_socket_mode_a_customers_button_and_reply_reach_nothing(
             },
         }
 
-    try:
+    async with socket_mode_bot(sandbox, slack) as runtime:
         command = slash_form("/task Return customer call", response_url=slack.response_url("s"))
         await slack.send_envelope("slash_commands", command)
         await runtime.creator.wait_idle()
@@ -271,9 +290,6 @@ async def test_over_socket_mode_a_customers_button_and_reply_reach_nothing(
         assert notes_of(sandbox) == before
         await slack.send_envelope("events_api", reply("700.2", "U2", "T1"))  # an agent's
         await runtime.creator.wait_idle()
-    finally:
-        await handler.close_async()
-        await runtime.close()
     assert sandbox.requests_to("PATCH", "/tasks/100") == []
     assert notes_of(sandbox)[len(before) :] and notes_of(sandbox)[-1].endswith("reply 700.2")
     assert any(REFUSAL in e for e in ephemerals(slack))
@@ -283,31 +299,14 @@ async def test_over_socket_mode_a_customers_command_form_shortcut_and_emoji_reac
     sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
     slack.shared_channels.add("C0DEMO")
-    settings = make_settings(sandbox, slack, slack_signing_secret=None)
-    runtime = await build_runtime(settings, Mode.SOCKET)
-    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
-    await handler.connect_async()
-    try:
+    async with socket_mode_bot(sandbox, slack) as runtime:
         command = slash_form("/task Refund me", response_url=slack.response_url("s"))
         ack = await slack.send_envelope("slash_commands", {**command, "user_id": CORA})
         assert REFUSAL in json.dumps(ack.get("payload"))
-        view = {"callback_id": "create_task", "blocks": [{"type": "input", "block_id": "name"}]}
-        payload = from_customer(submission(view, {"name": text_value("Refund me")}))
-        payload["view"]["blocks"] = view["blocks"]
-        ack = await slack.send_envelope("interactive", payload)
+        ack = await slack.send_envelope("interactive", customers_form())
         assert ack.get("payload") == {"response_action": "errors", "errors": {"name": REFUSAL}}
         message = slack.post_user_message("C0DEMO", "Please call me", user=CORA)
-        shortcut = {
-            "type": "message_action",
-            "callback_id": "create_task_from_message",
-            "team": {"id": "TX1"},
-            "user": {"id": CORA, "team_id": "TX1"},
-            "channel": {"id": "C0DEMO"},
-            "trigger_id": "5.5",
-            "response_url": slack.response_url("sc"),
-            "message_ts": message.ts,
-            "message": {"type": "message", "user": CORA, "ts": message.ts, "text": "Call me"},
-        }
+        shortcut = customers_shortcut(slack, "C0DEMO", message.ts, CORA)
         await slack.send_envelope("interactive", shortcut)
         emoji = {
             "type": "event_callback",
@@ -327,9 +326,6 @@ async def test_over_socket_mode_a_customers_command_form_shortcut_and_emoji_reac
             {**emoji, "event_id": "EvR2", "event": {**emoji["event"], "user": "U1"}},
         )
         await runtime.creator.wait_idle()
-    finally:
-        await handler.close_async()
-        await runtime.close()
     assert slack.calls_to("views.open") == []
     assert any(REFUSAL in e for e in ephemerals(slack))
     [create] = sandbox.requests_to("POST", "/tasks")  # the agent's, only
