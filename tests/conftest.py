@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 import pytest
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Runtime, build_runtime
 from bot.demo import as_slack_sends, signed_headers, slash_form
@@ -252,6 +253,20 @@ async def serving(settings: Settings, slack: SlackFake) -> AsyncIterator[Bot]:
             yield Bot(runtime, settings, f"http://127.0.0.1:{port}{EVENTS_PATH}", slack, http)
     finally:
         await runner.cleanup()
+        await runtime.close()
+
+
+@contextlib.asynccontextmanager
+async def socket_mode_bot(sandbox: B2CSandbox, slack: SlackFake) -> AsyncIterator[Runtime]:
+    """The bot connected to the Slack fake in Socket Mode."""
+    settings = make_settings(sandbox, slack, slack_signing_secret=None)
+    runtime = await build_runtime(settings, Mode.SOCKET)
+    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+    try:
+        yield runtime
+    finally:
+        await handler.close_async()
         await runtime.close()
 
 

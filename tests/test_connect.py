@@ -6,21 +6,16 @@ channel, at most."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.app import Runtime, build_runtime
 from bot.demo import slash_form
-from bot.settings import Mode
 from bot.slack import render
 from bot.standins.sandbox import B2CSandbox
 from bot.standins.slack_fake import SlackFake
-from tests.conftest import Bot, block_action, make_settings, serving
+from tests.conftest import Bot, block_action, make_settings, serving, socket_mode_bot
 from tests.test_e2e_interactive import buttons_of, created_task, submission, text_value
 from tests.test_home import link_shared, reaction
 from tests.test_sync import notes_of, reply_event, send_event
@@ -56,20 +51,6 @@ def customers_shortcut(slack: SlackFake, channel: str, ts: str, author: str) -> 
         "message_ts": ts,
         "message": {"type": "message", "user": author, "ts": ts, "text": "Please call me"},
     }
-
-
-@contextlib.asynccontextmanager
-async def socket_mode_bot(sandbox: B2CSandbox, slack: SlackFake) -> AsyncIterator[Runtime]:
-    """The bot connected to the Slack fake in Socket Mode."""
-    settings = make_settings(sandbox, slack, slack_signing_secret=None)
-    runtime = await build_runtime(settings, Mode.SOCKET)
-    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
-    await handler.connect_async()
-    try:
-        yield runtime
-    finally:
-        await handler.close_async()
-        await runtime.close()
 
 
 def ephemerals(slack: SlackFake) -> list[str]:
