@@ -11,8 +11,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.drafts import TaskDraft
-from bot.domain.grammar import GrammarError, parse, read
+from bot.domain.grammar import SUBCOMMANDS, GrammarError, as_task, parse, read
 from bot.domain.requests import TaskRequest
+from bot.flows import unclear
 from bot.flows.compose import task_name
 from bot.flows.forms import TaskForms
 from bot.flows.lookup import TaskLookup
@@ -44,6 +45,13 @@ def register(
     calls it directly (``bot.command_route``)."""
     listener = command_listener(creator, forms, lookup, notes, home, connect)
     app.command(re.compile(r".+"))(listener)
+
+    @app.action(unclear.CREATE_AS_TASK)
+    async def create_as_task(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A button under an unclear command: create the task it carries."""
+        await ack()
+        creator.spawn(_create_from_button(creator, body, action.get("value") or ""), "create")
+
     return listener
 
 
@@ -123,19 +131,106 @@ def command_listener(
             creator.spawn(
                 _answer(creator, command, lookup.mine(command.get("user_id", ""))), "mine"
             )
+        elif parsed.kind == "unclear":
+            assert parsed.draft is not None and parsed.option is not None
+            await ack(
+                **render.unclear_message(
+                    name,
+                    SUBCOMMANDS[parsed.option],
+                    text,
+                    task_name(parsed.draft),
+                    unclear.button_value(text, name),
+                )
+            )
         else:
             assert parsed.draft is not None
-            problem = creator.limits.name_problem(task_name(parsed.draft)) or unknown_named(
-                parsed.draft, creator.catalog.cached()
-            )
-            if problem is not None:
-                await ack(**render.mistake_message(name, problem, text))
+            draft = await _ready(creator, command, parsed.draft)
+            if isinstance(draft, dict):  # a mistake, or a question
+                await ack(**draft)
                 return
             request = TaskRequest.from_command(command)
             key = f"command:{request.team_id}:{command.get('trigger_id') or request.correlation_id}"
-            await accept_then_ack(ack, creator, request, parsed.draft, key)
+            await accept_then_ack(ack, creator, request, draft, key)
 
     return task_command
+
+
+async def _ready(
+    creator: TaskCreator, command: dict[str, Any], draft: TaskDraft
+) -> TaskDraft | dict[str, Any]:
+    """The draft ready to journal, its unclear dates settled by the requester's language; or
+    what to answer the requester instead (a mistake, or which date they meant)."""
+    name, text = command.get("command") or "/task", command.get("text") or ""
+    problem = creator.limits.name_problem(task_name(draft)) or unknown_named(
+        draft, creator.catalog.cached()
+    )
+    if problem is not None:
+        return render.mistake_message(name, problem, text)
+    dates = unclear.unclear_dates(draft)
+    if not dates:
+        return draft
+    user = command.get("user_id", "")
+
+    async def locale() -> str | None:
+        person = await creator.people.get(user)  # cached: the create reads it again for free
+        return person.locale if person else None
+
+    first_is_day = await unclear.day_first_of(locale)
+    if first_is_day is not None:
+        return unclear.settled(draft, first_is_day)
+    choices = [
+        (reading.label, unclear.button_value(reading.text, name))
+        for reading in unclear.date_readings(text, draft)
+    ]
+    return render.date_question(name, text, next(iter(dates.values())), choices)
+
+
+async def _create_from_button(creator: TaskCreator, body: dict[str, Any], value: str) -> None:
+    """Create the task a button carries, as its command would have (same checks, one task
+    however often the button is pressed), then remove the question it answered."""
+    user = (body.get("user") or {}).get("id", "")
+    channel = (body.get("channel") or {}).get("id", "")
+    team = (body.get("team") or {}).get("id", "") or (body.get("user") or {}).get("team_id", "")
+    message = body.get("container") or {}
+    carried = unclear.command_of(value)
+    response_url = body.get("response_url", "")
+    if carried is None or not user or not channel:
+        log.warning("a create button came without its command or where it was pressed")
+        return
+    text, name = carried
+    command = {
+        "command": name,
+        "text": text,
+        "user_id": user,
+        "user_name": (body.get("user") or {}).get("username", ""),
+        "channel_id": channel,
+        "channel_name": (body.get("channel") or {}).get("name", ""),
+        "team_id": team,
+        "response_url": response_url,
+        "trigger_id": body.get("trigger_id", ""),
+    }
+    try:
+        parsed = as_task(text)
+    except GrammarError as error:
+        await creator.respond(response_url, render.mistake_message(name, error.message, text))
+        return
+    assert parsed.draft is not None
+    draft = await _ready(creator, command, parsed.draft)
+    if isinstance(draft, dict):  # a mistake, or a question
+        await creator.respond(response_url, {"replace_original": True, **draft})
+        return
+    request = TaskRequest.from_command(command)
+    pressed = message.get("message_ts") or body.get("trigger_id") or request.correlation_id
+    key = f"button:{team}:{user}:{pressed}"  # one task per question, whichever button
+    try:
+        entry = await creator.accept(request, draft, kind="command", dedupe_key=key)
+    except Exception:
+        log.exception("could not journal a request")
+        await creator.respond(response_url, render.not_recorded_message())
+        return
+    await creator.respond(response_url, {"delete_original": True})
+    if entry is not None:  # None: pressed again
+        creator.start(entry)
 
 
 async def _sync_setting(

@@ -45,9 +45,15 @@ TARGET = 0.85  # killed (or timed out) ÷ all mutants, per module
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "grammar": (
         ["bot/domain/grammar.py"],
-        ["tests/test_grammar.py", "tests/test_properties.py", "tests/test_security.py"],
+        [
+            "tests/test_grammar.py",
+            "tests/test_properties.py",
+            "tests/test_security.py",
+            "tests/test_what_people_type.py",
+        ],
     ),
     "dates": (["bot/domain/when.py"], ["tests/test_when.py", "tests/test_grammar.py"]),
+    "unclear commands": (["bot/flows/unclear.py"], ["tests/test_what_people_type.py"]),
     "escaping": (
         ["bot/domain/slack_text.py"],
         ["tests/test_slack_text.py", "tests/test_properties.py", "tests/test_security.py"],

@@ -462,7 +462,7 @@ async def test_channel_defaults_are_checked_against_the_site_when_set(
     await bot.command("defaults @org Nowhere Inc")
     mistaken = await bot.command("defaults Acme")
     await bot.finished()
-    assert "`/task defaults` takes fields" in mistaken.text
+    assert "`/task defaults @org Acme @type Call` sets this channel's defaults" in mistaken.text
     said = [r["text"] for r in slack.responses]  # (answered side by side: in any order)
     assert len(said) == 3 and all("The defaults were not set" in text for text in said)
     for problem in (

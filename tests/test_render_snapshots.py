@@ -72,6 +72,21 @@ CASES: dict[str, Callable[[], object]] = {
     ),
     "help": lambda: render.help_message("/task"),
     "help_other_command_and_reaction": lambda: render.help_message("/b2c", "memo"),
+    "unclear_command": lambda: render.unclear_message(
+        "/b2c", "`/task show 12` shows task 12", "show <@U1>", "show @Jane", '{"text":"x"}'
+    ),
+    "unclear_command_too_long": lambda: render.unclear_message(
+        "/task", "`/task mine` lists your open tasks", "mine *all*", "mine *all*", None
+    ),
+    "date_question": lambda: render.date_question(
+        "/task",
+        "Call <!here> @due 04/03",
+        "04/03",
+        [("Due 4 March", '{"text":"a"}'), ("Due 3 April", '{"text":"b"}')],
+    ),
+    "date_question_too_long": lambda: render.date_question(
+        "/task", "Call @due 04/03", "04/03", [("Due 4 March", None), ("Due 3 April", None)]
+    ),
     "mistake": lambda: render.mistake_message(
         "/task", "unknown field @<b>", "Call back ```x``` @<b> 1"
     ),

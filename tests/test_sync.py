@@ -290,7 +290,7 @@ async def test_sync_off_keeps_a_channels_replies_in_slack(
     await bot.finished()
     assert notes_of(sandbox)[len(before) :] == ["Sam Agent in Slack: for the record"]
     mistake = (await bot.command("sync maybe")).json()
-    assert "takes `on` or `off`" in mistake["text"]
+    assert "`/task sync on` or `off`: whether replies" in mistake["text"]
 
 
 async def test_a_note_oracle_refuses_is_told_in_the_thread_once(

@@ -35,8 +35,21 @@ class GrammarError(ValueError):
         self.form = form  # whether the task form helps (not for a mistyped show or mine)
 
 
-# every kind of reading a command can have (``Parsed.kind``)
-KINDS = ("help", "form", "create", "show", "mine", "sync", "remind", "defaults")
+# every kind of reading a command can have (``Parsed.kind``); "unclear": two words that start
+# like a subcommand but do not fit it (``show abc``): a task, or a mistyped subcommand?
+KINDS = ("help", "form", "create", "show", "mine", "sync", "remind", "defaults", "unclear")
+# the subcommands, each with its exact form (/task help); anything else is a task
+SUBCOMMANDS = {
+    "help": "`/task help` shows how to use the bot",
+    "mine": "`/task mine` lists your open tasks",
+    "show": "`/task show 12` shows task 12",
+    "sync": "`/task sync on` or `off`: whether replies in this channel's task threads become "
+    "notes in B2C Service (`/task sync` alone: the setting)",
+    "remind": "`/task remind on` or `off`: a direct message at 09:00 with your tasks due today "
+    "and overdue (`/task remind` alone: the setting)",
+    "defaults": "`/task defaults @org Acme @type Call` sets this channel's defaults; "
+    "`/task defaults` alone shows them, `/task defaults clear` removes them",
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ class Parsed:
     draft: TaskDraft | None = None  # defaults: the fields to set (its name is empty)
     task_id: int | None = None
     option: str | None = None  # sync, remind: "on", "off", or None (show the setting);
-    # defaults: "set", "clear" or None (show them)
+    # defaults: "set", "clear" or None (show them); unclear: the subcommand's word
 
 
 def _positive_id(label: str, value: str) -> int:
@@ -93,17 +106,10 @@ def _assignee(value: str) -> Assignee:
 
 def _when(value: str) -> str:
     plain = " ".join(slack_text.to_plain(value).split())
-    if not when.is_readable(plain):
-        raise ValueError(
-            f"could not read “{plain}” as a date: try 2026-12-01, 2026-12-01 14:30, "
-            "today, tomorrow 5pm, friday or in 3 days"
-        )
-    unused = when.unused_part(plain)
-    if unused is not None:
-        raise ValueError(
-            f"could not read “{unused}” in “{plain}”: a time of day is like 5pm, 9:30am or "
-            "17:00, a date like 2026-12-01 or dec 3"
-        )
+    try:
+        when.check(plain)
+    except when.DateError as error:
+        raise ValueError(str(error)) from None
     return plain
 
 
@@ -305,17 +311,6 @@ def read(text: str) -> Reading:
     return reading
 
 
-_SWITCHES = {
-    "sync": "whether replies in this channel's task threads become notes in B2C Service",
-    "remind": "whether you get a direct message at 09:00 with your tasks due today and overdue",
-}
-_DEFAULTS_USAGE = (
-    "`/task defaults` takes fields, like `/task defaults @org Acme @type Call @priority High "
-    "@assign @jane`; `/task defaults` alone shows this channel's, `/task defaults clear` "
-    "removes them."
-)
-
-
 def _defaults(rest: str) -> Parsed:
     """``/task defaults [clear | @field value...]``: a channel's defaults."""
     rest = rest.strip()
@@ -323,8 +318,6 @@ def _defaults(rest: str) -> Parsed:
         return Parsed("defaults")
     if rest.lower() == "clear":
         return Parsed("defaults", option="clear")
-    if not _FIELD.match(rest):
-        raise GrammarError(_DEFAULTS_USAGE + " " + _QUOTE_IT.format(word="defaults"), form=False)
     reading = read("defaults " + rest)
     if reading.errors:
         error = reading.errors[0]
@@ -337,48 +330,74 @@ def _defaults(rest: str) -> Parsed:
 
 
 _SHOW = re.compile(r"^show\s+#?(\d{1,18})$", re.IGNORECASE)
-_QUOTE_IT = "To create a task whose name starts with “{word}”, put the name in double quotes."
 
 
-def parse(text: str) -> Parsed:
-    """Read the text of a ``/task`` command. Raises GrammarError for its first mistake."""
+def subcommand(text: str) -> Parsed | None:
+    """The subcommand ``text`` is, when it fits one's form exactly; else None (a task)."""
     stripped = text.strip()
     if not stripped:
         return Parsed("form")
+    words = stripped.lower().split()
     if stripped.lower() in HELP_WORDS:
         return Parsed("help")
-    if stripped.lower() == "mine":
+    if words == ["mine"]:
         return Parsed("mine")
     show = _SHOW.match(stripped)
     if show:
         return Parsed("show", task_id=int(show.group(1)))
-    words = stripped.lower().split()
-    if words[0] in _SWITCHES:
+    if words[0] in ("sync", "remind"):
         if len(words) == 1:
             return Parsed(words[0])
         if len(words) == 2 and words[1] in ("on", "off"):
             return Parsed(words[0], option=words[1])
-        raise GrammarError(
-            f"`/task {words[0]}` takes `on` or `off` (or nothing, to see the setting): "
-            f"{_SWITCHES[words[0]]}. " + _QUOTE_IT.format(word=words[0]),
-            form=False,
-        )
     if words[0] == "defaults":
-        return _defaults(stripped.split(None, 1)[1] if len(words) > 1 else "")
-    first = stripped.split(None, 1)[0].lower()
-    if first == "show":
-        raise GrammarError(
-            "`/task show` takes a task number, like `/task show 12`. "
-            + _QUOTE_IT.format(word="show"),
-            form=False,
-        )
-    if first == "mine":
-        raise GrammarError(
-            "`/task mine` takes nothing after it: it lists your open tasks. "
-            + _QUOTE_IT.format(word="mine"),
-            form=False,
-        )
+        rest = stripped.split(None, 1)[1] if len(words) > 1 else ""
+        if not rest or rest.strip().lower() == "clear" or _FIELD.match(rest.strip()):
+            return _defaults(rest)
+    return None
+
+
+def parse(text: str) -> Parsed:
+    """Read the text of a ``/task`` command. Raises GrammarError for its first mistake.
+
+    A subcommand is taken only when the text fits its form exactly; anything else is a task.
+    Two words or fewer (before any field) that start with a subcommand's word but do not fit
+    it (``show abc``, ``sync please``) are "unclear": the bot shows the subcommand's usage
+    beside a button that creates the task."""
+    exact = subcommand(text)
+    if exact is not None:
+        return exact
+    stripped = text.strip()
     reading = read(stripped)
+    first = stripped.split(None, 1)[0].lower()
+    word = "help" if first in HELP_WORDS else first
+    name_words = slack_text.to_plain(reading.name).split()
+    if word in SUBCOMMANDS and len(name_words) <= 2 and not reading.errors:
+        return Parsed("unclear", reading.draft(), option=word)
     if reading.errors:
         raise reading.errors[0]
     return Parsed("create", reading.draft())
+
+
+def as_task(text: str) -> Parsed:
+    """Read ``text`` as a task whatever its first word (the button under an unclear command).
+    Raises GrammarError for its first mistake."""
+    reading = read(text.strip())
+    if reading.errors:
+        raise reading.errors[0]
+    return Parsed("create", reading.draft())
+
+
+def rewrite_value(text: str, field_name: str, old: str, new: str) -> str:
+    """``text`` with ``old`` replaced by ``new`` in the value of its field ``field_name`` only
+    (``@due 04/03`` → ``@due 4 mar``: the name or a note may hold the same characters)."""
+    parts = _split(text)
+    out = [parts[0][1]]
+    for word, raw in parts[1:]:
+        assert word is not None
+        spec = _spec_or_none(word)
+        if spec is not None and spec.name == field_name:
+            pattern = re.compile(r"(?<!\S)" + re.escape(old) + r"(?!\S)", re.IGNORECASE)
+            raw = pattern.sub(new, raw, count=1)
+        out.append(f"@{word}{raw}")
+    return "".join(out)

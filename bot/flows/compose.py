@@ -74,14 +74,16 @@ def compose_task(
     """The Oracle request body and the (label, Slack-safe value) lines describing it."""
     details: list[tuple[str, str]] = []
     due = start = None
-    if draft.due is not None:
-        due = when.parse_when(draft.due, tz, now, when.DUE_DEFAULT_TIME)
-        if due is None:
-            raise ValueError(f"could not read the due date “{draft.due}”")
-    if draft.start is not None:
-        start = when.parse_when(draft.start, tz, now, when.START_DEFAULT_TIME)
-        if start is None:
-            raise ValueError(f"could not read the start date “{draft.start}”")
+    try:
+        if draft.due is not None:
+            due = when.parse_when(draft.due, tz, now, when.DUE_DEFAULT_TIME)
+    except when.DateError as error:
+        raise ValueError(f"@due {error}") from None
+    try:
+        if draft.start is not None:
+            start = when.parse_when(draft.start, tz, now, when.START_DEFAULT_TIME)
+    except when.DateError as error:
+        raise ValueError(f"@start {error}") from None
     notes = [NewNote(text=origin.note())]
     if draft.note:
         notes.append(NewNote(text=to_plain(draft.note, names)))

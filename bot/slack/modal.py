@@ -393,7 +393,10 @@ def values_from_draft(
         values.assign_login = str(draft.assignee)
     for attribute, default in (("due", when.DUE_DEFAULT_TIME), ("start", when.START_DEFAULT_TIME)):
         phrase = getattr(draft, attribute)
-        moment = when.parse_when(phrase, tz, now, default) if phrase else None
+        try:
+            moment = when.parse_when(phrase, tz, now, default) if phrase else None
+        except when.DateError:  # unreadable or unclear (04/03): the picker is left empty
+            moment = None
         setattr(values, attribute, int(moment.timestamp()) if moment else None)
     for kind, attribute in (
         ("priority", "priority"),

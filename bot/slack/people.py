@@ -1,4 +1,5 @@
-"""Slack users as the bot needs them: display name, time zone and e-mail, cached with expiry."""
+"""Slack users as the bot needs them: display name, time zone, language and e-mail, cached with
+expiry."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Person:
     email: str | None = None
     team: str | None = None  # their workspace (Slack Connect: maybe another organization's)
     enterprise: str | None = None  # their Enterprise Grid organization, if any
+    locale: str | None = None  # their Slack language (en-US, fr-FR): how they write dates
 
 
 class People:
@@ -52,7 +54,7 @@ class People:
         if cached and cached[0] > now:
             return cached[1]
         try:
-            response = await self._slack.users_info(user=user_id)
+            response = await self._slack.users_info(user=user_id, include_locale=True)
         except SlackApiError as error:
             log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return None
@@ -72,6 +74,7 @@ class People:
             profile.get("email"),
             user.get("team_id"),
             (user.get("enterprise_user") or {}).get("enterprise_id"),
+            user.get("locale"),
         )
         if len(self._cache) >= self._max:
             self._cache.clear()

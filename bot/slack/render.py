@@ -100,8 +100,20 @@ def examples(command: str, reaction: str) -> str:
             f"`{cmd} defaults clear` removes them).",
             f"React with :{reaction}: to make a task of a message. The bot's Home tab lists your "
             f"tasks; at 09:00 it tells you what is due (`{cmd} remind off`, `{cmd} remind on`).",
+            "A command is one of these only when it fits its form exactly; anything else is a "
+            f"task (`{cmd} Show 3 demos to Acme`). Two words that start like one but do not "
+            f"fit it (`{cmd} show abc`) get a button that creates the task.",
         ]
     )
+
+
+def dates_help() -> str:
+    """The date forms the bot reads, each with what it means (``when.FORMS``)."""
+    lines = ["*Dates* (in your Slack time zone; 17:00 for @due and 09:00 for @start when no time):"]
+    for typed, meaning in when.FORMS:
+        forms = ", ".join(f"`{escape(form.strip())}`" for form in typed.split(","))
+        lines.append(f"• {forms}" + (f": {escape(meaning)}" if meaning else ""))
+    return "\n".join(lines)
 
 
 SHARED_RESTRICTED = (
@@ -124,7 +136,12 @@ def help_message(command: str, reaction: str = "ticket", shared: str | None = No
         f"`{escape(command)}` creates a task in Oracle B2C Service and posts it here "
         "with its id, status and a link."
     )
-    blocks = [_section(intro), _section(usage(command)), _section(examples(command, reaction))]
+    blocks = [
+        _section(intro),
+        _section(usage(command)),
+        _section(examples(command, reaction)),
+        _section(dates_help()),
+    ]
     if shared:
         blocks.append(_context(shared))
     return {"response_type": "ephemeral", "text": f"How to use {command}", "blocks": blocks}
@@ -142,6 +159,66 @@ def mistake_message(command: str, problem: str, text: str) -> Message:
             _section(usage(command)),
         ],
     }
+
+
+def _create_button(label: str, value: str, primary: bool = False) -> dict[str, object]:
+    button: dict[str, object] = {
+        "type": "button",
+        "action_id": "create_as_task",
+        "value": value,
+        "text": {"type": "plain_text", "text": label[:75]},
+    }
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def date_question(
+    command: str, text: str, part: str, choices: list[tuple[str, str | None]]
+) -> Message:
+    """An unclear day/month (``04/03``) the requester's Slack language did not settle: one
+    button per reading (label, value; no value: the command is too long for a button)."""
+    problem = (
+        f"“{part}” could be read day first or month first, and your Slack language did not "
+        f"say which you use."
+    )
+    buttons = [_create_button(label, value) for label, value in choices if value]
+    hint = (
+        "Pick one to create the task, or write the date with the month's name (`4 mar`)."
+        if buttons
+        else "Write the date with the month's name (`4 mar`) and send it again."
+    )
+    blocks = [
+        _section(f":calendar: *Which date did you mean?* {escape(problem)}"),
+        _context(escape(hint)),
+    ]
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    blocks += [_context("What you typed:"), _section(_code(f"{command} {text}"))]
+    return {
+        "response_type": "ephemeral",
+        "text": f"Which date did you mean? {problem}",
+        "blocks": blocks,
+    }
+
+
+def unclear_message(
+    command: str, usage_line: str, text: str, name: str, value: str | None
+) -> Message:
+    """Two words that start like a subcommand but do not fit it: its usage, and a button that
+    creates the task (none when the command is too long for a button's value)."""
+    cmd = escape(command)
+    said = (
+        f"`{cmd} {escape(text)}` is not a command the bot knows. "
+        f"{usage_line.replace('/task', cmd)}."
+    )
+    blocks = [_section(f":thinking_face: {said}")]
+    if value is not None:
+        label = f"Create task “{name}”"
+        blocks.append({"type": "actions", "elements": [_create_button(label, value, primary=True)]})
+    else:
+        blocks.append(_context("To create it as a task, put the name in double quotes."))
+    return {"response_type": "ephemeral", "text": said, "blocks": blocks}
 
 
 def pending_parent(requester: str, name: str) -> Message:

@@ -61,24 +61,28 @@ DEFAULT_USERS = {
         "name": "jane",
         "real_name": "Jane Doe",
         "tz": "America/New_York",
+        "locale": "en-US",
         "email": "jane@example.com",
     },
     "U2": {
         "name": "sam",
         "real_name": "Sam Agent",
         "tz": "Europe/Paris",
+        "locale": "fr-FR",
         "email": "sam@example.com",
     },
     "U3": {
         "name": "nomatch",
         "real_name": "No Match",
         "tz": "Asia/Tokyo",
+        "locale": "ja-JP",
         "email": "nobody@example.net",
     },
     "U4": {
         "name": "carlos",
         "real_name": "Carlos Salazar",
         "tz": "America/Mexico_City",
+        "locale": "es-LA",
         "email": "carlos@example.com",
     },
     # a customer's person, met in a channel shared with their organization (Slack Connect)
@@ -86,6 +90,7 @@ DEFAULT_USERS = {
         "name": "cora",
         "real_name": "Cora Customer",
         "tz": "Europe/Berlin",
+        "locale": "de-DE",
         "email": "cora@customer.example",
         "team_id": "TX1",
     },
@@ -116,7 +121,11 @@ class SlackFake:
 
     def __init__(self, *, latency: float = 0.0, users: dict[str, dict[str, Any]] | None = None):
         self.latency = latency
-        self.users = dict(DEFAULT_USERS if users is None else users)
+        # each fake its own copies: a test may change a person without touching the next test's
+        self.users = {
+            user_id: dict(user)
+            for user_id, user in (DEFAULT_USERS if users is None else users).items()
+        }
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self.responses: list[dict[str, Any]] = []
@@ -335,9 +344,12 @@ class SlackFake:
         user = self.users.get(user_id)
         if user is None:
             return {"ok": False, "error": "user_not_found"}
+        # the language only when asked for (Slack's users.info reference: include_locale)
+        asked = str(args.get("include_locale", "")).lower() in ("true", "1")
         return {
             "ok": True,
             "user": {
+                **({"locale": user.get("locale")} if asked and user.get("locale") else {}),
                 "id": user_id,
                 "name": user["name"],
                 "real_name": user["real_name"],
