@@ -92,12 +92,14 @@ def command_listener(
             await ack(**render.refusal_message(connect.refusal()))
             return
         try:
-            parsed = parse(text)
+            parsed = parse(text, user)
         except GrammarError as error:
             await ack(**render.mistake_message(name, error.message, text))
             if error.form:
                 creator.spawn(
-                    forms.open_from_command(command.get("trigger_id", ""), command, read(text)),
+                    forms.open_from_command(
+                        command.get("trigger_id", ""), command, read(text, user)
+                    ),
                     "form",
                 )
             return
@@ -210,7 +212,7 @@ async def _create_from_button(creator: TaskCreator, body: dict[str, Any], value:
         "trigger_id": body.get("trigger_id", ""),
     }
     try:
-        parsed = as_task(text)
+        parsed = as_task(text, user)
     except GrammarError as error:
         await creator.respond(response_url, render.mistake_message(name, error.message, text))
         return

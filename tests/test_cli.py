@@ -49,7 +49,7 @@ async def test_demo_prints_the_whole_path(tmp_path: Path) -> None:
     report = json.loads(out)
     assert code == 1 and report["tasks_created"] == []
     assert report["slack"] == []  # the channel sees nothing: only the requester is told
-    assert "No such Contact with ID = 209" in json.dumps(report["response_url"])
+    assert "No contact in B2C Service has the ID 209." in json.dumps(report["response_url"])
     assert not any(tmp_path.iterdir())  # noqa: ASYNC240 - the demo leaves nothing behind
 
 

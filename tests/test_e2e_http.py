@@ -97,10 +97,11 @@ async def test_all_fields_reach_oracle(bot: Bot, sandbox: B2CSandbox, slack: Sla
         "dueTime": "2026-12-01T19:30:00.000Z",
         "startTime": "2026-11-30T14:00:00.000Z",
         "percentComplete": 25,
-        "priority": {"lookupName": "High"},
-        "statusWithType": {"status": {"lookupName": "In Progress"}},
-        "taskType": {"lookupName": "Call"},
-        "taskTemplate": {"lookupName": "Renewal call"},
+        # the names typed, checked against the site's and sent as its ids
+        "priority": {"id": 3},
+        "statusWithType": {"status": {"id": 17}},
+        "taskType": {"id": 1},
+        "taskTemplate": {"id": 2},
         "serviceSettings": {"incident": {"lookupName": "261128-000123"}, "answer": {"id": 1234}},
         "salesSettings": {"opportunity": {"id": 77}},
         "notes": [
@@ -157,7 +158,7 @@ async def test_oracle_refusal_reaches_the_user_in_plain_words(
     text = all_text(answer)
     assert answer["response_type"] == "ephemeral"
     assert "Oracle B2C Service refused the task" in text
-    assert "No such Contact with ID = 209" in text
+    assert "No contact in B2C Service has the ID 209." in text
     assert "/task Return customer call @contact 209" in text  # the input is kept
     assert "request_edit" in text  # Edit and retry
 
@@ -172,13 +173,15 @@ async def test_a_refusal_after_a_public_creating_message_is_brief_in_public(
     assert "It could not be created; they were told why" in all_text(parent)
     assert "No such Contact" not in all_text(parent)
     assert slack.thread_replies("C1", parent.ts) == []
-    assert "No such Contact with ID = 209" in all_text(private_answer(slack))
+    assert "No contact in B2C Service has the ID 209." in all_text(private_answer(slack))
 
 
 async def test_unknown_named_id_is_reported(bot: Bot, sandbox: B2CSandbox, slack: SlackFake):
     await bot.command("Call back @priority Urgentt")  # the site's values not loaded yet
     await bot.finished()
-    assert "lookupName = 'Urgentt'" in all_text(private_answer(slack))
+    said = all_text(private_answer(slack))
+    assert "Priority must be one of: Low, Normal, High, Critical (not “Urgentt”)" in said
+    assert sandbox.requests_to("POST", "/tasks") == []  # (the site's values are loaded first)
 
 
 @pytest.mark.slow

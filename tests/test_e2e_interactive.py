@@ -409,7 +409,7 @@ async def test_refused_change_is_reported_in_the_thread(
     await bot.finished()
     last = slack.thread_replies("C1", parent.ts)[-1].text
     assert "could not change the status of task #100" in last
-    assert "No such Status with ID = 99" in last
+    assert "No status in B2C Service has the ID 99." in last
     assert sandbox.tasks[100]["statusWithType"]["status"]["lookupName"] == "Not Started"
 
 

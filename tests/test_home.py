@@ -435,13 +435,10 @@ async def test_channel_defaults_apply_to_commands_and_what_the_user_types_wins(
     made = {r.body["name"]: r.body for r in sandbox.requests_to("POST", "/tasks")}
     first, second = made["Call the customer"], made["Email the customer"]
     elsewhere = made["Elsewhere"]
-    assert first["priority"] == {"lookupName": "High"} and first["taskType"] == {
-        "lookupName": "Call"
-    }
-    assert first["organization"] == {"lookupName": "Acme"}
-    assert second["priority"] == {"lookupName": "Low"} and second["taskType"] == {
-        "lookupName": "Call"
-    }
+    # kept as what they resolved to when set: the site's ids
+    assert first["priority"] == {"id": 3} and first["taskType"] == {"id": 1}
+    assert first["organization"] == {"id": 1}
+    assert second["priority"] == {"id": 1} and second["taskType"] == {"id": 1}
     assert "priority" not in elsewhere and "taskType" not in elsewhere
     await bot.command("defaults")
     await bot.finished()
@@ -460,20 +457,60 @@ async def test_channel_defaults_are_checked_against_the_site_when_set(
     await bot.command("defaults @priority Urgent")
     await bot.command("defaults @assign nobody_here")
     await bot.command("defaults @org Nowhere Inc")
+    await bot.command("defaults @contact 209")
     mistaken = await bot.command("defaults Acme")
     await bot.finished()
     assert "`/task defaults @org Acme @type Call` sets this channel's defaults" in mistaken.text
     said = [r["text"] for r in slack.responses]  # (answered side by side: in any order)
-    assert len(said) == 3 and all("The defaults were not set" in text for text in said)
+    assert len(said) == 4 and all("The defaults were not set" in text for text in said)
     for problem in (
         "Priority must be one of: Low, Normal, High, Critical (not “Urgent”)",
         "No Oracle B2C Service staff account has the login “nobody_here”",
         "No organization in B2C Service is named “Nowhere Inc”",
+        "No contact in B2C Service has the ID 209",
     ):
         assert any(problem in text for text in said), problem
     await bot.command("defaults")
     await bot.finished()
     assert "This channel has no task defaults" in slack.responses[-1]["text"]
+
+
+async def test_channel_defaults_are_kept_as_the_site_has_them(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    """Typed as people type (``acme``, ``high``), kept as the site's ids and shown by the
+    site's names: Oracle matches a lookupName exactly, so the name as typed could fail every
+    task of the channel."""
+    await bot.command("defaults @org acme @priority high @contact 83")
+    await bot.finished()
+    said = slack.responses[-1]["text"]
+    assert "`@org` Acme" in said and "`@priority` High" in said and "`@contact` 83" in said
+    await bot.command("Call the customer")
+    await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["organization"] == {"id": 1} and create.body["priority"] == {"id": 3}
+    assert create.body["contact"] == {"id": 83}
+
+
+async def test_a_task_refused_for_a_channel_default_says_so(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("defaults @contact 83 @priority High")
+    await bot.finished()
+    sandbox.data["contacts"][83]["disabled"] = True  # since then, in B2C Service
+    await bot.command("Call the customer")
+    await bot.finished()
+    said = json.dumps(slack.responses[-1], ensure_ascii=False)
+    assert "This channel's defaults filled in @contact, @priority" in said
+    assert "`/task defaults` to see or change them" in said
+    sandbox.data["contacts"][83]["disabled"] = False
+    # typed, and refused at once (the site's values are known by now): no word of defaults
+    answer = await bot.command("Call the customer @priority Urgent")
+    said = answer.text
+    assert "Priority must be one of" in said and "defaults" not in said
+    await bot.command("Call the customer @status completed")  # as the site has it: created
+    await bot.finished()
+    assert len(sandbox.requests_to("POST", "/tasks")) == 2
 
 
 async def test_channel_defaults_prefill_the_form(bot: Bot, slack: SlackFake) -> None:
@@ -516,7 +553,7 @@ async def test_an_emoji_makes_one_task_of_a_message_however_many_react(
     body = create.body
     assert body["name"] == "Printer is on fire & smoking"
     assert body["contact"] == {"id": 84}  # the author, by e-mail
-    assert body["priority"] == {"lookupName": "High"}  # the channel's default
+    assert body["priority"] == {"id": 3}  # the channel's default
     assert body["notes"][0]["text"] == (
         "Created from Slack by Jane Doe in a message (an emoji reaction)"
     )

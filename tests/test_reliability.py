@@ -298,7 +298,7 @@ async def test_refused_content_offers_edit_and_retry(
     assert opened["trigger_id"] == "3.3"
     view = opened["view"]
     text = json.dumps(view)
-    assert "No such Contact with ID = 209" in text
+    assert "No contact in B2C Service has the ID 209." in text
     fields = {b["block_id"]: b for b in view["blocks"] if "block_id" in b}
     assert fields["name"]["element"]["initial_value"] == "Return customer call"
     assert fields["contact"]["element"]["initial_option"]["value"] == "209"

@@ -222,3 +222,70 @@ async def test_over_socket_mode_the_questions_and_their_buttons_work(
     moment = datetime.fromisoformat(second.body["dueTime"].replace("Z", "+00:00"))
     assert (moment.month, moment.day) == (3, 4)
     assert moment > datetime.now(UTC)
+
+
+# ------------------------------------------------------------------ clearer answers
+async def test_assign_me_is_the_requester_and_an_email_finds_the_staff_account(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("Call back @assign me", user="U2")  # Sam: staff account 3
+    await bot.command("Email back @assign jane@example.com")  # not a login: an e-mail
+    await bot.finished()
+    made = {r.body["name"]: r.body for r in sandbox.requests_to("POST", "/tasks")}
+    assert made["Call back"]["assignedToAccount"] == {"id": 3}
+    assert made["Email back"]["assignedToAccount"] == {"id": 2}
+    await bot.command("Write back @assign nobody@example.net")
+    await bot.finished()
+    said = json.dumps(slack.responses[-1], ensure_ascii=False)
+    assert "No Oracle B2C Service staff account has the login or e-mail" in said
+    assert "No task was created in B2C Service" in said
+    assert len(sandbox.requests_to("POST", "/tasks")) == 2
+
+
+async def test_an_incident_as_b2c_service_shows_it(bot: Bot, sandbox: B2CSandbox) -> None:
+    await bot.command("Call back @incident #261128-000123")
+    await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["serviceSettings"]["incident"] == {"lookupName": "261128-000123"}
+
+
+async def test_the_thread_shows_the_sites_names_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    await bot.command("Call back @priority high @status in progress @type call")
+    await bot.finished()
+    [create] = sandbox.requests_to("POST", "/tasks")
+    assert create.body["priority"] == {"id": 3}  # the site's own, by id
+    [parent] = slack.top_messages("C1")
+    [reply] = slack.thread_replies("C1", parent.ts)
+    shown = json.dumps(reply.blocks, ensure_ascii=False)
+    assert "*Priority*\\nHigh" in shown and "*Type*\\nCall" in shown
+    assert "*Status*\\nIn Progress" in shown and "Requested status" not in shown
+    assert "high" not in shown and "in progress" not in shown
+
+
+async def test_a_command_with_a_mistake_opens_the_form_with_the_contacts_name(
+    bot: Bot, slack: SlackFake
+) -> None:
+    await bot.command("Call back @contact 83 @percent 400")
+    await bot.finished()
+    view = (slack.calls_to("views.update") or slack.calls_to("views.open"))[-1].args["view"]
+    contact = next(b for b in view["blocks"] if b.get("block_id") == "contact")
+    assert contact["element"]["initial_option"]["text"]["text"] == "Mary Major"
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("@org acme", "No organization in B2C Service is named “acme” (exactly so"),
+        ("@incident 261128-999999", "No incident in B2C Service has the reference number"),
+        ("@contact 209", "No contact in B2C Service has the ID 209."),
+        ("@contact 86", "Contact 86 is disabled in B2C Service."),
+    ],
+)
+async def test_oracles_refusals_of_a_reference_in_plain_words(
+    bot: Bot, slack: SlackFake, typed: str, said: str
+) -> None:
+    await bot.command(f"Call back {typed}")
+    await bot.finished()
+    assert said in json.dumps(slack.responses[-1], ensure_ascii=False)

@@ -25,6 +25,14 @@ def merge(draft: TaskDraft, defaults: dict[str, Any]) -> TaskDraft:
     return replace(draft, **missing) if missing else draft
 
 
+def hint(attributes: list[str], command: str = "/task") -> str:
+    """What to tell a requester whose task met a problem in fields the channel's defaults
+    filled in (draft attributes, shown as the command's fields)."""
+    names = {spec.attribute: spec.name for spec in FIELDS}
+    given = ", ".join(f"@{names.get(attribute, attribute)}" for attribute in attributes)
+    return f"This channel's defaults filled in {given}: `{command} defaults` to see or change them."
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, SlackUser):
         return f"<@{value.user_id}>"

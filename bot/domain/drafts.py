@@ -13,17 +13,19 @@ from typing import Any
 
 @dataclass(frozen=True)
 class IdOrName:
-    """A reference given either by numeric id or by name (Oracle's ``id`` / ``lookupName``)."""
+    """A reference given by numeric id or by name (Oracle's ``id`` / ``lookupName``). With both,
+    the id is what Oracle is sent and the name is the site's own for it (a name the bot has
+    resolved against the site: ``high`` becomes 3, "High")."""
 
     id: int | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.id is None) == (self.name is None):
-            raise ValueError("exactly one of id and name")
+        if self.id is None and self.name is None:
+            raise ValueError("an id or a name")
 
     def __str__(self) -> str:
-        return str(self.id) if self.id is not None else self.name or ""
+        return self.name if self.name is not None else str(self.id)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ def _id_or_name(value: str) -> IdOrName:
 
 
 def _incident(value: str) -> IdOrName:
+    value = value.removeprefix("#")  # as B2C Service shows it (#261128-000123), and show #12
     if _DIGITS.match(value) and int(value) > 0:
         return IdOrName(id=int(value))
     if _REFERENCE_NUMBER.match(value):
@@ -136,7 +137,13 @@ class FieldSpec:
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("contact", "contact", partial(_positive_id, "a contact"), "83", "contact ID"),
     FieldSpec("org", "organization", _id_or_name, "Acme", "organization ID or name"),
-    FieldSpec("assign", "assignee", _assignee, "@jane", "Slack user, staff account ID or login"),
+    FieldSpec(
+        "assign",
+        "assignee",
+        _assignee,
+        "@jane",
+        "Slack user, me, staff account ID, login or e-mail",
+    ),
     FieldSpec("due", "due", _when, "tomorrow 5pm", "due date, in your time zone"),
     FieldSpec("start", "start", _when, "monday 9am", "start date, in your time zone"),
     FieldSpec("priority", "priority", _id_or_name, "High", "priority name or ID"),
@@ -255,8 +262,9 @@ class Reading:
         return replace(TaskDraft(name=self.name), **self.values)
 
 
-def read(text: str) -> Reading:
-    """Read a task command, going on past mistakes (for pre-filling the form with what parsed)."""
+def read(text: str, requester: str | None = None) -> Reading:
+    """Read a task command, going on past mistakes (for pre-filling the form with what parsed).
+    ``requester``: the Slack user typing it (``@assign me``)."""
     try:
         parts = _split(text.strip())
     except GrammarError as error:
@@ -295,6 +303,14 @@ def read(text: str) -> Reading:
                 )
             )
             continue
+        if spec.name == "assign" and value.casefold() == "me":
+            if requester:
+                reading.values[spec.attribute] = SlackUser(requester)
+            else:
+                reading.errors.append(
+                    GrammarError("@assign me needs to know who is asking.", spec.name)
+                )
+            continue
         try:
             reading.values[spec.attribute] = spec.read(value)
         except ValueError as error:
@@ -311,14 +327,14 @@ def read(text: str) -> Reading:
     return reading
 
 
-def _defaults(rest: str) -> Parsed:
+def _defaults(rest: str, requester: str | None) -> Parsed:
     """``/task defaults [clear | @field value...]``: a channel's defaults."""
     rest = rest.strip()
     if not rest:
         return Parsed("defaults")
     if rest.lower() == "clear":
         return Parsed("defaults", option="clear")
-    reading = read("defaults " + rest)
+    reading = read("defaults " + rest, requester)
     if reading.errors:
         error = reading.errors[0]
         raise GrammarError(error.message, error.field, form=False)
@@ -332,7 +348,7 @@ def _defaults(rest: str) -> Parsed:
 _SHOW = re.compile(r"^show\s+#?(\d{1,18})$", re.IGNORECASE)
 
 
-def subcommand(text: str) -> Parsed | None:
+def subcommand(text: str, requester: str | None = None) -> Parsed | None:
     """The subcommand ``text`` is, when it fits one's form exactly; else None (a task)."""
     stripped = text.strip()
     if not stripped:
@@ -353,22 +369,22 @@ def subcommand(text: str) -> Parsed | None:
     if words[0] == "defaults":
         rest = stripped.split(None, 1)[1] if len(words) > 1 else ""
         if not rest or rest.strip().lower() == "clear" or _FIELD.match(rest.strip()):
-            return _defaults(rest)
+            return _defaults(rest, requester)
     return None
 
 
-def parse(text: str) -> Parsed:
+def parse(text: str, requester: str | None = None) -> Parsed:
     """Read the text of a ``/task`` command. Raises GrammarError for its first mistake.
 
     A subcommand is taken only when the text fits its form exactly; anything else is a task.
     Two words or fewer (before any field) that start with a subcommand's word but do not fit
     it (``show abc``, ``sync please``) are "unclear": the bot shows the subcommand's usage
     beside a button that creates the task."""
-    exact = subcommand(text)
+    exact = subcommand(text, requester)
     if exact is not None:
         return exact
     stripped = text.strip()
-    reading = read(stripped)
+    reading = read(stripped, requester)
     first = stripped.split(None, 1)[0].lower()
     word = "help" if first in HELP_WORDS else first
     name_words = slack_text.to_plain(reading.name).split()
@@ -379,10 +395,10 @@ def parse(text: str) -> Parsed:
     return Parsed("create", reading.draft())
 
 
-def as_task(text: str) -> Parsed:
+def as_task(text: str, requester: str | None = None) -> Parsed:
     """Read ``text`` as a task whatever its first word (the button under an unclear command).
     Raises GrammarError for its first mistake."""
-    reading = read(text.strip())
+    reading = read(text.strip(), requester)
     if reading.errors:
         raise reading.errors[0]
     return Parsed("create", reading.draft())

@@ -92,3 +92,10 @@ def first_line_name(text: str, names: dict[str, str] | None = None, limit: int =
         return line
     return line[: limit - 1].rsplit(None, 1)[0] + "…"  # at a space or tab (never empty:
     # the line is stripped, so its start is a word)
+
+
+def bold(shown: str) -> str:
+    """Escaped text in bold, for a name people typed. A name with its own asterisks
+    (``*urgent* call``) is quoted instead: wrapped in more, Slack's bold breaks and the name
+    comes out garbled."""
+    return f"“{shown}”" if "*" in shown else f"*{shown}*"

@@ -50,7 +50,10 @@ class Origin:
 
 
 def _ref(value: IdOrName | None) -> Ref | None:
-    return Ref(id=value.id, lookup_name=value.name) if value is not None else None
+    """Oracle's reference: by id when known (a name beside it is only for people)."""
+    if value is None:
+        return None
+    return Ref(id=value.id) if value.id is not None else Ref(lookup_name=value.name)
 
 
 def _id_ref(value: int | None) -> Ref | None:
@@ -123,7 +126,7 @@ def compose_task(
     if start is not None:
         details.append(("Start", render.slack_date(start)))
     add("Priority", draft.priority)
-    add("Requested status", draft.status)
+    # (the status: the thread shows Oracle's, beside; shown once)
     add("Type", draft.task_type)
     add("Template", draft.template)
     add("Incident", draft.incident)

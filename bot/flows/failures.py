@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from bot.oracle.errors import (
     B2CAuthError,
     B2CConnectionError,
@@ -40,6 +43,45 @@ def kind_of(error: Failure | RetriesExhausted | OutcomeUnknown) -> str:
     return "failed"
 
 
+# Oracle's refusals of a reference, as its REST API words them, and the same in plain words
+_REFUSALS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(r"Invalid lookupName: No such Incident with lookupName = '(.*)'"),
+        lambda m: f"No incident in B2C Service has the reference number “{m[1]}”.",
+    ),
+    (
+        re.compile(r"Invalid lookupName: No such (\w+) with lookupName = '(.*)'"),
+        lambda m: (
+            f"No {m[1].lower()} in B2C Service is named “{m[2]}” (exactly so: names "
+            "are matched with their capitals)."
+        ),
+    ),
+    (
+        re.compile(r"Invalid ID: No such (\w+) with ID = (\d+)"),
+        lambda m: f"No {m[1].lower()} in B2C Service has the ID {m[2]}.",
+    ),
+    (
+        re.compile(r"Invalid ID: (\w+) with ID = (\d+) is disabled"),
+        lambda m: f"{m[1]} {m[2]} is disabled in B2C Service.",
+    ),
+    (
+        re.compile(
+            r"Invalid Named ID: (\w+) with lookupName = '(.*)' does not identify exactly one value"
+        ),
+        lambda m: f"B2C Service has no {m[1].lower()} named “{m[2]}”.",
+    ),
+)
+
+
+def in_plain_words(reason: str) -> str:
+    """Oracle's reason for refusing a reference, in plain words (its own text otherwise)."""
+    for pattern, plain in _REFUSALS:
+        found = pattern.search(reason)
+        if found:
+            return plain(found)
+    return reason
+
+
 def explain(error: Failure | RetriesExhausted | OutcomeUnknown) -> tuple[str, str, str]:
     """(headline, reason, what to do) for a failure."""
     if isinstance(error, OutcomeUnknown):
@@ -61,7 +103,7 @@ def explain(error: Failure | RetriesExhausted | OutcomeUnknown) -> tuple[str, st
         return (
             "The task was not created: the assignee was not found",
             str(error),
-            "Nothing was sent to Oracle. Fix the assignee and send it again.",
+            "No task was created in B2C Service. Fix the assignee and send it again.",
         )
     if isinstance(error, ValueError):
         return ("The task was not created", str(error), "Fix the command and send it again.")
@@ -100,7 +142,7 @@ def explain(error: Failure | RetriesExhausted | OutcomeUnknown) -> tuple[str, st
     if isinstance(error, B2CValidationError):
         return (
             "Oracle B2C Service refused the task",
-            error.reason,
+            in_plain_words(error.reason),
             "Check the values and send it again.",
         )
     return (

@@ -86,6 +86,10 @@ class TaskForms:
         fill: Filler | None = None,
     ) -> bool:
         """Open the form now; complete it in the background if data is still missing."""
+        if values.contact is not None and values.contact.label == modal.unnamed_contact(
+            values.contact.value
+        ):
+            fill = self._naming_contact(fill)  # shown by its name once Oracle says it
         catalog = self.creator.catalog.cached()
         view = modal.form_view(
             values, context, catalog=catalog, errors=errors, banner=banner, name_max=self._name_max
@@ -101,6 +105,18 @@ class TaskForms:
                 self._complete(opened, context, values, errors, banner, fill), "form-fill"
             )
         return True
+
+    def _naming_contact(self, fill: Filler | None) -> Filler:
+        async def naming(values: FormValues) -> None:
+            if fill is not None:
+                await fill(values)
+            contact = values.contact
+            if contact is not None and contact.value.isdigit():
+                name = await self.creator.procedure.names.name("contacts", int(contact.value))
+                if name:
+                    values.contact = lookups.Choice(contact.value, name)
+
+        return naming
 
     async def _complete(
         self,

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from tenacity import (
 )
 
 from bot.domain import slack_text
+from bot.domain.defaults import hint as defaults_hint
 from bot.domain.defaults import merge as merge_defaults
 from bot.domain.drafts import SlackUser, TaskDraft, draft_from_dict
 from bot.domain.requests import TaskRequest
@@ -35,6 +36,7 @@ from bot.flows.compose import Origin, compose_task, task_name
 from bot.flows.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.journal import Entry, Journal
 from bot.oracle import roql
+from bot.oracle.catalog import ATTRIBUTES, Catalog, resolve_named, unknown_field
 from bot.oracle.client import B2CClient
 from bot.oracle.errors import B2CConnectionError, B2CError
 from bot.oracle.lookups import Names
@@ -88,8 +90,10 @@ class CreateProcedure:
         retry: RetryPolicy,
         announce_after: float,
         request_id_field: str | None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.b2c = b2c
+        self.catalog = catalog  # the site's named values: names checked and sent as ids
         self.journal = journal
         self.poster = poster
         self.people = people
@@ -122,8 +126,15 @@ class CreateProcedure:
         thread = None
         if self.prepare is not None:
             draft, thread = await self.prepare(entry.kind, request, draft)
+        typed = draft
         if self.channel_defaults is not None and entry.kind in DEFAULTS_APPLY_TO:
             draft = merge_defaults(draft, await self.channel_defaults(request.channel_id))
+        from_defaults = sorted(
+            f.name
+            for f in fields(TaskDraft)
+            if getattr(typed, f.name) is None and getattr(draft, f.name) is not None
+        )
+        draft = await self._named(draft, from_defaults, request.command)
         person = await self.people.get(request.user_id)
         names = await self._names(draft)
         assignee = label = None
@@ -179,7 +190,26 @@ class CreateProcedure:
         }
         if thread is not None:
             composed["thread_ts"] = thread
+        if from_defaults:  # for a refusal: the channel's defaults may be why
+            composed["defaults"] = defaults_hint(from_defaults, request.command)
         return composed
+
+    async def _named(self, draft: TaskDraft, from_defaults: list[str], command: str) -> TaskDraft:
+        """The draft's named values (priority, status, type, template) checked against the
+        site's, and sent as ids (Oracle matches a name exactly; people type ``high``). The site's
+        values are loaded only for a draft that names one (cached for every later one)."""
+        if self.catalog is None or all(
+            getattr(draft, attribute) is None for attribute in ATTRIBUTES.values()
+        ):
+            return draft
+        values = await self.catalog.get()
+        unknown = unknown_field(draft, values)
+        if unknown is not None:
+            attribute, problem = unknown
+            if attribute in from_defaults:
+                problem += " " + defaults_hint([attribute], command)
+            raise ValueError(problem)
+        return resolve_named(draft, values)
 
     async def settle(self, entry: Entry, request: TaskRequest, hooks: Hooks) -> Entry:
         """Compose the request's body once, create its task, record the outcome."""
@@ -253,8 +283,12 @@ class CreateProcedure:
         self, entry: Entry, error: Failure | RetriesExhausted | OutcomeUnknown, hooks: Hooks
     ) -> Entry:
         kind = kind_of(error)
+        headline, reason, hint = explain(error)
+        defaults = (entry.composed or {}).get("defaults")
+        if kind == "rejected" and defaults and isinstance(error, B2CError):
+            hint = f"{hint} {defaults}"  # Oracle refused what they filled in, perhaps
         entry = await self.journal.mark_unsettled(
-            entry, kind, json.dumps(explain(error)), type(error).__name__
+            entry, kind, json.dumps((headline, reason, hint)), type(error).__name__
         )
         if (
             kind == "rejected"

@@ -94,6 +94,7 @@ class TaskCreator:
             retry=retry,
             announce_after=announce_after,
             request_id_field=request_id_field,
+            catalog=catalog,
         )
         self._running: set[asyncio.Task[Any]] = set()
         self._requests: dict[str, asyncio.Task[Any]] = {}  # request id -> its run here

@@ -58,10 +58,10 @@ class Home:
             )
         if parsed.option == "set":
             assert parsed.draft is not None
-            problem = await self.defaults.problem(parsed.draft)
-            if problem is not None:
-                return text_answer(f":warning: *The defaults were not set.* {_escape(problem)}")
-            merged = {**await self.store.defaults(channel), **draft_to_dict(parsed.draft)}
+            checked = await self.defaults.checked(parsed.draft)
+            if isinstance(checked, str):
+                return text_answer(f":warning: *The defaults were not set.* {_escape(checked)}")
+            merged = {**await self.store.defaults(channel), **draft_to_dict(checked)}
             merged.pop("name", None)
             await self.store.set_defaults(channel, merged, user)
             head = "This channel's task defaults are now"

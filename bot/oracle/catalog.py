@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.drafts import IdOrName, TaskDraft
 from bot.oracle.client import B2CClient
@@ -37,29 +37,54 @@ class NamedID:
 LABELS = {"priority": "Priority", "status": "Status", "type": "Type", "template": "Template"}
 
 
-def unknown_named(draft: TaskDraft, values: dict[str, list[NamedID]] | None) -> str | None:
-    """What the user named that the site does not have (``@priority Urgent``), with the site's
-    choices, or None. Only kinds the site listed are checked: an empty or unknown list leaves
-    the value to Oracle."""
-    given: dict[str, IdOrName | None] = {
-        "priority": draft.priority,
-        "status": draft.status,
-        "type": draft.task_type,
-        "template": draft.template,
-    }
-    for kind, value in given.items():
+# the draft's attribute for each kind of named ID
+ATTRIBUTES = {
+    "priority": "priority",
+    "status": "status",
+    "type": "task_type",
+    "template": "template",
+}
+
+
+def _match(value: IdOrName, choices: list[NamedID]) -> NamedID | None:
+    if value.id is not None:
+        return next((choice for choice in choices if choice.id == value.id), None)
+    wanted = (value.name or "").casefold()
+    return next((choice for choice in choices if choice.name.casefold() == wanted), None)
+
+
+def unknown_field(
+    draft: TaskDraft, values: dict[str, list[NamedID]] | None
+) -> tuple[str, str] | None:
+    """The first named value the site does not have (``@priority Urgent``): its draft
+    attribute and a line with the site's choices; or None. Only kinds the site listed are
+    checked: an empty or unknown list leaves the value to Oracle."""
+    for kind, attribute in ATTRIBUTES.items():
+        value = getattr(draft, attribute)
         choices = (values or {}).get(kind) or []
-        if value is None or not choices:
-            continue
-        if value.id is not None and any(choice.id == value.id for choice in choices):
-            continue
-        if value.name is not None and any(
-            choice.name.casefold() == value.name.casefold() for choice in choices
-        ):
+        if value is None or not choices or _match(value, choices) is not None:
             continue
         names = ", ".join(choice.name for choice in choices)
-        return f"{LABELS[kind]} must be one of: {names} (not “{value}”)."
+        return attribute, f"{LABELS[kind]} must be one of: {names} (not “{value}”)."
     return None
+
+
+def unknown_named(draft: TaskDraft, values: dict[str, list[NamedID]] | None) -> str | None:
+    """The line ``unknown_field`` gives, or None."""
+    found = unknown_field(draft, values)
+    return found[1] if found else None
+
+
+def resolve_named(draft: TaskDraft, values: dict[str, list[NamedID]] | None) -> TaskDraft:
+    """The draft with each named value the site has given as its id and the site's own name
+    (``@priority high`` → 3, "High"): Oracle is sent the id, people are shown the name."""
+    changes = {}
+    for kind, attribute in ATTRIBUTES.items():
+        value = getattr(draft, attribute)
+        found = _match(value, (values or {}).get(kind) or []) if value is not None else None
+        if found is not None:
+            changes[attribute] = IdOrName(id=found.id, name=found.name)
+    return replace(draft, **changes) if changes else draft
 
 
 class Catalog:

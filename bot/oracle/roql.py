@@ -106,8 +106,8 @@ def account_by_login(login: str) -> str:
 
 
 def organization_by_name(name: str) -> str:
-    """Organizations with this name: id."""
-    return f"select id from organizations where lookupName = {quote(name)} limit 2"
+    """Organizations with this name (ROQL compares without case): id, name as the site has it."""
+    return f"select id, lookupName from organizations where lookupName = {quote(name)} limit 2"
 
 
 def open_tasks(account_id: int) -> str:

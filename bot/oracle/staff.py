@@ -81,12 +81,22 @@ class Staff:
     async def resolve(self, assignee: Assignee) -> tuple[Ref, str]:
         """The staff account reference for ``assignee`` and a label to show for it."""
         if isinstance(assignee, IdOrName):
-            return Ref(id=assignee.id, lookup_name=assignee.name), f"account {assignee}"
+            if assignee.id is not None:
+                return Ref(id=assignee.id), f"account {assignee}"
+            return Ref(lookup_name=assignee.name), f"account {assignee}"
         if isinstance(assignee, AccountLogin):
             ids = await self._b2c.query_one_column(roql.account_by_login(assignee.login))
+            if not ids and "@" in assignee.login:  # an e-mail, not a login
+                ids = await self._b2c.query_one_column(roql.account_by_email(assignee.login))
+                if len(set(ids)) > 1:
+                    raise IdentityError(
+                        f"Several staff accounts have the e-mail {assignee.login}; give the "
+                        "staff login instead."
+                    )
             if not ids:
+                what = "login or e-mail" if "@" in assignee.login else "login"
                 raise IdentityError(
-                    f"No Oracle B2C Service staff account has the login “{assignee.login}”."
+                    f"No Oracle B2C Service staff account has the {what} “{assignee.login}”."
                 )
             return Ref(id=int(ids[0])), assignee.login
         assert isinstance(assignee, SlackUser)

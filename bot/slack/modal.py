@@ -15,7 +15,7 @@ from typing import Any
 from bot.domain import grammar, when
 from bot.domain.drafts import AccountLogin, IdOrName, SlackUser, TaskDraft
 from bot.domain.requests import TaskRequest
-from bot.domain.slack_text import escape, to_plain
+from bot.domain.slack_text import bold, escape, to_plain
 from bot.oracle.catalog import NamedID
 from bot.oracle.lookups import Choice
 from bot.oracle.site import DEFAULT_NAME_MAX
@@ -335,7 +335,7 @@ def progress_view(name: str) -> dict[str, Any]:
                 "text": {
                     "type": "mrkdwn",
                     "text": ":hourglass_flowing_sand: Creating "
-                    f"*{escape(name, 250)}* in Oracle B2C Service…",
+                    f"{bold(escape(name, 250))} in Oracle B2C Service…",
                 },
             }
         ],
@@ -369,6 +369,11 @@ def note_view(task_id: int, metadata: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- from a command
+def unnamed_contact(contact_id: str) -> str:
+    """A contact's label until Oracle has said its name."""
+    return f"Contact {contact_id}"
+
+
 def values_from_reading(reading: grammar.Reading, *, tz: str | None, now: datetime) -> FormValues:
     """Pre-fill the form with everything a (possibly mistaken) command did say."""
     return values_from_draft(reading.draft(), tz=tz, now=now, raw=reading.raw)
@@ -381,7 +386,7 @@ def values_from_draft(
     raw = raw or {}
     values = FormValues(name=to_plain(draft.name)[:MAX_NAME], note=to_plain(draft.note or ""))
     if draft.contact is not None:
-        values.contact = Choice(str(draft.contact), f"Contact {draft.contact}")
+        values.contact = Choice(str(draft.contact), unnamed_contact(str(draft.contact)))
     if draft.organization is not None:
         org = draft.organization
         values.org = Choice(str(org.id) if org.id is not None else f"name:{org.name}", str(org))

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.domain import when
 from bot.domain.grammar import FIELDS
-from bot.domain.slack_text import escape
+from bot.domain.slack_text import bold, escape
 from bot.domain.tasks import Task
 from bot.oracle.catalog import NamedID
 
@@ -222,7 +222,8 @@ def unclear_message(
 
 
 def pending_parent(requester: str, name: str) -> Message:
-    text = f"<@{requester}> is creating a task in Oracle B2C Service: *{escape(name, MAX_NAME)}*"
+    shown = bold(escape(name, MAX_NAME))
+    text = f"<@{requester}> is creating a task in Oracle B2C Service: {shown}"
     return {
         "text": f"Creating task: {escape(name, MAX_NAME)}",
         "blocks": [_section(f":hourglass_flowing_sand: {text}")],
@@ -354,7 +355,7 @@ def task_list(rows: list[tuple[int, str, str, str]]) -> Message:
 
 def failed_parent(requester: str, name: str) -> Message:
     text = (
-        f":x: <@{requester}> tried to create a task: *{escape(name, MAX_NAME)}*. "
+        f":x: <@{requester}> tried to create a task: {bold(escape(name, MAX_NAME))}. "
         "It was not created; the reason is in the thread."
     )
     return {"text": f"Task not created: {escape(name, MAX_NAME)}", "blocks": [_section(text)]}
@@ -363,7 +364,7 @@ def failed_parent(requester: str, name: str) -> Message:
 def not_created_parent(requester: str, name: str) -> Message:
     """A public "creating…" message whose task Oracle refused: brief; the reason is private."""
     text = (
-        f":x: <@{requester}> tried to create a task: *{escape(name, MAX_NAME)}*. It could not "
+        f":x: <@{requester}> tried to create a task: {bold(escape(name, MAX_NAME))}. It could not "
         "be created; they were told why."
     )
     return {"text": f"Task not created: {escape(name, MAX_NAME)}", "blocks": [_section(text)]}
@@ -376,7 +377,7 @@ def created_reply(
     ``actions`` replaces the lone link button (when the reply is itself the task message)."""
     blocks: list[dict[str, object]] = [
         _section(
-            f"*Task #{task.id} created* in Oracle B2C Service: *{escape(task.title, MAX_NAME)}*"
+            f"*Task #{task.id} created* in Oracle B2C Service: {bold(escape(task.title, MAX_NAME))}"
         ),
         {
             "type": "section",
@@ -414,7 +415,7 @@ def created_reply(
 def retrying_parent(requester: str, name: str) -> Message:
     text = (
         f":hourglass_flowing_sand: <@{requester}> is creating a task in Oracle B2C Service: "
-        f"*{escape(name, MAX_NAME)}*\n_Oracle is not answering, retrying…_"
+        f"{bold(escape(name, MAX_NAME))}\n_Oracle is not answering, retrying…_"
     )
     return {
         "text": f"Creating task (retrying): {escape(name, MAX_NAME)}",
