@@ -12,7 +12,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot.domain import when
 from bot.domain.when import (
     DUE_DEFAULT_TIME,
     START_DEFAULT_TIME,
@@ -462,3 +465,51 @@ def test_every_form_the_help_lists_reads_in_every_zone() -> None:
                         form, tz, local_now(tz), DUE_DEFAULT_TIME, first_is_day=first_is_day
                     )
                     assert moment.tzinfo is not None
+
+
+_WORDS = sorted(
+    {
+        *when._MONTHS,
+        *when._WEEKDAYS,
+        *when._UNITS,
+        *when._DAY_WORDS,
+        *when._FILLER,
+        *(word for phrase in when.NAMED_TIMES for word in phrase.split()),
+        *("in", "this", "next", "coming", "the", "of", "from", "now", "am", "pm", "utc", "eow"),
+        *("eom", "week", "month", "year", "a", "an", "ago", "p.m.", "a.m."),
+    }
+)
+_NUMBERS = st.integers(min_value=0, max_value=3000).map(str) | st.sampled_from(
+    ["0900", "1700", "2359", "2400", "17h", "17h30", "5pm", "12am", "13pm", "5:30", "25:00"]
+)
+_SHAPES = st.builds(
+    lambda a, sep, b, c: f"{a}{sep}{b}{c}",
+    st.integers(0, 40).map(str),
+    st.sampled_from(["/", ".", "-", ":"]),
+    st.integers(0, 40).map(str),
+    st.sampled_from(["", "/2027", "/27", ".", ".2027", "th", "st"]),
+)
+_TOKENS = st.sampled_from(_WORDS) | _NUMBERS | _SHAPES
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    words=st.lists(_TOKENS, min_size=1, max_size=5),
+    tz=st.sampled_from(ZONES),
+    first_is_day=st.sampled_from([None, True, False]),
+)
+def test_no_crash_any_phrase_of_the_forms_words_is_read_or_refused_in_one_line(
+    words: list[str], tz: str, first_is_day: bool | None
+) -> None:
+    """Built from the reader's own words and shapes (not random text, which almost never
+    holds a date): each phrase is read, in range, or refused with one line; never a traceback."""
+    phrase = " ".join(words)
+    now = local_now(tz)
+    try:
+        moment = parse_when(phrase, tz, now, DUE_DEFAULT_TIME, first_is_day=first_is_day)
+    except DateError as refused:
+        assert "\n" not in str(refused) and str(refused)
+        return
+    assert moment.utcoffset() == timedelta(0)
+    assert now.year - 1 <= moment.astimezone(ZoneInfo(tz)).year <= now.year + 5
+    check(phrase)  # what is read with a clock is readable without one
