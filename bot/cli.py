@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import logs
 from bot.home.scopes import scopes_of
 from bot.journal import JournalUnavailable
-from bot.settings import Mode, Settings, SettingsError, load_settings
+from bot.settings import FIX, Mode, Settings, SettingsError, read_all_settings
 
 # Allocations (net) between two collections of the youngest generation; Python's default is 700.
 # Under a burst, a thousand requests in flight keep their objects alive across those frequent
@@ -100,8 +100,10 @@ async def _serve(args: argparse.Namespace) -> None:
     from bot.server import serve_http, serve_socket
 
     mode = Mode.SOCKET if args.socket else Mode.HTTP
-    settings = load_settings()
-    settings.check(mode, sandbox=args.sandbox)
+    settings, malformed = read_all_settings()
+    problems = settings.problems(mode, sandbox=args.sandbox, malformed=malformed)
+    if problems:  # every one at once, each once, and the fix once
+        raise SettingsError("\n".join([*problems, f"→ {FIX}"]))
     logs.configure(settings.log_level, settings.log_format, _secrets(settings))
     scopes = await check_slack_token(settings)
     try:
@@ -123,7 +125,6 @@ async def _serve(args: argparse.Namespace) -> None:
 
 async def _doctor(args: argparse.Namespace) -> int:
     from bot.doctor import run_doctor
-    from bot.settings import read_all_settings
 
     settings, problems = read_all_settings()
     logs.configure("WARNING", "text", _secrets(settings))
@@ -213,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         _run(_serve(args))
         return 0
     except SettingsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

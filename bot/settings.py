@@ -1,12 +1,14 @@
 """Settings from the environment and a ``.env`` file in the working folder, checked at start.
 
-A missing or malformed setting stops start-up with one line naming it (``SettingsError``).
+Every missing, malformed or placeholder setting stops start-up, all named at once, one line each
+(``SettingsError``), each saying what the setting accepts in the README's words.
 Secrets are ``SecretStr``: their repr is ``**********``, so a settings object can be logged.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +26,17 @@ class Mode(Enum):
 
 
 class SettingsError(Exception):
-    """One line that names the setting and says what is wrong with it."""
+    """One line per setting, naming it and saying what is wrong with it."""
+
+
+FIX = "set it in the environment or in .env in the folder the bot starts in (see .env.example)"
+# the example values of .env.example: set, well-formed, and not anyone's real value
+PLACEHOLDERS = {
+    "slack_bot_token": "xoxb-your-bot-token",
+    "slack_signing_secret": "your-signing-secret",
+    "b2c_site_url": "https://mysite.custhelp.com",
+    "b2c_password": "change-me",
+}
 
 
 def _check_url(value: str, name: str) -> str:
@@ -209,15 +221,24 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
 
-    def check(self, mode: Mode, *, sandbox: bool = False) -> None:
-        """Raise SettingsError naming the first setting this mode needs and lacks."""
-        problems = self.problems(mode, sandbox=sandbox)
+    def check(self, mode: Mode, *, sandbox: bool = False, malformed: Sequence[str] = ()) -> None:
+        """Raise SettingsError naming every setting this mode needs and lacks (and those
+        ``malformed``, as ``read_all_settings`` found them), one line each."""
+        problems = self.problems(mode, sandbox=sandbox, malformed=malformed)
         if problems:
-            raise SettingsError(problems[0])
+            raise SettingsError("\n".join(problems))
 
-    def problems(self, mode: Mode, *, sandbox: bool = False) -> list[str]:
-        """Every setting this mode needs and lacks, or has in the wrong form, one line each."""
-        found: list[str] = []
+    def problems(
+        self,
+        mode: Mode,
+        *,
+        sandbox: bool = False,
+        malformed: list[str] = (),  # type: ignore[assignment]
+    ) -> list[str]:
+        """Every setting this mode needs and lacks, has in the wrong form or still holds as
+        .env.example's example, one line each; a setting ``malformed`` names is told once."""
+        told = {line.split()[2].rstrip(":") for line in malformed}
+        found: list[str] = list(malformed)
         required: list[tuple[str, object]] = [("SLACK_BOT_TOKEN", self.slack_bot_token)]
         if mode is Mode.HTTP:
             required.append(("SLACK_SIGNING_SECRET", self.slack_signing_secret))
@@ -226,9 +247,17 @@ class Settings(BaseSettings):
         if not sandbox:
             required.append(("B2C_SITE_URL", self.b2c_site_url))
         for name, value in required:
+            if name in told:
+                continue
             if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
+                found.append(f"Missing setting {name}")
+        for attribute, example in PLACEHOLDERS.items():
+            value = getattr(self, attribute)
+            shown = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if shown is not None and shown.rstrip("/") == example:
                 found.append(
-                    f"Missing setting {name}: set it in the environment or .env (see .env.example)"
+                    f"Setting {attribute.upper()} still holds .env.example's example value: "
+                    "give the real one"
                 )
         found += self._check_prefix("SLACK_BOT_TOKEN", self.slack_bot_token, "xoxb-")
         if mode is Mode.SOCKET:
@@ -256,9 +285,40 @@ class Settings(BaseSettings):
         return []
 
 
+def accepted(attribute: str) -> str | None:
+    """What a setting accepts, in the README's words (None: its own check says it)."""
+    field = Settings.model_fields.get(attribute)
+    if field is None:
+        return None
+    kind = field.annotation
+    if kind is bool:
+        return "on or off"
+    bounds = {type(item).__name__: item for item in field.metadata}
+    if kind in (int, float):
+        number = "a whole number" if kind is int else "a number"
+        low = bounds.get("Ge") or bounds.get("Gt")
+        high = bounds.get("Le") or bounds.get("Lt")
+        if low is not None and high is not None:
+            bottom = getattr(low, "ge", None)
+            if bottom is None:
+                return f"{number} above {low.gt} and at most {high.le}"  # type: ignore[union-attr]
+            return f"{number} from {bottom} to {getattr(high, 'le', None)}"
+        return number
+    if "MinLen" in bounds and "MaxLen" in bounds:
+        return f"{bounds['MinLen'].min_length} to {bounds['MaxLen'].max_length} characters"
+    return None
+
+
 def _line(error: dict[str, Any]) -> str:
-    name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-    return f"Malformed setting {name}: " + error["msg"].removeprefix("Value error, ")
+    attribute = str(error["loc"][0]) if error["loc"] else ""
+    name = attribute.upper() or "settings"
+    if error.get("type") == "value_error":  # our own check: already in the README's words
+        return f"Malformed setting {name}: " + error["msg"].removeprefix("Value error, ")
+    wanted = accepted(attribute)
+    given = error.get("input")
+    if wanted is None:
+        return f"Malformed setting {name}: " + error["msg"]
+    return f"Malformed setting {name}: it must be {wanted}, not {str(given)!r}"
 
 
 def read_all_settings(**overrides: object) -> tuple[Settings, list[str]]:
@@ -279,8 +339,8 @@ def read_all_settings(**overrides: object) -> tuple[Settings, list[str]]:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings; a malformed value raises SettingsError naming it."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as error:
-        raise SettingsError(_line(error.errors()[0])) from None  # type: ignore[arg-type]
+    """Read the settings; malformed values raise SettingsError naming each."""
+    settings, problems = read_all_settings(**overrides)
+    if problems:
+        raise SettingsError("\n".join(problems))
+    return settings

@@ -53,18 +53,27 @@ async def test_demo_prints_the_whole_path(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())  # noqa: ASYNC240 - the demo leaves nothing behind
 
 
-async def test_missing_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
+async def test_missing_settings_stop_start_up_one_line_each(tmp_path: Path) -> None:
     code, _out, err = await run("serve", cwd=tmp_path, env=bot_env(SLACK_BOT_TOKEN="xoxb-1"))
     assert code == 2
     assert err.strip().splitlines() == [
-        "error: Missing setting SLACK_SIGNING_SECRET: set it in the environment or .env "
-        "(see .env.example)"
+        "error: Missing setting SLACK_SIGNING_SECRET",
+        "error: Missing setting B2C_SITE_URL",
+        "error: Missing setting B2C_USERNAME/B2C_PASSWORD: set both (or B2C_SESSION_TOKEN or "
+        "B2C_OAUTH_TOKEN) for Oracle B2C Service",
+        "error: → set it in the environment or in .env in the folder the bot starts in "
+        "(see .env.example)",
     ]
-    (tmp_path / ".env").write_text("SLACK_SIGNING_SECRET=s\nB2C_SITE_URL=mysite\n")
-    code, _, err = await run("serve", cwd=tmp_path, env=bot_env(SLACK_BOT_TOKEN="xoxb-1"))
-    assert code == 2
-    assert err.strip().startswith("error: Malformed setting B2C_SITE_URL")
-    assert len(err.strip().splitlines()) == 1
+    (tmp_path / ".env").write_text("B2C_SITE_URL=mysite\nTASK_UNFURL=maybe\n")
+    code, _, err = await run("serve", cwd=tmp_path, env=bot_env(SLACK_BOT_TOKEN=""))
+    assert code == 2  # every one at once, each once
+    assert [line.split(":")[1].strip() for line in err.strip().splitlines()[:-1]] == [
+        "Malformed setting B2C_SITE_URL",
+        "Malformed setting TASK_UNFURL",
+        "Missing setting SLACK_BOT_TOKEN",
+        "Missing setting SLACK_SIGNING_SECRET",
+        "Missing setting B2C_USERNAME/B2C_PASSWORD",
+    ]
 
 
 async def test_serve_with_sandbox_from_another_folder(tmp_path: Path) -> None:

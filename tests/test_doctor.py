@@ -277,3 +277,38 @@ async def test_undated_answers_are_a_warning(
     report = await run_doctor(settings_for(sandbox, slack), [])
     assert any(w.startswith("Oracle's answers carry no Date header") for w in lines(report, WARN))
     assert lines(report, FAIL) == []
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
+
+
+async def test_a_plain_doctor_in_an_empty_folder_names_each_problem_once_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".env").write_text("B2C_SITE_URL=mysite.custhelp.com\n")
+    code, out = await _doctor(tmp_path, bot_env(SLACK_BOT_TOKEN=""), "--json")
+    assert code == 1
+    report = json.loads(out)
+    failures = [c for c in report["checks"] if c["status"] == "fail"]
+    named = [c["what"].split(":")[0] for c in failures]
+    assert named.count("Malformed setting B2C_SITE_URL") == 1
+    assert not any(n.startswith("Missing setting B2C_SITE_URL") for n in named)  # told once
+    for check in failures:  # the fix is said once, as the fix
+        assert "see .env.example" not in check["what"]
+    skipped = {c["area"]: c["what"] for c in report["checks"] if c["status"] == "skip"}
+    assert skipped["Slack"] == "not checked: SLACK_BOT_TOKEN is not set (see Settings above)"
+    assert skipped["Oracle"].startswith("not checked: B2C_SITE_URL not set")
+    journal = [c for c in report["checks"] if c["area"] == "Journal"]
+    assert journal[0]["status"] == "ok" and "not there yet" in journal[0]["what"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env"]  # noqa: ASYNC240 - nothing made
+
+
+async def test_the_env_examples_placeholders_are_called_placeholders(tmp_path: Path) -> None:
+    example = EXAMPLE.read_text()
+    (tmp_path / ".env").write_text(example)
+    code, out = await _doctor(tmp_path, bot_env())
+    assert code == 1
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "B2C_SITE_URL", "B2C_PASSWORD"):
+        assert f"✗ Setting {name} still holds .env.example's example value" in out
+    assert "set and well-formed" not in out
+    assert "xoxb-your-bot-token" not in out and "change-me" not in out  # not echoed either

@@ -10,7 +10,7 @@ GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-1",
     "SLACK_SIGNING_SECRET": "s",
     "SLACK_APP_TOKEN": "xapp-1",
-    "B2C_SITE_URL": "https://mysite.custhelp.com/",
+    "B2C_SITE_URL": "https://acme.custhelp.com/",
     "B2C_USERNAME": "u",
     "B2C_PASSWORD": "p",
 }
@@ -39,7 +39,7 @@ def test_good_settings(env) -> None:
     settings = load_settings()
     settings.check(Mode.HTTP)
     settings.check(Mode.SOCKET)
-    assert settings.b2c_site_url == "https://mysite.custhelp.com"
+    assert settings.b2c_site_url == "https://acme.custhelp.com"
     assert settings.slack_api_url == "https://slack.com/api/"
     assert "p" not in repr(settings.b2c_password)
 
@@ -135,6 +135,55 @@ def test_env_example_is_complete_and_loads(env, tmp_path) -> None:
     for name in names:
         env.delenv(name, raising=False)
     (tmp_path / ".env").write_text(example.read_text())
-    settings = load_settings()
-    settings.check(Mode.HTTP)
+    settings = load_settings()  # well-formed, every one of them
     assert settings.b2c_oauth_token is None and settings.database_url is None
+    # but its example values are not anyone's real ones: each is named
+    assert settings.problems(Mode.HTTP) == [
+        f"Setting {name} still holds .env.example's example value: give the real one"
+        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "B2C_SITE_URL", "B2C_PASSWORD")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [  # what each accepts, in the README's words, never the validation library's
+        (
+            "TASK_UNFURL",
+            "maybe",
+            "Malformed setting TASK_UNFURL: it must be on or off, not 'maybe'",
+        ),
+        ("PORT", "eighty", "PORT: it must be a whole number from 0 to 65535, not 'eighty'"),
+        ("PORT", "70000", "PORT: it must be a whole number from 0 to 65535, not '70000'"),
+        ("B2C_TIMEOUT", "0", "B2C_TIMEOUT: it must be a number above 0 and at most 120, not '0'"),
+        ("B2C_SYNC_INTERVAL", "soon", "it must be a number from 0 to 3600, not 'soon'"),
+        ("TASK_REACTION", "x" * 101, "TASK_REACTION: it must be 1 to 100 characters"),
+        ("B2C_COMPLETED_STATUS", "", "it must be 1 to 80 characters, not ''"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR"),
+    ],
+)
+def test_a_malformed_setting_says_what_it_accepts(env, name: str, value: str, said: str) -> None:
+    env.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert said in str(caught.value)
+    assert "Input should" not in str(caught.value) and "unable to" not in str(caught.value)
+
+
+def test_every_problem_is_named_at_once_each_once(env) -> None:
+    env.delenv("SLACK_BOT_TOKEN")
+    env.delenv("SLACK_SIGNING_SECRET")
+    env.setenv("B2C_SITE_URL", "mysite.custhelp.com")
+    env.setenv("PORT", "eighty")
+    from bot.settings import read_all_settings
+
+    settings, malformed = read_all_settings()
+    problems = settings.problems(Mode.HTTP, malformed=malformed)
+    assert [line.split(":")[0] for line in problems] == [
+        "Malformed setting B2C_SITE_URL",
+        "Malformed setting PORT",
+        "Missing setting SLACK_BOT_TOKEN",
+        "Missing setting SLACK_SIGNING_SECRET",
+    ]  # B2C_SITE_URL once: malformed, not missing as well
+    with pytest.raises(SettingsError) as caught:
+        settings.check(Mode.HTTP, malformed=malformed)
+    assert str(caught.value).splitlines() == problems

@@ -41,5 +41,8 @@ async def run_doctor(
     auth = _auth(settings)
     if settings.b2c_site_url and auth is not None:
         await check_oracle(report, settings, settings.b2c_site_url, auth, write=write)
+    else:
+        missing = "B2C_SITE_URL" if not settings.b2c_site_url else "Oracle's credentials"
+        report.skip("Oracle", f"{missing} not set (see Settings above)")
     await check_journal(report, settings)
     return report

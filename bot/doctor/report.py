@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-OK, FAIL, WARN = "ok", "fail", "warn"
-MARKS = {OK: "✓", FAIL: "✗", WARN: "!"}
+OK, FAIL, WARN, SKIP = "ok", "fail", "warn", "skip"
+MARKS = {OK: "✓", FAIL: "✗", WARN: "!", SKIP: "–"}
 
 
 @dataclass
@@ -35,6 +35,10 @@ class Report:
     def warn(self, area: str, what: str, fix: str | None = None) -> Check:
         return self.add(area, WARN, what, fix)
 
+    def skip(self, area: str, why: str) -> Check:
+        """A section not checked, and why (a setting it needs is reported above)."""
+        return self.add(area, SKIP, f"not checked: {why}")
+
     @property
     def failed(self) -> bool:
         return any(check.status == FAIL for check in self.checks)
@@ -53,15 +57,21 @@ class Report:
             if check.fix:
                 lines.append(f"      → {check.fix}")
         counts = self.counts()
+        skipped = f", {counts[SKIP]} not checked" if counts[SKIP] else ""
         lines.append(
-            f"\n{counts[OK]} passed, {counts[FAIL]} failed, {counts[WARN]} warnings"
+            f"\n{counts[OK]} passed, {counts[FAIL]} failed, {counts[WARN]} warnings{skipped}"
             + (" — fix the ✗ lines and run it again." if self.failed else ".")
         )
         return "\n".join(lines)
 
     def json(self) -> str:
         counts = self.counts()
-        summary = {"passed": counts[OK], "failed": counts[FAIL], "warnings": counts[WARN]}
+        summary = {
+            "passed": counts[OK],
+            "failed": counts[FAIL],
+            "warnings": counts[WARN],
+            "skipped": counts[SKIP],
+        }
         return json.dumps(
             {"ok": not self.failed, **summary, "checks": [asdict(c) for c in self.checks]},
             ensure_ascii=False,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from bot.doctor.report import Report
 from bot.journal import Journal, JournalBusy, JournalUnavailable, parse_url
-from bot.settings import Mode, Settings
+from bot.settings import FIX, Mode, Settings
 
 
 def check_settings(report: Report, settings: Settings, problems: list[str], mode: Mode) -> None:
-    found = problems + settings.problems(mode)
+    found = settings.problems(mode, malformed=problems)  # each setting once
     for line in found:
-        report.fail("Settings", line, "set it in .env or the environment (see .env.example)")
+        report.fail("Settings", line, FIX)
     if not found:
         report.ok(
             "Settings", f"every setting {mode.value.upper()} mode needs is set and well-formed"
@@ -25,6 +28,18 @@ def check_settings(report: Report, settings: Settings, problems: list[str], mode
         )
 
 
+def _sqlite_state(journal_path: str) -> tuple[bool, Path, bool, bool]:
+    """Whether the journal file exists, its folder, whether that is writable, and whether a
+    lock file is already there."""
+    path = Path(journal_path)
+    folder = path.absolute().parent
+    return path.exists(), folder, os.access(folder, os.W_OK), Path(journal_path + ".lock").exists()
+
+
+def _remove(path: str) -> None:
+    Path(path).unlink(missing_ok=True)
+
+
 async def check_journal(report: Report, settings: Settings) -> None:
     engine, _ = parse_url(settings.journal_url)
     label = (
@@ -32,6 +47,20 @@ async def check_journal(report: Report, settings: Settings) -> None:
         if engine == "postgresql"
         else (f"SQLite file {settings.journal_path} (JOURNAL_PATH)")
     )
+    if engine != "postgresql":
+        exists, folder, writable, had_lock = _sqlite_state(settings.journal_path)
+        if not exists:  # the doctor creates nothing: the bot makes it at its first start
+            if writable:
+                report.ok("Journal", f"{label}: not there yet; the bot creates it when it starts")
+            else:  # in the words the bot's own start would use
+                why = "does not exist" if not folder.is_dir() else "cannot be written"
+                report.fail(
+                    "Journal",
+                    f"Journal (JOURNAL_PATH): the folder {folder} {why}",
+                    "create it, or set JOURNAL_PATH to a file in a folder the bot may write "
+                    "(or DATABASE_URL)",
+                )
+            return
     try:
         journal = await Journal.open(settings.journal_url)
     except JournalBusy as error:  # the running bot has it: that is how it should be
@@ -46,3 +75,5 @@ async def check_journal(report: Report, settings: Settings) -> None:
         report.ok("Journal", f"{label}: opened and written")
     finally:
         await journal.close()
+        if engine != "postgresql" and not had_lock:
+            _remove(settings.journal_path + ".lock")  # the doctor's own lock file, gone again

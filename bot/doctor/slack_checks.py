@@ -48,7 +48,8 @@ SCOPES = {
 
 async def check_slack(report: Report, settings: Settings, mode: Mode) -> None:
     if settings.slack_bot_token is None:
-        return  # reported with the settings
+        report.skip(AREA, "SLACK_BOT_TOKEN is not set (see Settings above)")
+        return
     client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
