@@ -77,9 +77,20 @@ def test_signing_secret_not_needed_in_socket_mode_nor_site_with_sandbox(env) -> 
         ("B2C_APP_CONTEXT", "x" * 41, "Malformed setting B2C_APP_CONTEXT: must be 1 to 40"),
         ("B2C_TASK_URL", "{site}/tasks", "Malformed setting B2C_TASK_URL: must contain {id}"),
         ("B2C_TASK_URL", "{site}/{nope}/{id}", "only use the placeholders"),
-        ("PORT", "eighty", "Malformed setting PORT"),
         ("SLACK_API_URL", "ftp://x", "Malformed setting SLACK_API_URL"),
-        ("LOG_LEVEL", "LOUD", "Malformed setting LOG_LEVEL"),
+        # what each accepts, in the README's words, never the validation library's
+        (
+            "TASK_UNFURL",
+            "maybe",
+            "Malformed setting TASK_UNFURL: it must be on or off, not 'maybe'",
+        ),
+        ("PORT", "eighty", "PORT: it must be a whole number from 0 to 65535, not 'eighty'"),
+        ("PORT", "70000", "PORT: it must be a whole number from 0 to 65535, not '70000'"),
+        ("B2C_TIMEOUT", "0", "B2C_TIMEOUT: it must be a number above 0 and at most 120, not '0'"),
+        ("B2C_SYNC_INTERVAL", "soon", "it must be a number from 0 to 3600, not 'soon'"),
+        ("TASK_REACTION", "x" * 101, "TASK_REACTION: it must be 1 to 100 characters"),
+        ("B2C_COMPLETED_STATUS", "", "it must be 1 to 80 characters, not ''"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR"),
     ],
 )
 def test_malformed(env, name: str, value: str, expected: str) -> None:
@@ -88,6 +99,7 @@ def test_malformed(env, name: str, value: str, expected: str) -> None:
         load_settings()
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
+    assert "Input should" not in str(caught.value) and "unable to" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -142,31 +154,6 @@ def test_env_example_is_complete_and_loads(env, tmp_path) -> None:
         f"Setting {name} still holds .env.example's example value: give the real one"
         for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "B2C_SITE_URL", "B2C_PASSWORD")
     ]
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "said"),
-    [  # what each accepts, in the README's words, never the validation library's
-        (
-            "TASK_UNFURL",
-            "maybe",
-            "Malformed setting TASK_UNFURL: it must be on or off, not 'maybe'",
-        ),
-        ("PORT", "eighty", "PORT: it must be a whole number from 0 to 65535, not 'eighty'"),
-        ("PORT", "70000", "PORT: it must be a whole number from 0 to 65535, not '70000'"),
-        ("B2C_TIMEOUT", "0", "B2C_TIMEOUT: it must be a number above 0 and at most 120, not '0'"),
-        ("B2C_SYNC_INTERVAL", "soon", "it must be a number from 0 to 3600, not 'soon'"),
-        ("TASK_REACTION", "x" * 101, "TASK_REACTION: it must be 1 to 100 characters"),
-        ("B2C_COMPLETED_STATUS", "", "it must be 1 to 80 characters, not ''"),
-        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR"),
-    ],
-)
-def test_a_malformed_setting_says_what_it_accepts(env, name: str, value: str, said: str) -> None:
-    env.setenv(name, value)
-    with pytest.raises(SettingsError) as caught:
-        load_settings()
-    assert said in str(caught.value)
-    assert "Input should" not in str(caught.value) and "unable to" not in str(caught.value)
 
 
 def test_every_problem_is_named_at_once_each_once(env) -> None:
