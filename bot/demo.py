@@ -15,8 +15,10 @@ import secrets
 import sys
 import tempfile
 import time
+from datetime import datetime
 from typing import Any, TextIO
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
@@ -30,6 +32,7 @@ from bot.standins.sandbox import API, SEED_TASKS
 from bot.standins.slack_fake import DEFAULT_USERS, SlackFake
 
 DEMO_USER = "U1"  # Jane Doe, America/New_York, in the Slack fake
+DEMO_COMMAND = "/task"  # the command manifest.yaml gives the app (Slack sends it no other)
 
 
 _TOKEN = re.compile(r"<(?:[@#!][^<>\s]*|(?:https?|mailto):[^<>\s]*)>")
@@ -102,8 +105,18 @@ def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict
 _NAMES = {user_id: user["real_name"] for user_id, user in DEFAULT_USERS.items()}
 
 
+_DATE = re.compile(r"<!date\^(\d+)\^[^|>]*\|[^>]*>")
+
+
 def _plain(text: str) -> str:
-    return to_plain(text, _NAMES)
+    """Text as the demo user reads it in Slack: names for mentions, dates in their zone."""
+    zone = ZoneInfo(DEFAULT_USERS[DEMO_USER]["tz"])
+
+    def local(found: re.Match[str]) -> str:
+        moment = datetime.fromtimestamp(int(found[1]), zone)
+        return moment.strftime("%a %-d %b %Y %H:%M")
+
+    return to_plain(_DATE.sub(local, text), _NAMES)
 
 
 def _block_lines(blocks: list[dict[str, Any]] | None, fallback: str) -> list[str]:
@@ -157,8 +170,10 @@ def _print_calls(oracle: list[dict[str, Any]], slack: list[dict[str, Any]], out:
         if answer and "items" in answer:
             for table in answer["items"]:
                 out.write(f"  Oracle → bot: {table['count']} row(s) {table['rows']}\n")
-        elif answer:
+        elif answer and "detail" in answer:
             out.write(f"  Oracle → bot: {answer['status']} {answer['detail']}\n")
+        elif answer:
+            out.write(f"  Oracle → bot: {answer['status']} {_brief(answer.get('body'))}\n")
     for call in slack:
         if call["method"].startswith("views."):
             labels = [b["label"]["text"] for b in call.get("blocks") or [] if b.get("label")]
@@ -175,6 +190,20 @@ def _print_calls(oracle: list[dict[str, Any]], slack: list[dict[str, Any]], out:
             out.write(f"  {line}\n")
 
 
+def _brief(body: Any, most: int = 300) -> str:
+    """An Oracle answer in a line: its JSON without the links, shortened."""
+
+    def bare(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: bare(v) for k, v in value.items() if k != "links"}
+        if isinstance(value, list):
+            return [bare(v) for v in value]
+        return value
+
+    text = json.dumps(bare(body), ensure_ascii=False) if body is not None else "(no body)"
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 async def run_demo(
     command_line: str,
     *,
@@ -182,6 +211,18 @@ async def run_demo(
     out: TextIO = sys.stdout,
     round_trip: bool = False,
 ) -> int:
+    command = command_line.strip().split(None, 1)[0] if command_line.strip() else ""
+    if command.startswith("/") and command != DEMO_COMMAND:
+        said = (
+            f"{command} is not this app's command: its manifest names {DEMO_COMMAND}, and Slack "
+            f"sends an app only its own commands (in Slack, {command} goes to whichever app or "
+            f"built-in owns it). Try {DEMO_COMMAND} {command_line.strip()[len(command) :].strip()}"
+        ).rstrip()
+        if as_json:
+            out.write(json.dumps({"command": command_line, "not_sent": said}) + "\n")
+        else:
+            out.write(f"Slack → bot: nothing. {said}\n")
+        return 1
     with tempfile.TemporaryDirectory() as workdir:
         return await _run_demo(command_line, as_json, out, workdir, round_trip)
 

@@ -53,6 +53,34 @@ async def test_demo_prints_the_whole_path(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())  # noqa: ASYNC240 - the demo leaves nothing behind
 
 
+async def test_the_demo_shows_oracles_answers_and_dates_as_the_user_sees_them() -> None:
+    from io import StringIO
+
+    from bot.demo import run_demo
+
+    out = StringIO()
+    assert await run_demo("/task Call back @due 2026-12-24 17:00 @contact 83", out=out) == 0
+    shown = out.getvalue()
+    # every request's answer, the POST's too (its JSON, without the links)
+    assert 'Oracle → bot: 201 {"id": 100, "lookupName": "Call back"' in shown
+    assert '"links"' not in shown.split("Oracle → bot: 201", 1)[1].split("\n", 1)[0]
+    # the thread's date as Jane (America/New_York) reads it in Slack, not the UTC fallback
+    assert "*Due*: Thu 24 Dec 2026 17:00" in shown and "22:00 UTC" not in shown
+
+
+async def test_the_demo_sends_nothing_for_a_command_that_is_not_the_apps() -> None:
+    from io import StringIO
+
+    from bot.demo import DEMO_COMMAND, run_demo
+
+    manifest = (Path(__file__).resolve().parents[1] / "manifest.yaml").read_text()  # noqa: ASYNC240
+    assert f"- command: {DEMO_COMMAND}\n" in manifest
+    out = StringIO()
+    assert await run_demo("/ticket Return customer call", out=out) == 1
+    assert out.getvalue().startswith("Slack → bot: nothing. /ticket is not this app's command")
+    assert "Try /task Return customer call" in out.getvalue()
+
+
 async def test_missing_settings_stop_start_up_one_line_each(tmp_path: Path) -> None:
     code, _out, err = await run("serve", cwd=tmp_path, env=bot_env(SLACK_BOT_TOKEN="xoxb-1"))
     assert code == 2

@@ -70,6 +70,14 @@ class Recorded:
     answer: Any = None  # what a query answered (for the demo to show)
 
 
+def _json_or_none(response: web.Response) -> Any:
+    """An answer's JSON body (for the demo to show), or None."""
+    try:
+        return json.loads(response.body) if response.body else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 def _seed() -> dict[str, dict[int, dict[str, Any]]]:
     return {
         "contacts": {
@@ -352,6 +360,8 @@ class B2CSandbox:
         finally:
             self._recording.pop(id(request), None)
             await self._notify()
+        if recorded.answer is None and isinstance(response, web.Response):
+            recorded.answer = {"status": response.status, "body": _json_or_none(response)}
         if fault is not None:  # the work is done; only the answer is late or lost
             await asyncio.sleep(fault.delay)
             if fault.drop and request.transport is not None:
