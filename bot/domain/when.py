@@ -19,7 +19,6 @@ import calendar
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DUE_DEFAULT_TIME = time(17, 0)
@@ -505,8 +504,9 @@ def _could_be(day: Day) -> None:
         )
 
 
-@lru_cache(maxsize=512)
 def _parse(phrase: str) -> Parts:
+    """The parts of a phrase. Not cached: reading one costs some microseconds (a cache would
+    also hide a changed reader from a test run in a forked process, as mutation testing does)."""
     return _Reader(phrase).read()
 
 
