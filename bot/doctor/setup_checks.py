@@ -41,14 +41,14 @@ def _remove(path: str) -> None:
 
 
 async def check_journal(report: Report, settings: Settings) -> None:
-    engine, _ = parse_url(settings.journal_url)
+    engine, location = parse_url(settings.journal_url)
     label = (
         "PostgreSQL (DATABASE_URL)"
         if engine == "postgresql"
-        else (f"SQLite file {settings.journal_path} (JOURNAL_PATH)")
+        else (f"SQLite file {location} (JOURNAL_PATH)")
     )
     if engine != "postgresql":
-        exists, folder, writable, had_lock = _sqlite_state(settings.journal_path)
+        exists, folder, writable, had_lock = _sqlite_state(location)
         if not exists:  # the doctor creates nothing: the bot makes it at its first start
             if writable:
                 report.ok("Journal", f"{label}: not there yet; the bot creates it when it starts")
@@ -76,4 +76,4 @@ async def check_journal(report: Report, settings: Settings) -> None:
     finally:
         await journal.close()
         if engine != "postgresql" and not had_lock:
-            _remove(settings.journal_path + ".lock")  # the doctor's own lock file, gone again
+            _remove(location + ".lock")  # the doctor's own lock file, gone again
