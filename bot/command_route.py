@@ -16,12 +16,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.slack import deliveries
 from bot.slack.access import Gate
 from handlers.access import command_refusal
 from handlers.commands import CommandListener
@@ -67,6 +70,9 @@ class CommandRoute:
         ):  # Bolt's own check would raise on it (a 500)
             log.warning("refused a request whose timestamp is not a number of seconds")
             return BoltResponse(status=401)
+        refused = self._malformed(body, headers)
+        if refused is not None:
+            return refused
         if headers.get("content-type", "").startswith(JSON) and '"event_callback"' in body:
             return await self._event(body, headers)
         if not headers.get("content-type", "").startswith(FORM) or "command=" not in body:
@@ -76,6 +82,10 @@ class CommandRoute:
         command = parse_body(body, FORM)
         if "command" not in command or "ssl_check" in command:  # (a payload: parsed as one)
             return None
+        problem = deliveries.command_problem(command)
+        if problem is not None:
+            log.warning("refused a malformed delivery from Slack: %s", problem)
+            return BoltResponse(status=400, body="")
         refusal = await command_refusal(self.gate, command)
         if refusal is not None:
             return refusal
@@ -86,6 +96,34 @@ class CommandRoute:
             log.exception("the slash command's listener failed")
             return BoltResponse(status=500)
         return ack.response or BoltResponse(status=200)
+
+    def _malformed(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
+        """A signed delivery without the shape its listener reads: an event is answered with
+        the empty 200 Slack expects (else it sends it again), anything else with a 400; one
+        WARNING line says what was wrong. None for a well-formed one (or an unsigned one:
+        Bolt answers that 401)."""
+        content_type = headers.get("content-type", "")
+        if content_type.startswith(JSON):
+            try:
+                delivery: Any = json.loads(body)
+            except ValueError:
+                delivery = None
+            problem = deliveries.event_problem(delivery) if delivery is not None else None
+            problem = problem or (None if delivery is not None else "the body is not JSON")
+            status = 200
+        elif content_type.startswith(FORM) and "payload=" in body:
+            raw = parse_qs(body).get("payload", [""])[0]
+            try:
+                problem = deliveries.interactive_problem(json.loads(raw))
+            except ValueError:
+                problem = "the payload is not JSON"
+            status = 400
+        else:
+            return None
+        if problem is None or not self._signed(body, headers):
+            return None
+        log.warning("refused a malformed delivery from Slack: %s", problem)
+        return BoltResponse(status=status, body="")
 
     async def _event(self, body: str, headers: Mapping[str, str]) -> BoltResponse | None:
         """A message event (a reply in a task's thread) or a reaction (an emoji task):

@@ -8,14 +8,24 @@ import functools
 import gc
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import (
+    run_async_bolt_app,
+    send_async_response,
+)
+from slack_bolt.response import BoltResponse
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient as SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.app import Runtime
+from bot.slack import deliveries
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -215,8 +225,47 @@ async def start_health(runtime: Runtime, host: str, port: int) -> web.AppRunner 
     return runner
 
 
+class CheckedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, with each envelope's payload checked first: one without the
+    shape its listener reads is acked (so Slack does not send it again) and logged in one
+    WARNING line, never dispatched (``bot.slack.deliveries``)."""
+
+    def __init__(self, app: Any, app_token: str) -> None:
+        super().__init__(app, app_token)
+        # slack_sdk turns an envelope into a request before any listener sees it, and logs a
+        # traceback for a payload that is not an object: such an envelope is answered first
+        parse_and_run = self.client.run_message_listeners
+
+        async def run_message_listeners(message: dict[str, Any], raw_message: str) -> None:
+            payload = message.get("payload", {})
+            if message.get("envelope_id") and not isinstance(payload, dict):
+                log.warning(
+                    "refused a malformed delivery from Slack (%s): the payload is not an object",
+                    message.get("type"),
+                )
+                await self.client.send_socket_mode_response(
+                    SocketModeResponse(envelope_id=message["envelope_id"])
+                )
+                return
+            await parse_and_run(message, raw_message)
+
+        self.client.run_message_listeners = run_message_listeners  # type: ignore[method-assign]
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        problem = deliveries.problem(req.payload)
+        if problem is not None:
+            log.warning("refused a malformed delivery from Slack (%s): %s", req.type, problem)
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        started = time.monotonic()
+        answer = await run_async_bolt_app(self.app, req)
+        if answer.status != 200:  # (Bolt said why: "Unhandled request"): acked all the same,
+            answer = BoltResponse(status=200, body="")  # or Slack sends it again and again
+        await send_async_response(client, req, answer, started)
+
+
 async def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -> None:
-    handler = AsyncSocketModeHandler(runtime.app, app_token)
+    handler = CheckedSocketModeHandler(runtime.app, app_token)
     await handler.connect_async()
     log.info("connected to Slack in Socket Mode")
     health = await start_health(runtime, host, port)

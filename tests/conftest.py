@@ -21,11 +21,10 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 import pytest
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Runtime, build_runtime
 from bot.demo import as_slack_sends, signed_headers, slash_form
-from bot.server import EVENTS_PATH, start_http
+from bot.server import EVENTS_PATH, CheckedSocketModeHandler, start_http
 from bot.settings import Mode, Settings
 from bot.standins.sandbox import API, PASSWORD, USERNAME, B2CSandbox
 from bot.standins.slack_fake import SlackFake
@@ -261,7 +260,7 @@ async def socket_mode_bot(sandbox: B2CSandbox, slack: SlackFake) -> AsyncIterato
     """The bot connected to the Slack fake in Socket Mode."""
     settings = make_settings(sandbox, slack, slack_signing_secret=None)
     runtime = await build_runtime(settings, Mode.SOCKET)
-    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    handler = CheckedSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     await handler.connect_async()
     try:
         yield runtime

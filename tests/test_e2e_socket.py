@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
 from bot.app import build_runtime
 from bot.demo import slash_form
+from bot.server import CheckedSocketModeHandler
 from bot.settings import Mode
 from bot.standins.sandbox import B2CSandbox
 from bot.standins.slack_fake import SlackFake
@@ -18,7 +17,7 @@ async def test_slash_command_over_socket_mode(sandbox: B2CSandbox, slack: SlackF
     settings = make_settings(sandbox, slack, slack_signing_secret=None)
     settings.check(Mode.SOCKET)
     runtime = await build_runtime(settings, Mode.SOCKET)
-    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    handler = CheckedSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     await handler.connect_async()
     try:
         payload = slash_form(
@@ -56,7 +55,7 @@ async def test_a_thread_reply_becomes_a_note_over_socket_mode(
 ) -> None:
     settings = make_settings(sandbox, slack, slack_signing_secret=None)
     runtime = await build_runtime(settings, Mode.SOCKET)
-    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    handler = CheckedSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     await handler.connect_async()
     try:
         payload = slash_form("/task Return customer call", response_url=slack.response_url("s2"))

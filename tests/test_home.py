@@ -186,15 +186,14 @@ async def test_a_note_from_the_home_tab_and_a_new_task_from_it(
 
 
 async def test_the_home_tab_over_socket_mode(sandbox: B2CSandbox, slack: SlackFake) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
     from bot.app import build_runtime
+    from bot.server import CheckedSocketModeHandler
     from bot.settings import Mode
 
     sandbox.seed_tasks()
     settings = make_settings(sandbox, slack, slack_signing_secret=None)
     runtime = await build_runtime(settings, Mode.SOCKET)
-    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    handler = CheckedSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     await handler.connect_async()
     try:
         envelope = {

@@ -133,7 +133,12 @@ class SharedChannels:
         try:
             answer = await self.slack.conversations_info(channel=channel)
         except SlackApiError as error:
-            code = error.response.get("error")
+            data = error.response.data  # (an HTML page, from a proxy: no error code)
+            code = (
+                data.get("error")
+                if isinstance(data, dict)
+                else f"HTTP {error.response.status_code}"
+            )
             if code in ("channel_not_found", "missing_scope"):  # no way to know: not shared
                 log.warning("conversations.info %s for %s: taken as not shared", code, channel)
                 self.said(channel, False)
