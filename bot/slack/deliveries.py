@@ -37,6 +37,13 @@ _OBJECTS = ("view", "message", "previous_message", "item", "container", "functio
 
 
 _ID = re.compile(r"[A-Za-z0-9_.-]{0,64}")  # a Slack id (U…, C…, T…, E…)
+_IDS = ("team_id", "enterprise_id", "api_app_id", "event_id", "user_id", "channel_id")
+_STAMPS = ("ts", "thread_ts", "event_ts", "message_ts", "action_ts")
+_STAMP = re.compile(r"[0-9]{1,12}(\.[0-9]{1,8})?")
+
+
+def _stamp(value: Any) -> bool:
+    return isinstance(value, str) and _STAMP.fullmatch(value) is not None
 
 
 def _id(value: Any) -> bool:
@@ -54,6 +61,12 @@ def _context_problem(payload: dict[str, Any], where: str) -> str | None:
     for key in _OBJECTS:
         if payload.get(key) is not None and not _dict(payload[key]):
             return f"the {where}'s {key} is not an object"
+    for key in _IDS:
+        if payload.get(key) is not None and not _id(payload[key]):
+            return f"the {where}'s {key} is not a Slack id"
+    for key in _STAMPS:
+        if payload.get(key) is not None and not _stamp(payload[key]):
+            return f"the {where}'s {key} is not a Slack timestamp"
     grants = payload.get("authorizations")
     if grants is not None and not (
         isinstance(grants, list) and all(_dict(grant) for grant in grants)
@@ -180,9 +193,10 @@ def event_problem(body: Any) -> str | None:
     event = body.get("event")
     if not _dict(event) or not _text(event.get("type")):
         return "the event_callback has no event"
-    context = _context_problem(event, f"{event['type']} event")
-    if context is not None:
-        return context
+    for inner, where in ((event, f"{event['type']} event"), (event.get("item"), "event's item")):
+        context = _context_problem(inner, where) if _dict(inner) else None
+        if context is not None:
+            return context
     for field, kinds in _EVENT_FIELDS.get(event["type"], {}).items():
         if field in event and not isinstance(event[field], kinds):
             return f"the {event['type']} event's {field} is of the wrong kind"
