@@ -404,7 +404,6 @@ def created_reply(
             ],
         }
     )
-    blocks.append(_context(f"<{escape(link)}|{escape(link)}>"))
     return {
         "text": f"Task #{task.id} created: {escape(task.title, MAX_NAME)} "
         f"({escape(task.status_name)}) {escape(link)}",
