@@ -53,7 +53,10 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),
     "dates": (["bot/domain/when.py"], ["tests/test_when.py", "tests/test_grammar.py"]),
-    "unclear commands": (["bot/flows/unclear.py"], ["tests/test_what_people_type.py"]),
+    "unclear commands": (
+        ["bot/flows/unclear.py"],
+        ["tests/test_unclear.py", "tests/test_what_people_type.py"],
+    ),
     "escaping": (
         ["bot/domain/slack_text.py"],
         ["tests/test_slack_text.py", "tests/test_properties.py", "tests/test_security.py"],

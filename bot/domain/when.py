@@ -100,7 +100,6 @@ class Day:
 class Clock:
     at: time
     text: str
-    named: bool = False  # a part of the day (past today: tomorrow's)
 
 
 @dataclass(frozen=True)
@@ -245,7 +244,7 @@ class _Reader:
             if " ".join(self.tokens[i : i + size]) == words:
                 if words == "tonight":
                     return 0  # a day word (today, 20:00)
-                self._set_clock(Clock(NAMED_TIMES[words], words, named=True))
+                self._set_clock(Clock(NAMED_TIMES[words], words))
                 return size
         for words, later in (
             ("end of week", False),
@@ -315,7 +314,7 @@ class _Reader:
             return 0
         self._set_day(Day(kind, self.tokens[i]))
         if kind == "tonight":
-            self._set_clock(Clock(NAMED_TIMES["tonight"], self.tokens[i], named=True))
+            self._set_clock(Clock(NAMED_TIMES["tonight"], self.tokens[i]))
         return 1
 
     def _this_next(self, i: int) -> int:
@@ -328,7 +327,7 @@ class _Reader:
             return 2
         if word == "this" and following in ("morning", "afternoon", "evening"):
             self._set_day(Day("today", f"this {following}"))
-            self._set_clock(Clock(NAMED_TIMES[following], f"this {following}", named=True))
+            self._set_clock(Clock(NAMED_TIMES[following], f"this {following}"))
             return 2
         if following in ("week", "month", "year"):
             raise DateError(
