@@ -59,7 +59,7 @@ TABLE: list[tuple[str, str] | tuple[str, str, dict[str, str]]] = [
     ("24", "!“24”"),
     ("2400", "!“2400”"),
     ("1799", "!“1799”"),
-    ("12345", "!“12345”"),
+    ("12345", "!“12345” is not a date or a time"),
     ("friday 1500", "2027-03-12 15:00"),
     ("friday 5", "2027-03-12 17:00"),
     ("friday 9", "2027-03-12 09:00"),
@@ -161,7 +161,8 @@ TABLE: list[tuple[str, str] | tuple[str, str, dict[str, str]]] = [
     ("Friday", "2027-03-12 17:00"),
     ("next week", "!“next week”"),
     ("this week", "!“this week”"),
-    ("next month", "!“next month”"),
+    ("next month", "!“next month”: which day?"),
+    ("this month", "!“this month”: which day?"),
     ("friday monday", "!“monday”"),
     ("friday the 13th", "!“the 13th”"),
     # how long from now: minutes and hours are elapsed time, days and more are calendar days
@@ -202,7 +203,8 @@ TABLE: list[tuple[str, str] | tuple[str, str, dict[str, str]]] = [
     ("feb 29", "2028-02-29 17:00"),
     ("apr 31", "!“apr 31”"),
     ("dec 24 1700", "2027-12-24 17:00"),
-    ("dec 24 1999", "!1999"),
+    ("dec 24 1999", "!“dec 24 1999” is in 1999: give a date from 2026 to 2032"),
+    ("dec 24 2100", "!“dec 24 2100” is in 2100: give a date from 2026 to 2032"),
     ("dec 24 2026", "2026-12-24 17:00"),  # last year: allowed
     ("dec 24 2032", "2032-12-24 17:00"),  # five years ahead: allowed
     ("dec 24 2033", "!2033"),
@@ -229,7 +231,9 @@ TABLE: list[tuple[str, str] | tuple[str, str, dict[str, str]]] = [
     ("1.4.", "2027-04-01 17:00"),
     ("31/04", "!“31/04”"),
     ("24/12/1700", "!1700"),
-    ("04/03", "!“04/03” could be 4 March or 3 April"),
+    ("04/03", "!“04/03” could be 4 March or 3 April: write it as 4 mar or 3 apr"),
+    ("5/12", "!“5/12” could be 5 December or 12 May"),
+    ("13/5", "2027-05-13 17:00"),
     ("4/3 2pm", "!“4/3” could be 4 March or 3 April"),
     # ISO 8601
     ("2027-12-24", "2027-12-24 17:00"),
@@ -243,7 +247,7 @@ TABLE: list[tuple[str, str] | tuple[str, str, dict[str, str]]] = [
     ("2027-12-24 5pm", "2027-12-24 17:00"),
     ("2027-13-45", "!2027-13-45"),
     ("2027-02-30", "!2027-02-30"),
-    ("1700-01-01", "!1700"),
+    ("1700-01-01", "!“1700-01-01” is in 1700: give a date from 2026 to 2032"),
     (
         "tomorrow 5pm utc",
         "",
@@ -311,6 +315,19 @@ TABLE: list[tuple[str, str] | tuple[str, str, dict[str, str]]] = [
     ("tomorrow 6", "2027-03-10 18:00"),
     ("tomorrow 7", "2027-03-10 07:00"),  # 7 on: as written
     ("tomorrow 6:30", "2027-03-10 18:30"),
+    ("tomorrow 5:60", "!“5:60” is not a time of day"),
+    ("tomorrow 5:60pm", "!“5:60pm” is not a time of day"),
+    ("tomorrow 11 pm", "2027-03-10 23:00"),
+    ("tomorrow 13 pm", "!“13 pm” is not a time of day"),
+    ("5:30 pm tomorrow", "2027-03-10 17:30"),
+    ("10am", "2027-03-10 10:00"),  # its minute has come: tomorrow's
+    ("tuesday 10am", "2027-03-16 10:00"),
+    ("the 24th friday", "!“the 24th” and “friday” are two different days"),
+    (
+        "tomorrow utc 3pm",
+        "",
+        {EAST: "2027-03-10 20:30", WEST: "2027-03-10 12:00", DST: "2027-03-10 10:00"},
+    ),
     ("in 3d 9am", "2027-03-12 09:00"),
     ("in 3 days from now 9am", "2027-03-12 09:00"),
     ("in 3 days from tomorrow", "!could not read “from”"),
@@ -378,7 +395,12 @@ def test_what_cannot_be_read_wherever_is_refused_before_anything_is_sent(
 ) -> None:
     """The grammar's check needs no clock or zone: a phrase refused for its words (not for a
     year out of range, which depends on today) is refused by it too, the same way."""
-    clock_bound = meaning[1:].isdigit() or "could be" in meaning or phrase in ("tonight 9pm",)
+    clock_bound = (
+        meaning[1:].isdigit()
+        or " is in " in meaning  # a year out of range: today decides
+        or "could be" in meaning
+        or phrase in ("tonight 9pm",)
+    )
     if clock_bound:
         return
     with pytest.raises(DateError) as refused:
@@ -411,6 +433,9 @@ def test_a_start_date_without_a_time_starts_at_nine(phrase: str, meaning: str) -
         ("2027-03-09 18:00", "eod", "2027-03-10 17:00"),
         ("2027-03-09 17:59", "evening", "2027-03-09 18:00"),
         ("2027-03-09 18:00", "evening", "2027-03-10 18:00"),  # its minute has come: tomorrow's
+        ("2027-03-09 20:00", "tonight", "!“tonight” (20:00) has passed"),
+        ("2027-03-12 17:00", "end of week", "2027-03-19 17:00"),
+        ("2027-03-31 17:00", "end of month", "2027-04-30 17:00"),
         ("2027-03-12 10:00", "friday", "2027-03-12 17:00"),  # Friday: today's
         ("2027-03-12 18:00", "friday", "2027-03-19 17:00"),  # past: next week's
         ("2027-03-12 18:00", "end of week", "2027-03-19 17:00"),
@@ -484,6 +509,12 @@ def test_an_unclear_day_and_month_is_found_and_written_out(
     assert readings(phrase) == ((day_first_reading, month_first_reading) if part else None)
 
 
+def test_an_empty_date_and_a_phrase_without_a_day_are_said_so() -> None:
+    with pytest.raises(DateError, match="the date is empty"):
+        parse_when("  ", DST, local_now(DST), DUE_DEFAULT_TIME)
+    assert undecided("5pm") is None and readings("5pm") is None
+
+
 def test_the_users_order_reads_an_unclear_date() -> None:
     now = local_now(DST)
     with pytest.raises(AmbiguousDate):
@@ -513,6 +544,7 @@ def process_zone(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def test_oracle_time_keeps_milliseconds() -> None:
+    assert oracle_time(datetime(2026, 1, 2, 3, 4, 5, 1000, tzinfo=UTC)).endswith(".001Z")
     moment = datetime(2026, 1, 2, 3, 4, 5, 678900, tzinfo=UTC)
     assert oracle_time(moment) == "2026-01-02T03:04:05.678Z"
     assert oracle_time(moment.replace(microsecond=999999)) == "2026-01-02T03:04:05.999Z"

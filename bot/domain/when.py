@@ -355,8 +355,7 @@ class _Reader:
     def _year_after(self, i: int) -> tuple[int | None, int]:
         token = self._at(i)
         if _DIGITS.match(token) and len(token) == 4 and token[:2] in ("19", "20", "21"):
-            if self._at(i + 1) not in ("am", "pm"):
-                return int(token), 1
+            return int(token), 1
         return None, 0
 
     def _month_date(self, i: int) -> int:
@@ -716,21 +715,16 @@ def _resolve(
         chosen = _add_months(today, day.number)
     elif day.kind == "ordinal":
         chosen = _next_ordinal(day, today)
-    else:  # date, numeric
+    elif day.kind in ("date", "numeric"):
         if day.kind == "numeric":
             day = _ordered(day, first_is_day)
-        if day.year is not None:
-            _year_in_range(day, now)
+        if day.year is not None:  # (out of range: refused below, with the whole phrase)
             chosen = _date(day.year, day.month, day.day, day.text)
         else:
             chosen = _next_date(day.month, day.day, today, day.text)
+    else:
+        raise AssertionError(f"a day of no known kind: {day.kind}")
     return moment(chosen).astimezone(UTC)
-
-
-def _year_in_range(day: Day, now: datetime) -> None:
-    low, high = now.year - YEARS_BACK, now.year + YEARS_AHEAD
-    if day.year is not None and not low <= day.year <= high:
-        raise DateError(f"“{day.text}” is in {day.year}: give a date from {low} to {high}")
 
 
 def _next_ordinal(day: Day, today: date) -> date:
