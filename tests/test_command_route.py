@@ -142,7 +142,14 @@ async def test_anything_but_a_signed_slash_command_is_left_to_bolt(body: str, he
     [
         (command(text="x"), JSON, 200, "the body is not JSON"),  # (an event is owed a 200)
         (command(payload="{}"), FORM, 400, "the payload has no type"),
-        (command(text="x", user_id="U 1"), FORM, 400, "the slash command's user_id is not a"),
+        ("payload=", FORM, 400, "the payload is not JSON"),
+        (urlencode({"payload": "{nope"}), FORM, 400, "the payload is not JSON"),
+        (
+            command(text="x", user_id="U 1"),
+            FORM,
+            400,
+            "the slash command's user_id is not a Slack id",
+        ),
         (json.dumps({"type": "event_callback"}), JSON, 200, "the event_callback has no event"),
     ],
 )
@@ -152,10 +159,10 @@ async def test_a_signed_malformed_delivery_is_answered_here_in_one_line(
     calls = Calls()
     with caplog.at_level(logging.WARNING, logger="bot.command_route"):
         answer = await route(calls).answer(body, signed(body, content_type))
-    assert answer is not None and answer.status == status
+    assert answer is not None and (answer.status, answer.body) == (status, "")
     assert calls.commands == []
     [line] = [r.getMessage() for r in caplog.records]
-    assert said in line
+    assert line == f"refused a malformed delivery from Slack: {said}"
 
 
 @pytest.mark.parametrize("stamp", ["x", "-5", "1.5", "１２"])
