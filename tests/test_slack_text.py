@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.slack_text import (
+    bold,
     escape,
     first_line_name,
     to_plain,
@@ -122,3 +123,16 @@ def test_a_task_name_from_a_message_is_its_first_line_cut_at_a_word(text: str, n
 def test_a_shortened_text_ends_with_an_ellipsis_right_after_its_last_word() -> None:
     assert escape("abc   def", 6) == "abc…"
     assert escape("  abc def", 6) == "  abc…"
+
+
+@pytest.mark.parametrize(
+    ("shown", "strong"),
+    [
+        ("Call back", "*Call back*"),
+        ("Call *now*", "“Call *now*”"),  # its own asterisks: quoted, not wrapped in more
+        ("*", "“*”"),
+        ("", "**"),
+    ],
+)
+def test_a_name_in_bold_or_quoted(shown: str, strong: str) -> None:
+    assert bold(shown) == strong
