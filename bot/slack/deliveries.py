@@ -231,7 +231,7 @@ def problem(body: Any) -> str | None:
     """What is wrong with any delivery: an event, an interactivity payload, a slash command."""
     if _dict(body) and "command" in body:
         return command_problem(body)
-    if _dict(body) and ("event" in body or body.get("type") in ("event_callback",)):
+    if _dict(body) and ("event" in body or body.get("type") == "event_callback"):
         return event_problem(body)
     if _dict(body) and body.get("type") in ("url_verification", "app_rate_limited"):
         return None
