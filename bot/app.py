@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import httpx
@@ -37,14 +37,16 @@ from bot.home.tab import HomeTab
 from bot.home.tools import Tools
 from bot.home.unfurl import Unfurls, link_pattern
 from bot.journal import Journal
+from bot.metrics import Metrics
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient, TokenAuth
 from bot.oracle.staff import Staff
 from bot.settings import Mode, Settings
 from bot.slack.access import Gate
 from bot.slack.connect import Organizations, SharedChannels, SlackConnect
-from bot.slack.delivery import respond_via_url
+from bot.slack.delivery import ResponseUrl
 from bot.slack.people import People
+from bot.slack.watch import CallWatcher
 from bot.standins import sandbox as sandbox_module
 from bot.standins.sandbox import B2CSandbox
 from bot.sync.poller import SyncPoller
@@ -81,6 +83,7 @@ class Runtime:
     sync_interval: float = 15.0
     commands: CommandRoute | None = None  # HTTP mode: slash commands without Bolt's dispatch
     home: Home | None = None  # the Home tab, direct messages, previews, defaults, emoji tasks
+    metrics: Metrics = field(default_factory=Metrics)  # GET /metrics
 
     async def health(self) -> dict[str, object]:
         """Whether the journal's database and Oracle answer (each at most 3 seconds)."""
@@ -120,15 +123,16 @@ def b2c_auth(settings: Settings) -> httpx.Auth:
     return httpx.BasicAuth(settings.b2c_username, settings.b2c_password.get_secret_value())
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(settings: Settings, watch: CallWatcher | None = None) -> AsyncWebClient:
     """One client over one shared aiohttp session: slack_sdk otherwise opens a new session
-    (and connection) for every call."""
+    (and connection) for every call. ``watch``: told of every call (``bot.slack.watch``)."""
     assert settings.slack_bot_token is not None
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         session=aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)),
         retry_handlers=[
+            *([watch] if watch is not None else []),
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ],
@@ -140,11 +144,14 @@ async def build_runtime(
     mode: Mode,
     *,
     use_sandbox: bool = False,
-    respond: Responder = respond_via_url,
+    respond: Responder | None = None,
     scopes: set[str] | None = None,
 ) -> Runtime:
     """Wire the app. With ``use_sandbox`` an embedded B2C sandbox is started and used;
+    ``respond``: how to answer a ``response_url`` (Slack's, counted, unless given);
     ``scopes``: the bot token's, when the caller has asked Slack already (else asked here)."""
+    metrics = Metrics()
+    respond = respond or ResponseUrl(metrics.slack_call)
     sandbox = None
     if use_sandbox:
         sandbox = B2CSandbox()
@@ -161,8 +168,9 @@ async def build_runtime(
         timeout=settings.b2c_timeout,
         max_concurrency=settings.b2c_max_concurrency,
     )
+    b2c.observe = metrics.oracle_call
     journal = await Journal.open(settings.journal_url, heartbeat=settings.journal_heartbeat)
-    client = slack_client(settings)
+    client = slack_client(settings, CallWatcher(metrics.slack_call))
     secret = settings.slack_signing_secret
     app = AsyncApp(
         client=client,
@@ -195,6 +203,7 @@ async def build_runtime(
         retry=RetryPolicy(budget=settings.b2c_retry_budget),
         request_id_field=settings.b2c_request_id_field,
     )
+    creator.on_outcome = metrics.request_ended
     work = TaskWork(
         b2c=b2c,
         poster=creator.poster,
@@ -213,6 +222,7 @@ async def build_runtime(
             b2c=b2c, store=store, poster=creator.poster, catalog=catalog, link=creator.link
         )
         creator.tracker = sync.track_created
+        sync.on_round, sync.on_told = metrics.sync_round, metrics.sync_told
         work.sync = sync
         notes = ThreadNotes(
             journal=journal, store=store, sync=sync, b2c=b2c, poster=creator.poster, people=people
@@ -251,6 +261,7 @@ async def build_runtime(
         if mode is Mode.HTTP and secret is not None
         else None,
         home=home,
+        metrics=metrics,
     )
 
 

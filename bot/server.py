@@ -1,4 +1,5 @@
-"""Serving the app: HTTP mode (aiohttp: ``POST /slack/events``, ``GET /healthz``), Socket Mode."""
+"""Serving the app: HTTP mode (aiohttp: ``POST /slack/events``, ``GET /healthz``,
+``GET /metrics``), Socket Mode (``/healthz`` and ``/metrics`` on a port of their own)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from bot.slack import deliveries
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 DIGEST_INTERVAL = 60.0  # seconds between looks for users whose morning it is
+METRICS_DATABASE_WAIT = 2.0  # seconds a scrape waits for the journal's figures
 
 
 class CollectorHold:
@@ -72,6 +74,7 @@ def web_app(runtime: Runtime) -> web.Application:
     async def events(request: web.Request) -> web.Response:
         creator.ack_started()
         hold.start()
+        started = time.monotonic()
         try:
             body = await request.text()
             answer = await commands.answer(body, request.headers) if commands else None
@@ -81,6 +84,7 @@ def web_app(runtime: Runtime) -> web.Application:
         finally:
             hold.stop()
             creator.ack_finished()
+            runtime.metrics.acked("http", time.monotonic() - started)
 
     app = health_app(runtime)
     app.router.add_post(EVENTS_PATH, events)
@@ -94,13 +98,25 @@ def bound_port(site: web.TCPSite) -> int:
 
 def health_app(runtime: Runtime) -> web.Application:
     """``GET /healthz``: liveness (the answer itself) and, apart, whether the database and
-    Oracle answer. Served alone in Socket Mode, beside ``/slack/events`` in HTTP mode."""
+    Oracle answer; ``GET /metrics``: what a monitoring system scrapes (``bot.metrics``).
+    Served alone in Socket Mode, beside ``/slack/events`` in HTTP mode."""
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"live": True, **await runtime.health()})
 
+    async def backlog() -> tuple[int, float | None]:
+        async with asyncio.timeout(METRICS_DATABASE_WAIT):
+            return await runtime.journal.backlog()
+
+    async def metrics(request: web.Request) -> web.Response:
+        body, content_type = await runtime.metrics.exposition(
+            request.headers.get("Accept"), backlog
+        )
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     return app
 
 
@@ -115,35 +131,43 @@ def start_background(runtime: Runtime) -> asyncio.Future[list[None]]:
     forgetters = [runtime.notes.forget_settled] if runtime.notes is not None else []
     if home is not None:
         forgetters.append(home.store.forget_digests)
+    repeat = functools.partial(every, failing=runtime.metrics.round_failing)
     loops = [
-        every(runtime.sweep_interval, creator.resume, "resuming journaled requests"),
+        repeat(runtime.sweep_interval, creator.resume, "resuming journaled requests"),
         runtime.journal.forget_forever(runtime.retention_days, also=forgetters),
     ]
     if home is not None and home.digests is not None:  # the 09:00 digests, looked for a minute
-        loops.append(every(DIGEST_INTERVAL, home.digests.run_once, "morning digests"))
+        loops.append(repeat(DIGEST_INTERVAL, home.digests.run_once, "morning digests"))
     if runtime.sync is not None:  # synced threads: what changed in Oracle, told in Slack
         poll = runtime.sync.poll_once
-        loops.append(every(runtime.sync_interval, poll, "thread sync: polling Oracle"))
+        loops.append(repeat(runtime.sync_interval, poll, "thread sync: polling Oracle"))
     notes = runtime.notes
     if notes is not None:  # and replies journaled but not yet saved as notes
         resume_notes = functools.partial(notes.resume, creator.spawn)
-        loops.append(every(runtime.sweep_interval, resume_notes, "resuming thread notes"))
+        loops.append(repeat(runtime.sweep_interval, resume_notes, "resuming thread notes"))
     return asyncio.gather(*loops)
 
 
-async def every(interval: float, one_round: Callable[[], Awaitable[Any]], what: str) -> None:
+async def every(
+    interval: float,
+    one_round: Callable[[], Awaitable[Any]],
+    what: str,
+    *,
+    failing: Callable[[str, bool], None] | None = None,
+) -> None:
     """Run ``one_round`` every ``interval`` seconds for as long as the bot runs. Rounds that
     fail (Slack, Oracle or the database away) are told in one line when they start failing,
     with the error in words, and one when they work again; each failure's traceback is logged
-    at DEBUG only (a minute-by-minute traceback tells an operator nothing new)."""
-    failing = False
+    at DEBUG only (a minute-by-minute traceback tells an operator nothing new). ``failing``:
+    told after each round whether it failed (``bot.metrics``)."""
+    failing_now = False
     while True:
         try:
             await one_round()
         except Exception as error:
             log.debug("%s failed", what, exc_info=True)
-            if not failing:
-                failing = True
+            if not failing_now:
+                failing_now = True
                 log.error(
                     "%s failed: %s (tried again every %g s; one line when it works again)",
                     what,
@@ -152,11 +176,13 @@ async def every(interval: float, one_round: Callable[[], Awaitable[Any]], what: 
                     extra={"event": "background_failing", "round": what},
                 )
         else:
-            if failing:
-                failing = False
+            if failing_now:
+                failing_now = False
                 log.info(
                     "%s works again", what, extra={"event": "background_recovered", "round": what}
                 )
+        if failing is not None:
+            failing(what, failing_now)
         await asyncio.sleep(interval)
 
 
@@ -230,8 +256,11 @@ class CheckedSocketModeHandler(AsyncSocketModeHandler):
     shape its listener reads is acked (so Slack does not send it again) and logged in one
     WARNING line, never dispatched (``bot.slack.deliveries``)."""
 
-    def __init__(self, app: Any, app_token: str) -> None:
+    def __init__(
+        self, app: Any, app_token: str, acked: Callable[[str, float], None] | None = None
+    ) -> None:
         super().__init__(app, app_token)
+        self.acked = acked  # told of each ack: the mode and its seconds (bot.metrics)
         # slack_sdk turns an envelope into a request before any listener sees it, and logs a
         # traceback for a payload that is not an object: such an envelope is answered first
         parse_and_run = self.client.run_message_listeners
@@ -252,20 +281,22 @@ class CheckedSocketModeHandler(AsyncSocketModeHandler):
         self.client.run_message_listeners = run_message_listeners  # type: ignore[method-assign]
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started = time.monotonic()
         problem = deliveries.problem(req.payload)
         if problem is not None:
             log.warning("refused a malformed delivery from Slack (%s): %s", req.type, problem)
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            return
-        started = time.monotonic()
-        answer = await run_async_bolt_app(self.app, req)
-        if answer.status != 200:  # (Bolt said why: "Unhandled request"): acked all the same,
-            answer = BoltResponse(status=200, body="")  # or Slack sends it again and again
-        await send_async_response(client, req, answer, started)
+        else:
+            answer = await run_async_bolt_app(self.app, req)
+            if answer.status != 200:  # (Bolt said why: "Unhandled request"): acked all the
+                answer = BoltResponse(status=200, body="")  # same, or Slack sends it again
+            await send_async_response(client, req, answer, started)
+        if self.acked is not None:
+            self.acked("socket", time.monotonic() - started)
 
 
 async def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -> None:
-    handler = CheckedSocketModeHandler(runtime.app, app_token)
+    handler = CheckedSocketModeHandler(runtime.app, app_token, runtime.metrics.acked)
     await handler.connect_async()
     log.info("connected to Slack in Socket Mode")
     health = await start_health(runtime, host, port)

@@ -260,7 +260,9 @@ async def socket_mode_bot(sandbox: B2CSandbox, slack: SlackFake) -> AsyncIterato
     """The bot connected to the Slack fake in Socket Mode."""
     settings = make_settings(sandbox, slack, slack_signing_secret=None)
     runtime = await build_runtime(settings, Mode.SOCKET)
-    handler = CheckedSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    handler = CheckedSocketModeHandler(
+        runtime.app, settings.slack_app_token.get_secret_value(), runtime.metrics.acked
+    )
     await handler.connect_async()
     try:
         yield runtime

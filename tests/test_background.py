@@ -28,8 +28,13 @@ async def test_a_failing_round_is_told_once_and_its_recovery_once(
         if outcome is not None:
             raise outcome
 
+    said: list[tuple[str, bool]] = []
+
+    def failing(what: str, now: bool) -> None:
+        said.append((what, now))
+
     with caplog.at_level(logging.DEBUG, logger="bot.server"):
-        loop = asyncio.ensure_future(every(0, one_round, "morning digests"))
+        loop = asyncio.ensure_future(every(0, one_round, "morning digests", failing=failing))
         await asyncio.wait_for(ran.wait(), 5)
         loop.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -56,3 +61,12 @@ async def test_a_failing_round_is_told_once_and_its_recovery_once(
     assert all(r.exc_info is None for r in caplog.records if r.levelno >= logging.INFO)
     tracebacks = [r for r in caplog.records if r.levelno == logging.DEBUG and r.exc_info]
     assert len(tracebacks) == 8  # every failure's, for whoever turns DEBUG on
+    # the metrics' gauge (taskbot_background_failing) after each round
+    assert [now for what, now in said if what == "morning digests"] == [
+        False,
+        *[True] * 7,
+        False,
+        False,
+        True,
+        False,
+    ]

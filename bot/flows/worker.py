@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.drafts import TaskDraft, draft_to_dict
 from bot.domain.requests import TaskRequest
 from bot.flows.announce import ResultDelivery
+from bot.flows.failures import OutcomeUnknown
 from bot.flows.procedure import CreateProcedure, Hooks, RetryPolicy
 from bot.journal import Entry, Journal, LeaseLost
 from bot.oracle.catalog import Catalog
@@ -43,6 +44,20 @@ class Progress:
     """When one run of a request started, for its log line."""
 
     started: float = field(default_factory=time.monotonic)
+
+
+def outcome_of(entry: Entry) -> str:
+    """How a run that settles a request ended: ``created``; ``refused`` (the content must
+    change); ``failed`` (Oracle away past the retry budget); ``unknown_outcome`` (Oracle could
+    not be asked whether an unanswered create went through); ``handed_over`` (still pending:
+    left in the journal for a later run, after a shutdown, a lost lease or Slack away)."""
+    if entry.state == "created":
+        return "created"
+    if entry.state == "rejected":
+        return "refused"
+    if entry.state == "failed":
+        return "unknown_outcome" if entry.reason_kind == OutcomeUnknown.__name__ else "failed"
+    return "handed_over"
 
 
 class TaskCreator:
@@ -108,6 +123,8 @@ class TaskCreator:
         # to tell its assignee (bot.home.notify)
         self.tracker: Callable[[Entry, TaskRequest], Awaitable[None]] | None = None
         self.on_delivered: list[Callable[[Entry, TaskRequest], Awaitable[None]]] = []
+        # told how each run that settles a request ended: its kind and ``outcome_of`` it
+        self.on_outcome: Callable[[str, str], None] | None = None
 
     # ------------------------------------------------------------------ acks before work
     def ack_started(self) -> None:
@@ -263,6 +280,7 @@ class TaskCreator:
                 self._active.discard(entry_id)
                 return None  # another process holds it, or it is settled
             entry = claimed
+        settling = entry.state == "pending"  # (not a delivery left over from an earlier run)
         await self.after_acks()
         progress = Progress()
         request = TaskRequest(**entry.request)
@@ -306,6 +324,8 @@ class TaskCreator:
             )
         finally:
             self._active.discard(entry_id)
+            if settling and self.on_outcome is not None:
+                self.on_outcome(entry.kind, outcome_of(entry))
             if self.journal.alive():  # else the database is away: the lease expires by itself
                 entry = await self.journal.finish(entry, delivery)
         self._log_outcome(entry, request, progress)

@@ -370,6 +370,15 @@ class Journal:
             entry_id,
         )
 
+    async def backlog(self) -> tuple[int, float | None]:
+        """How many requests still need work (to settle or to deliver), and when the oldest
+        of them was journaled (None: none)."""
+        rows = await self.db.fetch(
+            f"SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM task_requests WHERE {UNSETTLED}"
+        )
+        oldest = rows[0]["oldest"]
+        return int(rows[0]["n"]), float(oldest) if oldest is not None else None
+
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetch("SELECT state, COUNT(*) AS n FROM task_requests GROUP BY state")
         return {row["state"]: row["n"] for row in rows}

@@ -32,6 +32,28 @@ from bot.oracle.errors import (
 API_PATH = "/services/rest/connect/v1.4/"
 MAX_APP_CONTEXT = 40
 log = logging.getLogger(__name__)
+# told of every call's end: its operation, the HTTP status or what failed, and its seconds
+CallObserver = Callable[[str, str, float], None]
+
+
+def operation(method: str, path: str) -> str:
+    """A call's operation, for counting: ``create_task``, ``query``, ``named_ids`` … (an
+    id in the path never makes a name of its own)."""
+    parts = path.split("?")[0].strip("/").split("/")
+    if parts[0] == "tasks":
+        if len(parts) == 1:
+            return {"POST": "create_task", "GET": "list_tasks"}.get(method, "tasks")
+        if len(parts) == 3 and parts[2] == "notes":
+            return "add_note" if method == "POST" else "read_notes"
+        return {"GET": "get_task", "PATCH": "update_task", "DELETE": "delete_task"}.get(
+            method, "tasks"
+        )
+    named = {
+        "queryResults": "query",
+        "namedIDs": "named_ids",
+        "metadata-catalog": "metadata",
+    }
+    return named.get(parts[0], "other")
 
 
 class TokenAuth(httpx.Auth):
@@ -126,6 +148,7 @@ class B2CClient:
         self._url = functools.lru_cache(maxsize=64)(self._absolute_url)
         self._calls: dict[object, float] = {}  # calls holding a slot: when each left
         self._date: str | None = None  # the Date of Oracle's latest answer, as it came
+        self.observe: CallObserver | None = None  # (bot.metrics)
         limits = httpx.Limits(
             max_connections=max_concurrency + 2, max_keepalive_connections=max_concurrency
         )
@@ -210,10 +233,18 @@ class B2CClient:
         headers = kwargs.pop("headers", {})
         if self._access_token:
             headers["osvc-crest-api-access-token"] = self._access_token
+        started = time.monotonic()
         try:
             response = await self._http.request(method, self._url(path), headers=headers, **kwargs)
         except httpx.HTTPError as error:
-            raise _failure(error) from None
+            failure = _failure(error)
+            if self.observe is not None:
+                status = "timeout" if isinstance(failure, B2CTimeoutError) else "connection"
+                self.observe(operation(method, path), status, time.monotonic() - started)
+            raise failure from None
+        if self.observe is not None:
+            seconds = time.monotonic() - started
+            self.observe(operation(method, path), str(response.status_code), seconds)
         self._date = response.headers.get("date") or self._date
         token = response.headers.get("osvc-crest-api-access-token")
         if token:

@@ -12,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.slack.watch import SlackObserver, ended
+
 log = logging.getLogger(__name__)
 TRANSIENT = {
     "ratelimited",
@@ -27,18 +29,33 @@ class SlackUnavailable(Exception):
     """Slack did not take the message now; it may later."""
 
 
-async def respond_via_url(url: str, message: dict[str, Any]) -> bool:
-    """Post an ephemeral message to a request's ``response_url``; False if that failed."""
-    if not url:
-        return False
-    try:
-        response = await AsyncWebhookClient(url, timeout=10).send_dict(
-            {"response_type": "ephemeral", "replace_original": False, **message}
-        )
-    except Exception as error:  # any network failure: the caller logs and moves on
-        log.warning("response_url failed: %s", type(error).__name__)
-        return False
-    return response.status_code == 200
+class ResponseUrl:
+    """Posting an ephemeral message to a request's ``response_url``. ``observe``: told of
+    each post as a call to Slack named ``response_url`` (``bot.slack.watch``)."""
+
+    def __init__(self, observe: SlackObserver | None = None) -> None:
+        self.observe = observe
+
+    async def __call__(self, url: str, message: dict[str, Any]) -> bool:
+        """False if that failed."""
+        if not url:
+            return False
+        try:
+            response = await AsyncWebhookClient(url, timeout=10).send_dict(
+                {"response_type": "ephemeral", "replace_original": False, **message}
+            )
+        except Exception as error:  # any network failure: the caller logs and moves on
+            log.warning("response_url failed: %s", type(error).__name__)
+            if self.observe is not None:
+                self.observe("response_url", ended(None, error))
+            return False
+        if self.observe is not None:
+            status = response.status_code
+            self.observe("response_url", "" if status < 400 else str(status))
+        return response.status_code == 200
+
+
+respond_via_url = ResponseUrl()
 
 
 class SlackPoster:

@@ -68,6 +68,7 @@ class Recorded:
     body: Any
     at: float = field(default_factory=time.monotonic)
     answer: Any = None  # what a query answered (for the demo to show)
+    status: int | None = None  # the HTTP status it was answered with (None: not yet, or none)
 
 
 def _json_or_none(response: web.Response) -> Any:
@@ -223,6 +224,7 @@ class B2CSandbox:
         # extra latency for one kind of request, e.g. {"POST /tasks": 7.0} (inferred: Oracle's
         # time varies by operation; a create is the slow one a test wants to catch in flight)
         self.slow: dict[str, float] = {}
+        self._answering: dict[int, Recorded] = {}  # a request being answered: its record
         self.data = _seed()
         self.named_ids = copy.deepcopy(NAMED_IDS)  # a test may take a kind away
         # the site's task custom fields (name -> maximum length); an admin adds them
@@ -321,6 +323,11 @@ class B2CSandbox:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         response = await self._answer(request, handler)
+        recorded = self._answering.pop(id(request), None)
+        if recorded is not None and not (
+            request.transport is None or request.transport.is_closing()
+        ):
+            recorded.status = response.status
         # HTTP (RFC 9110): a server with a clock dates its answers; by Oracle's clock here
         response.headers["Date"] = format_datetime(self.now(), usegmt=True)
         if not self.dated:  # an empty one: aiohttp would add its own to an answer with none
@@ -340,6 +347,7 @@ class B2CSandbox:
             request.method, path, dict(request.query), CIMultiDict(request.headers), body
         )
         self.requests.append(recorded)
+        self._answering[id(request)] = recorded
         self._recording[id(request)] = recorded
         await self._notify()  # (a test may wait for a request to arrive, not only to end)
         if self.latency:

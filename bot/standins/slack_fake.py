@@ -41,6 +41,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None = None
+    error: str = ""  # the error Slack answered with ("": none)
 
 
 @dataclass
@@ -246,11 +247,13 @@ class SlackFake:
             await asyncio.sleep(self.latency)
         headers = {"x-oauth-scopes": ",".join(self.scopes)}
         if call.token in self.refused_tokens:
+            call.error = "token_revoked"
             self.calls.append(call)
             return web.json_response({"ok": False, "error": "token_revoked"})
         queued = self.errors.get(method)
         error = queued.pop(0) if queued else ""
         if error:
+            call.error = error
             self.calls.append(call)
             await self._notify()
             if error == "ratelimited":
@@ -261,6 +264,8 @@ class SlackFake:
         refused = self._refused(method, args)
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         body = refused or (handler(args) if handler else {"ok": True})
+        if body.get("ok") is False:
+            call.error = str(body.get("error") or "")
         self.calls.append(call)
         await self._notify()
         return web.json_response(body, headers=headers)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,12 +67,20 @@ class SyncPoller:
         # whether a channel is told only a task's status (shared with another organization:
         # no notes, no assignee, no dates; bot.slack.connect)
         self.restricted: Callable[[str], Awaitable[bool]] | None = None
+        # told of each round this process polled (its seconds), and of each change told in a
+        # thread (seconds from its updatedTime in Oracle to its line): bot.metrics
+        self.on_round: Callable[[float], None] | None = None
+        self.on_told: Callable[[float], None] | None = None
 
     async def poll_once(self) -> int:
         """One round; the number of lines posted (0 when another process polls)."""
         if not await self.store.hold_poller():
             return 0
-        return await self._changes() + await self._deletions()
+        started = time.monotonic()
+        posted = await self._changes() + await self._deletions()
+        if self.on_round is not None:
+            self.on_round(time.monotonic() - started)
+        return posted
 
     async def _deletions(self) -> int:
         """Oracle tells no one of a deleted task: look at a few tracked tasks each round (the
@@ -187,6 +196,8 @@ class SyncPoller:
                 posted += 1
         except SlackUnavailable:
             log.warning("thread sync: Slack is away; task %s's change is not shown", item.task_id)
+        if posted and self.on_told is not None and row[1]:
+            self.on_told((self.clock() - _moment(row[1])).total_seconds())
         return posted
 
     @staticmethod
