@@ -32,6 +32,11 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     report = out.read_text()
     assert "| 10 | 150 / 30 ms |" in report and "start-up ≤ 2 s" in report
     assert "Each burst ran 3 times" in report  # the runs of a size are combined
+    # the headline block, as the README quotes it (only a run writing docs/benchmarks.md
+    # rewrites the README's)
+    assert "<!-- headline: written by bench/run.py" in report and "<!-- /headline -->" in report
+    assert "Latest run (" in report and "; start-up " in report and "peak memory" in report
+    assert "README.md" not in printed.splitlines()[-1]
 
 
 def test_benchmark_beside_a_baseline_commit(tmp_path: Path) -> None:
@@ -48,6 +53,7 @@ def test_benchmark_beside_a_baseline_commit(tmp_path: Path) -> None:
     report = out.read_text()
     assert "## Beside `HEAD`" in report
     assert "| 5 | 150 / 30 ms | CPU/task |" in report and "| ×" in report
+    assert "<!-- headline:" in report
     listed = subprocess.run(
         ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
     )

@@ -52,3 +52,19 @@ async def test_each_example_runs_in_the_demo(example: str) -> None:
     code = await run_demo(example, as_json=True, out=out)
     report = json.loads(out.getvalue())
     assert code == 0, (example, json.dumps(report, ensure_ascii=False)[:2000])
+
+
+def test_the_readme_quotes_the_benchmarks_headline_as_the_run_wrote_it() -> None:
+    """One run writes the headline figures into docs/benchmarks.md and the same block into
+    the README (bench/run.py): neither is edited by hand apart from the other."""
+    start = "<!-- headline: written by bench/run.py"
+    end = "<!-- /headline -->"
+
+    def block(path: Path) -> str:
+        text = path.read_text()
+        assert text.count(start) == 1 and text.count(end) == 1, path
+        return text[text.index(start) : text.index(end)]
+
+    quoted = block(ROOT / "README.md")
+    assert quoted == block(ROOT / "docs" / "benchmarks.md")
+    assert "start-up" in quoted and "peak memory" in quoted
