@@ -4,59 +4,22 @@ database. Merging them into a draft and describing them is pure (``bot.domain.de
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from bot.domain.drafts import IdOrName, TaskDraft
+from bot.domain.drafts import TaskDraft
+from bot.flows.site_values import SiteValues
 from bot.home.tools import Tools
-from bot.oracle import roql
-from bot.oracle.catalog import resolve_named, unknown_named
-from bot.oracle.errors import B2CError
-from bot.oracle.staff import IdentityError, Staff
+from bot.oracle.staff import Staff
 
 
 class ChannelDefaults:
     def __init__(self, tools: Tools, staff: Staff) -> None:
-        self.store, self.catalog, self.b2c = tools.store, tools.catalog, tools.b2c
-        self.staff = staff
+        self.store = tools.store
+        self.values = SiteValues(tools.b2c, tools.catalog, staff)
 
     async def for_channel(self, channel_id: str) -> dict[str, Any]:
         return await self.store.defaults(channel_id) if channel_id else {}
 
     async def checked(self, draft: TaskDraft) -> TaskDraft | str:
-        """New defaults checked against the site exactly as a create will use them, and kept
-        as what they resolved to (the organization's and the named values' ids, beside the
-        site's names); or what is wrong with them, in the command's words."""
-        values = await self.catalog.get()
-        problem = unknown_named(draft, values)
-        if problem is not None:
-            return problem
-        draft = resolve_named(draft, values)
-        if draft.assignee is not None:
-            try:
-                await self.staff.resolve(draft.assignee)
-            except IdentityError as error:
-                return str(error)
-        try:
-            if draft.contact is not None and not await self._contact_exists(draft.contact):
-                return f"No contact in B2C Service has the ID {draft.contact}."
-            org = draft.organization
-            if org is not None and org.id is None and org.name is not None:
-                rows = await self.b2c.rows(roql.organization_by_name(org.name))
-                if not rows:
-                    return f"No organization in B2C Service is named “{org.name}”."
-                if len(rows) > 1:
-                    return f"Several organizations are named “{org.name}”: give its ID instead."
-                found_id, found_name = rows[0][0], rows[0][1]
-                organization = IdOrName(id=int(found_id or 0), name=found_name or org.name)
-                draft = replace(draft, organization=organization)
-        except B2CError as error:
-            return (
-                f"B2C Service could not check them ({error.reason}); nothing was changed: "
-                "try again in a moment."
-            )
-        return draft
-
-    async def _contact_exists(self, contact_id: int) -> bool:
-        rows = await self.b2c.rows(roql.name_by_id("contacts", contact_id), bounded=False)
-        return bool(rows)
+        """New defaults checked against the site (``bot.flows.site_values``)."""
+        return await self.values.checked(draft)
