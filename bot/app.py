@@ -22,6 +22,7 @@ from bot.flows.forms import TaskForms
 from bot.flows.lookup import TaskLookup
 from bot.flows.note_form import NoteForm
 from bot.flows.procedure import RetryPolicy
+from bot.flows.site_values import SiteValues
 from bot.flows.task_work import TaskWork
 from bot.flows.worker import Responder, TaskCreator
 from bot.home.defaults import ChannelDefaults
@@ -49,6 +50,9 @@ from bot.slack.people import People
 from bot.slack.watch import CallWatcher
 from bot.standins import sandbox as sandbox_module
 from bot.standins.sandbox import B2CSandbox
+from bot.subscriptions.commands import SubscriptionCommands
+from bot.subscriptions.feed import SubscriptionFeed
+from bot.subscriptions.store import SubscriptionStore
 from bot.sync.poller import SyncPoller
 from bot.sync.replies import ThreadNotes
 from bot.sync.store import SyncStore
@@ -242,8 +246,11 @@ async def build_runtime(
         sync.restricted = connect.restricted
     if home.unfurls is not None:
         home.unfurls.restricted = connect.restricted
+    subscriptions = None
+    if sync is not None and settings.task_subscriptions:  # they ride on the sync's poll
+        subscriptions = await build_subscriptions(creator, sync, gate, home, staff, connect)
     listener, fast_events = handlers.register(
-        app, creator, forms, note_form, work, lookup, gate, notes, home, connect
+        app, creator, forms, note_form, work, lookup, gate, notes, home, connect, subscriptions
     )
     return Runtime(
         app=app,
@@ -263,6 +270,36 @@ async def build_runtime(
         home=home,
         metrics=metrics,
     )
+
+
+async def build_subscriptions(
+    creator: TaskCreator,
+    sync: SyncPoller,
+    gate: Gate,
+    home: Home,
+    staff: Staff,
+    connect: SlackConnect,
+) -> SubscriptionCommands:
+    """Channel subscriptions (``bot.subscriptions``): a follower of the sync's poll."""
+    store = SubscriptionStore(creator.journal)
+    await store.create()
+    feed = SubscriptionFeed(
+        store=store,
+        b2c=creator.b2c,
+        poster=creator.poster,
+        catalog=creator.catalog,
+        link=creator.link,
+        tracked=sync.store.tracked,
+        allowed=gate.channel_allowed,
+    )
+    if home.assignments is not None:
+        feed.slack_user = home.assignments.slack_user
+    feed.restricted = connect.restricted
+    sync.followers.append(feed.round)
+    values = SiteValues(creator.b2c, creator.catalog, staff)
+    commands = SubscriptionCommands(store, values, creator.poster)
+    commands.restricted = connect.restricted
+    return commands
 
 
 async def build_home(

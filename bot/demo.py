@@ -272,6 +272,11 @@ async def _run_demo(
             report["round_trip"] = await _round_trip(
                 runtime, slack, port, secret, report["tasks_created"][0]
             )
+        subscribed = any(
+            str(r.get("text", "")).startswith("Subscribed") for r in report["response_url"]
+        )
+        if subscribed:  # what it leads to: an agent's matching task, then its change
+            report["round_trip"] = await _subscription_steps(runtime, slack)
     finally:
         await runner.cleanup()
         await runtime.close()
@@ -383,6 +388,68 @@ async def _round_trip(
     return steps
 
 
+async def _subscription_steps(runtime: Any, slack: SlackFake) -> list[dict[str, Any]]:
+    """After ``/task subscribe``: an agent creates a task that matches in B2C Service (the
+    poller's round: its card in the channel), then sets it In Progress (a line in the card's
+    thread, the card redrawn)."""
+    sandbox, sync = runtime.sandbox, runtime.sync
+    feed = sync.followers[0].__self__
+    feed.per_second = 1000.0  # (no other channel posts to wait for)
+    [subscription] = (await feed.store.all())[-1:]
+    await sync.poll_once()  # the first round: it starts from now
+    steps: list[dict[str, Any]] = []
+    made: list[int] = []
+
+    async def step(what: str, action: Any) -> None:
+        oracle_before, slack_before = len(sandbox.requests), len(slack.calls)
+        await action()
+        sandbox.later()
+        await sync.poll_once()
+        steps.append(
+            {
+                "what": what,
+                "oracle": _oracle_calls(sandbox.requests[oracle_before:]),
+                "slack": _slack_calls(slack.calls[slack_before:]),
+            }
+        )
+
+    async def agent_creates() -> None:
+        made.append(sandbox.agent_create(_matching(subscription.conditions)))
+
+    async def agent_changes() -> None:
+        in_progress = next(i for i, n in sandbox.named_ids["status"].items() if n == "In Progress")
+        sandbox.agent_edit(made[0], {"statusWithType": {"status": {"id": in_progress}}})
+
+    await step(
+        "In B2C Service, an agent creates a task that matches (the poller's round)", agent_creates
+    )
+    await step("In B2C Service, the agent sets it In Progress (the next round)", agent_changes)
+    return steps
+
+
+def _matching(conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A new task's fields that meet a subscription's conditions (a negated condition is met
+    by leaving its field out)."""
+    paths = {
+        "priority": "priority",
+        "type": "taskType",
+        "template": "taskTemplate",
+        "org": "organization",
+        "contact": "contact",
+        "assign": "assignedToAccount",
+    }
+    fields: dict[str, Any] = {"name": "Replacement part for Acme"}
+    for condition in conditions:
+        if condition.get("negated") or not condition["values"]:
+            continue
+        value = condition["values"][0]
+        if condition["field"] == "status":
+            fields["statusWithType"] = {"status": {"id": value["id"]}}
+        else:
+            fields[paths[condition["field"]]] = {"id": value["id"]}
+    return fields
+
+
 def _exit_code(text: str, report: dict[str, Any]) -> int:
     """0 when the command did what it asks: a task created; help, show, mine or the form
     answered. 1 for a mistake or a task not created."""
@@ -392,6 +459,9 @@ def _exit_code(text: str, report: dict[str, Any]) -> int:
         return 1
     if kind == "create":
         return 0 if report["tasks_created"] else 1
+    if kind == "subscribe":
+        said = [str(r.get("text", "")) for r in report["response_url"]]
+        return 0 if any(text.startswith("Subscribed") for text in said) else 1
     if kind == "defaults":  # set, shown or cleared: said privately, with no warning
         said = " ".join(r.get("text", "") for r in report["response_url"])
         return 0 if said and ":warning:" not in said else 1

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     b2c_retry_budget: float = Field(default=120.0, ge=0, le=86400)
     # link previews of task links (off where the bot's account sees more than a channel may)
     task_unfurl: bool = True
+    task_subscriptions: bool = True
     # the emoji that makes a task of a message (its name, without colons)
     task_reaction: str = Field(default="ticket", min_length=1, max_length=100)
     # morning digests sent a minute at most (Slack's chat.postMessage limits)

@@ -13,6 +13,7 @@ from bot.flows.worker import TaskCreator
 from bot.home.features import Home
 from bot.slack.access import Gate
 from bot.slack.connect import SlackConnect
+from bot.subscriptions.commands import SubscriptionCommands
 from bot.sync.replies import ThreadNotes
 from handlers import access, actions, commands, connect, events, home, options, shortcuts, views
 
@@ -28,6 +29,7 @@ def register(
     notes: ThreadNotes | None = None,
     home_features: Home | None = None,
     slack_connect: SlackConnect | None = None,
+    subscriptions: SubscriptionCommands | None = None,
 ) -> tuple[commands.CommandListener, dict[str, events.EventListener]]:
     """Register every listener; returns the slash command's and the events' the HTTP route
     calls directly (see ``bot.command_route``)."""
@@ -35,7 +37,9 @@ def register(
     if slack_connect is not None:
         connect.register(app, slack_connect)
     fast = {"message": events.register(app, creator, notes, slack_connect)}
-    listener = commands.register(app, creator, forms, lookup, notes, home_features, slack_connect)
+    listener = commands.register(
+        app, creator, forms, lookup, notes, home_features, slack_connect, subscriptions
+    )
     views.register(app, forms, note_form)
     shortcuts.register(app, creator, forms)
     actions.register(app, creator, forms, note_form, work, home_features)

@@ -22,6 +22,7 @@ from bot.home.features import Home
 from bot.oracle.catalog import unknown_named
 from bot.slack import render
 from bot.slack.connect import SlackConnect
+from bot.subscriptions.commands import SubscriptionCommands
 from bot.sync.replies import ThreadNotes
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,11 @@ def register(
     notes: ThreadNotes | None = None,
     home: Home | None = None,
     connect: SlackConnect | None = None,
+    subscriptions: SubscriptionCommands | None = None,
 ) -> CommandListener:
     """Register the slash command's listener with Bolt; also returned, for the HTTP route that
     calls it directly (``bot.command_route``)."""
-    listener = command_listener(creator, forms, lookup, notes, home, connect)
+    listener = command_listener(creator, forms, lookup, notes, home, connect, subscriptions)
     app.command(re.compile(r".+"))(listener)
 
     @app.action(unclear.CREATE_AS_TASK)
@@ -62,6 +64,7 @@ def command_listener(
     notes: ThreadNotes | None = None,
     home: Home | None = None,
     connect: SlackConnect | None = None,
+    subscriptions: SubscriptionCommands | None = None,
 ) -> CommandListener:
     async def task_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         name = command.get("command") or "/task"
@@ -128,6 +131,14 @@ def command_listener(
             else:
                 answer = home.remind_command(user, parsed.option)
             creator.spawn(_answer(creator, command, answer), parsed.kind)
+        elif parsed.kind in ("subscribe", "subscriptions", "unsubscribe"):
+            await ack()
+            said = (
+                subscriptions.answer(parsed.kind, command, parsed.option)
+                if subscriptions is not None
+                else _subscriptions_off()
+            )
+            creator.spawn(_answer(creator, command, said), parsed.kind)
         elif parsed.kind == "mine":
             await ack()
             creator.spawn(
@@ -254,6 +265,14 @@ async def _sync_setting(
         if on
         else "Replies in this channel's task threads stay in Slack (`/task sync on` makes them "
         "notes in B2C Service). Changes made in B2C Service are still told in the threads."
+    )
+    return {"response_type": "ephemeral", "text": text}
+
+
+async def _subscriptions_off() -> dict[str, Any]:
+    text = (
+        "Channel subscriptions are off for this bot (`TASK_SUBSCRIPTIONS=off`, or synced "
+        "threads off with `B2C_SYNC_INTERVAL=0`). The admin who installed it can turn them on."
     )
     return {"response_type": "ephemeral", "text": text}
 

@@ -37,7 +37,20 @@ class GrammarError(ValueError):
 
 # every kind of reading a command can have (``Parsed.kind``); "unclear": two words that start
 # like a subcommand but do not fit it (``show abc``): a task, or a mistyped subcommand?
-KINDS = ("help", "form", "create", "show", "mine", "sync", "remind", "defaults", "unclear")
+KINDS = (
+    "help",
+    "form",
+    "create",
+    "show",
+    "mine",
+    "sync",
+    "remind",
+    "defaults",
+    "subscribe",
+    "subscriptions",
+    "unsubscribe",
+    "unclear",
+)
 # the subcommands, each with its exact form (/task help); anything else is a task
 SUBCOMMANDS = {
     "help": "`/task help` shows how to use the bot",
@@ -49,6 +62,12 @@ SUBCOMMANDS = {
     "and overdue (`/task remind` alone: the setting)",
     "defaults": "`/task defaults @org Acme @type Call` sets this channel's defaults; "
     "`/task defaults` alone shows them, `/task defaults clear` removes them",
+    "subscribe": "`/task subscribe @priority High @org Acme`: this channel follows the B2C "
+    "Service tasks that match, wherever they were created (`@priority High,Critical`: any of "
+    "them, `@priority -Low`: not it; in the bot's direct messages, your own feed)",
+    "subscriptions": "`/task subscriptions` lists this channel's subscriptions",
+    "unsubscribe": "`/task unsubscribe 2` stops the second subscription, "
+    "`/task unsubscribe all` every one",
 }
 
 
@@ -60,7 +79,8 @@ class Parsed:
     draft: TaskDraft | None = None  # defaults: the fields to set (its name is empty)
     task_id: int | None = None
     option: str | None = None  # sync, remind: "on", "off", or None (show the setting);
-    # defaults: "set", "clear" or None (show them); unclear: the subcommand's word
+    # defaults: "set", "clear" or None (show them); unclear: the subcommand's word;
+    # subscribe: its filter as typed; unsubscribe: a number or "all"
 
 
 def _positive_id(label: str, value: str) -> int:
@@ -370,6 +390,15 @@ def subcommand(text: str, requester: str | None = None) -> Parsed | None:
         rest = stripped.split(None, 1)[1] if len(words) > 1 else ""
         if not rest or rest.strip().lower() == "clear" or _FIELD.match(rest.strip()):
             return _defaults(rest, requester)
+    if words[0] == "subscribe":  # its filter is read by the feature (bot.subscriptions)
+        rest = stripped.split(None, 1)[1].strip() if len(words) > 1 else ""
+        if not rest or _FIELD.match(rest) or words[1] == "due-soon":
+            return Parsed("subscribe", option=rest)
+    if words == ["subscriptions"]:
+        return Parsed("subscriptions")
+    if words[0] == "unsubscribe" and len(words) == 2:
+        if words[1] == "all" or (words[1].isdigit() and 0 < int(words[1]) < 1000):
+            return Parsed("unsubscribe", option=words[1])
     return None
 
 

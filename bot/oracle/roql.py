@@ -150,8 +150,24 @@ def name_by_id(table: str, record_id: int) -> str:
 SYNC_COLUMNS = (
     "id, updatedTime, name, statusWithType.status.lookupName, assignedToAccount.lookupName, "
     "dueTime, startTime, percentComplete, priority.lookupName, "
-    "statusWithType.statusType.lookupName, assignedToAccount.id"
+    "statusWithType.statusType.lookupName, assignedToAccount.id, "
+    # what channel subscriptions filter on and their cards show (bot.subscriptions): read in
+    # the same rows, so that no subscription costs a query of its own
+    "taskType.lookupName, taskTemplate.lookupName, organization.id, organization.lookupName, "
+    "contact.id, contact.lookupName"
 )
+
+
+def tasks_due_between(windows: list[tuple[datetime, datetime]], limit: int = 1000) -> str:
+    """Tasks whose due time falls in any of ``windows`` (after the first moment, up to and
+    including the second): ``SYNC_COLUMNS`` (whether each is completed is read from its status
+    type, as everywhere). One query a round tells the subscriptions which tasks went overdue
+    (and which are soon due) since the last."""
+    spans = " or ".join(
+        f"(dueTime > {time_literal(start)} and dueTime <= {time_literal(end)})"
+        for start, end in windows
+    )
+    return f"select {SYNC_COLUMNS} from tasks where {spans} order by dueTime, id limit {int(limit)}"
 
 
 def tasks_updated_since(
@@ -263,6 +279,11 @@ FORMS: list[Form] = [
     ),
     Form("tasks changed since a time", lambda: tasks_updated_since(SAMPLE_TIME), "thread sync"),
     Form("which tasks still exist", lambda: tasks_existing([1, 2]), "thread sync (deletions)"),
+    Form(
+        "tasks due in a window",
+        lambda: tasks_due_between([(SAMPLE_TIME, SAMPLE_TIME)]),
+        "subscriptions (overdue tasks)",
+    ),
     Form("a contact's name by id", lambda: name_by_id("contacts", 1), "names in the thread"),
     Form("tasks assigned to a staff account", lambda: assigned_tasks(1, 1), "the Home tab"),
     Form("tasks by id", lambda: tasks_by_id([1, 2]), "link previews, the Home tab"),

@@ -37,6 +37,10 @@ class Gate:
     def open(self) -> bool:
         return not (self.channels or self.users or self.usergroups)
 
+    def channel_allowed(self, channel_id: str) -> bool:
+        """Whether the bot may post in this channel of its own accord (ALLOWED_CHANNELS)."""
+        return not self.channels or channel_id in self.channels
+
     async def _group_members(self, group: str) -> frozenset[str]:
         cached = self._members.get(group)
         if cached and cached[0] > self.clock():

@@ -98,6 +98,10 @@ def examples(command: str, reaction: str) -> str:
             f"`{cmd} defaults @org Acme @type Call @priority High` gives this channel's tasks "
             f"those values unless you type others (`{cmd} defaults` shows them, "
             f"`{cmd} defaults clear` removes them).",
+            f"`{cmd} subscribe @priority High @org Acme`: this channel follows the B2C Service "
+            "tasks that match, wherever they were made: a card each, changes in its thread, "
+            f"overdue told once (`@priority High,Critical`, `@priority -Low`, `due-soon 1h`; "
+            f"`{cmd} subscriptions` lists them, `{cmd} unsubscribe 2` stops one).",
             f"React with :{reaction}: to make a task of a message. The bot's Home tab lists your "
             f"tasks; at 09:00 it tells you what is due (`{cmd} remind off`, `{cmd} remind on`).",
             "A command is one of these only when it fits its form exactly; anything else is a "

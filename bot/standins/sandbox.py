@@ -249,6 +249,7 @@ class B2CSandbox:
         app = web.Application(middlewares=[self._middleware], client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", API + "/{tail:.*}", self._dispatch)
         app.router.add_get("/_sandbox/tasks", self._list_tasks)
+        app.router.add_post("/_sandbox/tasks", self._agent_create)
         app.router.add_post("/_sandbox/tasks/{id}", self._agent_edit)
         app.router.add_get("/_sandbox/stats", self._stats)
         app.router.add_post("/_sandbox/config", self._configure)
@@ -874,6 +875,7 @@ class B2CSandbox:
                 "statusWithType": {"status": blank, "statusType": blank},
                 "priority": blank,
                 "taskType": blank,
+                "taskTemplate": blank,
                 "customFields": {"c": dict.fromkeys(self.custom_fields, "")},
             }
             rows = [
@@ -892,6 +894,7 @@ class B2CSandbox:
                     "statusWithType": t["statusWithType"],
                     "priority": t["priority"] or blank,
                     "taskType": t["taskType"] or blank,
+                    "taskTemplate": t["taskTemplate"] or blank,
                     "customFields": t["customFields"],
                 }
                 for t in self.tasks.values()
@@ -941,6 +944,14 @@ class B2CSandbox:
         return web.json_response({"items": items, "links": []})
 
     # ----------------------------------------------------------------- control (for processes)
+    def agent_create(self, fields: dict[str, Any]) -> int:
+        """An agent (or a business rule) creates a task in B2C Service, not through the API:
+        the same fields as a POST; its id."""
+        task = self._new_task(self._next_id, fields)
+        self.tasks[task["id"]] = task
+        self._next_id += 1
+        return task["id"]
+
     def agent_edit(self, task_id: int, changes: dict[str, Any]) -> None:
         """An agent changes a task in B2C Service (the agent desktop, not the API): the same
         fields as a PATCH, and updatedTime moves (Oracle doc: updatedTime is the time of the
@@ -951,6 +962,15 @@ class B2CSandbox:
         # inferred: as a PATCH (see _patch_task)
         updated["updatedTime"] = self._stamp()
         self.tasks[task_id] = updated
+
+    async def _agent_create(self, request: web.Request) -> web.Response:
+        """``POST /_sandbox/tasks`` with POST's fields: ``agent_create`` over HTTP."""
+        try:
+            task_id = self.agent_create(await request.json())
+        except SandboxError as error:
+            return self._problem(request, error)
+        await self._notify()
+        return web.json_response({"id": task_id})
 
     async def _agent_edit(self, request: web.Request) -> web.Response:
         """``POST /_sandbox/tasks/{id}`` with PATCH's fields: ``agent_edit`` over HTTP, for

@@ -37,6 +37,21 @@ def shown_from_row(row: list[str | None]) -> dict[str, str | None]:
     return shown
 
 
+# the cells after those: what channel subscriptions filter on and their cards show
+EXTRA_KEYS = ("type", "template", "org_id", "org", "contact_id", "contact")
+
+
+def card_from_row(row: list[str | None]) -> dict[str, str | None]:
+    """A task as a subscription's card shows it and its filters read it: the shown state and
+    the cells after it (``EXTRA_KEYS``), and its version."""
+    cells = list(row[2 + len(FIELDS) + 2 :]) + [None] * len(EXTRA_KEYS)
+    return {
+        **shown_from_row(row),
+        **{key: (cells[i] or None) for i, key in enumerate(EXTRA_KEYS)},
+        "version": version(row[1]) if len(row) > 1 else None,
+    }
+
+
 def version(updated: object) -> str | None:
     """A task's ``updatedTime`` in one spelling, whatever Oracle's (``…00.000Z``) or pydantic's
     (``…00Z``): the version a thread last showed, compared with the next row's."""

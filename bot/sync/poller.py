@@ -71,6 +71,8 @@ class SyncPoller:
         # thread (seconds from its updatedTime in Oracle to its line): bot.metrics
         self.on_round: Callable[[float], None] | None = None
         self.on_told: Callable[[float], None] | None = None
+        # given each round's rows and the tracked tasks among them (bot.subscriptions)
+        self.followers: list[Callable[[list[list[Any]], dict[int, Tracked]], Awaitable[int]]] = []
 
     async def poll_once(self) -> int:
         """One round; the number of lines posted (0 when another process polls)."""
@@ -127,9 +129,10 @@ class SyncPoller:
             last = page[-1]  # the next page starts after it (paged by key, not by offset)
             after = (_moment(last[1]) if last[1] else since, int(last[0]))
         if not rows:
+            posted = await self._tell_followers(rows, {})
             if cursor is None:
                 await self.store.set_cursor((since + OVERLAP).isoformat())
-            return 0
+            return posted
         newest = max(_moment(row[1]) for row in rows if row[1]) if any(r[1] for r in rows) else None
         tracked = await self.store.tracked([int(row[0]) for row in rows if row[0]])
         # the changed tracked tasks side by side (the Oracle client bounds the calls in
@@ -141,9 +144,17 @@ class SyncPoller:
                 if row[0] and int(row[0]) in tracked
             )
         )
-        posted = sum(told)
-        if newest is not None:
+        posted = sum(told) + await self._tell_followers(rows, tracked)
+        if newest is not None:  # (a follower that failed leaves it: the rows are read again)
             await self.store.set_cursor(newest.isoformat())
+        return posted
+
+    async def _tell_followers(self, rows: list[list[Any]], tracked: dict[int, Tracked]) -> int:
+        """The round's rows to every feature that follows Oracle's changes (subscriptions):
+        they read these rows, never a query of their own per channel, user or task."""
+        posted = 0
+        for follower in self.followers:
+            posted += await follower(rows, tracked)
         return posted
 
     async def _follow(self, item: Tracked, row: list[Any]) -> int:
