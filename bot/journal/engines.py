@@ -149,6 +149,20 @@ class PostgresDatabase:
         await self.pool.close()
 
 
+async def fetch_by_ids(
+    db: Database, query: str, ids: list[int], chunk: int = 500
+) -> list[dict[str, Any]]:
+    """The rows of ``query`` (its ``{ids}``: where the placeholders of the ids go) for these
+    ids, without repeats, one statement per ``chunk`` of them (an engine bounds the
+    placeholders of one statement)."""
+    unique = sorted({int(i) for i in ids})
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(unique), chunk):
+        part = unique[start : start + chunk]
+        rows += await db.fetch(query.format(ids=", ".join("?" * len(part))), *part)
+    return rows
+
+
 async def create_all(db: Database, statements: tuple[str, ...]) -> None:
     """Run ``CREATE ... IF NOT EXISTS`` statements; on PostgreSQL two processes creating the
     same table at once can still collide (a duplicate key in the catalog): that one is there."""

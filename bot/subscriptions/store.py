@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.journal import Journal
-from bot.journal.engines import create_all
+from bot.journal.engines import create_all, fetch_by_ids
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS subscriptions (
@@ -164,18 +164,11 @@ class SubscriptionStore:
     # ------------------------------------------------------------------ cards
     async def cards(self, task_ids: list[int]) -> dict[tuple[str, int], Card]:
         """The cards of these tasks, in every channel (one query per 500 tasks)."""
-        found: dict[tuple[str, int], Card] = {}
-        ids = sorted({int(t) for t in task_ids})
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = await self.db.fetch(
-                f"SELECT * FROM subscription_cards WHERE task_id IN ({marks})", *chunk
-            )
-            for row in rows:
-                card = Card.from_row(row)
-                found[(card.channel_id, card.task_id)] = card
-        return found
+        rows = await fetch_by_ids(
+            self.db, "SELECT * FROM subscription_cards WHERE task_id IN ({ids})", task_ids
+        )
+        cards = (Card.from_row(row) for row in rows)
+        return {(card.channel_id, card.task_id): card for card in cards}
 
     async def claim_card(self, channel_id: str, task_id: int, shown: dict[str, Any]) -> bool:
         """Take the telling of a new card: True for the one process that did."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.journal import Journal
-from bot.journal.engines import create_all
+from bot.journal.engines import create_all, fetch_by_ids
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tracked_tasks (
@@ -115,19 +115,12 @@ class SyncStore:
 
     async def tracked(self, task_ids: list[int]) -> dict[int, Tracked]:
         """The tracked ones among ``task_ids`` (one query per 500)."""
-        found: dict[int, Tracked] = {}
         now = time.time()
-        ids = sorted({int(t) for t in task_ids})
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = await self.db.fetch(
-                f"SELECT * FROM tracked_tasks WHERE task_id IN ({marks})", *chunk
-            )
-            for row in rows:
-                item = Tracked.from_row(row, now)
-                found[item.task_id] = item
-        return found
+        rows = await fetch_by_ids(
+            self.db, "SELECT * FROM tracked_tasks WHERE task_id IN ({ids})", task_ids
+        )
+        items = (Tracked.from_row(row, now) for row in rows)
+        return {item.task_id: item for item in items}
 
     async def task_of_thread(self, channel_id: str, thread_ts: str) -> int | None:
         """The task a thread follows, if any."""
