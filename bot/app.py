@@ -299,6 +299,7 @@ async def build_subscriptions(
     values = SiteValues(creator.b2c, creator.catalog, staff)
     commands = SubscriptionCommands(store, values, creator.poster)
     commands.restricted = connect.restricted
+    home.tab.extras.append(commands.home_blocks)
     return commands
 
 

@@ -5,6 +5,7 @@ budget."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.subscriptions.feed import SubscriptionFeed
 from bot.subscriptions.filters import describe, matches, parse_filter, subject
 from tests.conftest import Bot, make_settings, serving
 from tests.test_budgets import oracle
+from tests.test_home import home_opened
 
 
 def feed_of(bot: Bot) -> SubscriptionFeed:
@@ -295,6 +297,29 @@ async def test_nothing_is_told_twice_across_a_restart(
         assert await poll(bot) == 1
         [card] = cards(slack)
         assert len(slack.thread_replies("C1", card.ts)) == 1
+
+
+async def test_a_personal_feed_in_the_bots_direct_messages_shows_on_the_home_tab(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    feed_of(bot)
+    assert await subscribe(bot, slack, "@assign me", channel="D1") == (
+        "Subscribed: Assigned to: Jane Doe."
+    )
+    await bot.command("subscriptions", channel="D1")
+    await bot.finished()
+    assert slack.responses[-1]["text"].startswith("You follow B2C Service tasks with:")
+    await poll(bot)
+    mine = sandbox.agent_create({"name": "For Jane", "assignedToAccount": {"id": 2}})
+    sandbox.later()
+    await poll(bot)
+    [card] = cards(slack, "D1")
+    assert card.text == f"Task #{mine}: For Jane"
+    await bot.event(home_opened("U1"))
+    await bot.finished()
+    view = slack.calls_to("views.publish")[-1].args["view"]
+    shown = json.dumps(view["blocks"])
+    assert "Your subscriptions" in shown and "1. Assigned to: Jane Doe" in shown
 
 
 async def test_subscriptions_off(sandbox: B2CSandbox, slack: SlackFake) -> None:

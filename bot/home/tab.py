@@ -8,6 +8,7 @@ Oracle calls per publish: the staff account by e-mail (cached for an hour), the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -29,6 +30,8 @@ class HomeTab:
         self.link, self.pace, self.clock = tools.link, tools.pace, tools.clock
         self.store, self.staff = tools.store, staff
         self.offsets: dict[str, int] = {}  # the page each user looks at (this process)
+        # more of the tab from features above (a user's own subscriptions): blocks per user
+        self.extras: list[Callable[[str], Awaitable[list[dict[str, Any]]]]] = []
 
     async def view(self, user_id: str, offset: int = 0, banner: str | None = None) -> dict:
         rows = None
@@ -51,7 +54,7 @@ class HomeTab:
             statuses = (await self.catalog.get()).get("status")
         except B2CError:
             statuses = None
-        return views.home_view(
+        view = views.home_view(
             user_id=user_id,
             rows=rows,
             created=created,
@@ -62,6 +65,11 @@ class HomeTab:
             problem=problem,
             banner=banner,
         )
+        for extra in self.extras:
+            more = await extra(user_id)
+            if more and len(view["blocks"]) + len(more) <= views.MAX_BLOCKS:
+                view["blocks"] += more
+        return view
 
     async def _created(self, user_id: str) -> list[tuple[int, str, str | None]]:
         mine = await self.store.created_by(user_id, views.CREATED_SHOWN)

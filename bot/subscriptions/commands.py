@@ -91,6 +91,11 @@ class SubscriptionCommands:
         )
         return _private(f"Subscribed: {describe(conditions, wanted.due_soon)}.")
 
+    async def home_blocks(self, user: str) -> list[dict[str, Any]]:
+        """The Home tab's list of the person's own subscriptions (their direct messages')."""
+        mine = [s for s in await self.store.of_user(user) if _personal(s.channel_id)]
+        return messages.home_blocks(mine)
+
     async def unsubscribe(self, channel: str, user: str, which: str) -> dict[str, Any]:
         subscriptions = await self.store.of_channel(channel)
         if which == "all":

@@ -129,3 +129,22 @@ def listing(subscriptions: list[Subscription], personal: bool) -> dict[str, Any]
         )
     lines.append("`/task unsubscribe 2` stops the second, `/task unsubscribe all` every one.")
     return {"response_type": "ephemeral", "text": "\n".join(lines)}
+
+
+def home_blocks(subscriptions: list[Subscription]) -> list[dict[str, Any]]:
+    """The Home tab's part: the person's own feed (made in the bot's direct messages)."""
+    if not subscriptions:
+        return []
+    lines = [
+        f"{number}. {describe(s.conditions, s.due_soon)}"
+        for number, s in enumerate(subscriptions[:20], 1)
+    ]
+    lines.append(
+        "Cards come to your direct messages with the bot; `/task unsubscribe 2` there stops "
+        "the second."
+    )
+    return [
+        {"type": "divider"},
+        {"type": "header", "text": {"type": "plain_text", "text": "Your subscriptions"}},
+        _section("\n".join(lines)),
+    ]
