@@ -258,6 +258,67 @@ async def test_an_overdue_task_is_told_once_broadcast_and_its_assignee_hears(
     assert len(slack.thread_replies("C1", card.ts)) == 1  # once
 
 
+async def test_a_heads_up_before_the_due_time_once(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    feed = feed_of(bot)
+    now = datetime.now(UTC).replace(microsecond=0)
+    feed.clock = lambda: now
+    answer = await subscribe(bot, slack, "@priority High due-soon 1h")
+    assert answer == "Subscribed: Priority: High · heads-up 1 hour before the due time."
+    await poll(bot)
+    due = (now + timedelta(minutes=90)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    task_id = sandbox.agent_create({"name": "Quote", "priority": {"id": 3}, "dueTime": due})
+    sandbox.later()
+    await poll(bot)
+    [card] = cards(slack)
+    feed.clock = lambda: now + timedelta(minutes=31)  # within the hour before it is due
+    await poll(bot)
+    [soon] = slack.thread_replies("C1", card.ts)
+    assert f"*#{task_id}* Quote> is due " in soon.text
+    feed.clock = lambda: now + timedelta(minutes=45)
+    await poll(bot)
+    assert len(slack.thread_replies("C1", card.ts)) == 1  # once
+    feed.clock = lambda: now + timedelta(minutes=91)
+    await poll(bot)
+    assert "is overdue since" in slack.thread_replies("C1", card.ts)[-1].text
+
+
+async def test_a_channel_the_allow_list_leaves_out_is_told_nothing(
+    sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    settings = make_settings(sandbox, slack, allowed_channels="C1")
+    async with serving(settings, slack) as bot:
+        feed = feed_of(bot)
+        await subscribe(bot, slack, "@priority High")
+        # (made before C2 was left out of ALLOWED_CHANNELS)
+        await feed.store.add(
+            team_id="T1", channel_id="C2", made_by="U1", conditions=[], due_soon=None
+        )
+        await poll(bot)
+        sandbox.agent_create({"name": "High", "priority": {"id": 3}})
+        sandbox.later()
+        await poll(bot)
+        assert len(cards(slack, "C1")) == 1 and slack.top_messages("C2") == []
+
+
+async def test_a_task_gathered_in_a_list_has_its_changes_told_in_the_lists_thread(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    feed_of(bot)
+    await subscribe(bot, slack, "@priority Critical")
+    await poll(bot)
+    made = [sandbox.agent_create({"name": f"Rule {n}", "priority": {"id": 4}}) for n in range(6)]
+    sandbox.later()
+    await poll(bot)
+    [listed] = [m for m in slack.top_messages("C1") if "more tasks matched" in m.text]
+    sandbox.agent_edit(made[-1], {"statusWithType": {"status": {"id": 19}}})
+    sandbox.later()
+    assert await poll(bot) == 1
+    [line] = slack.thread_replies("C1", listed.ts)
+    assert line.text.startswith(f"#{made[-1]}: :arrows_counterclockwise: Status: Not Started")
+
+
 async def test_a_quiet_round_costs_one_due_time_query_however_many_subscriptions(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
