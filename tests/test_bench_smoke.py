@@ -115,3 +115,15 @@ def test_home_benchmark_smoke(tmp_path: Path) -> None:
     assert '"sent": 30, "distinct": 30, "sent_again": 0' in printed
     assert '"tasks": 20, "distinct": 20' in printed
     assert "✓ every target met" in printed
+
+
+def test_subscriptions_benchmark_smoke(tmp_path: Path) -> None:
+    """bench/subscriptions.py still works: a few channels, a few changes, a few tasks due."""
+    printed = run_bench(
+        "subscriptions.py",
+        *("--tasks", "300", "--tracked", "50", "--channels", "5"),
+        *("--per-minute", "240", "--minutes", "0.2", "--interval", "2", "--smoke"),
+        cwd=tmp_path,
+    )
+    assert "subscriptions: 10 in 5 channels; Oracle calls per minute" in printed
+    assert ", 0 twice;" in printed  # no overdue task told twice in a channel

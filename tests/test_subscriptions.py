@@ -258,6 +258,31 @@ async def test_an_overdue_task_is_told_once_broadcast_and_its_assignee_hears(
     assert len(slack.thread_replies("C1", card.ts)) == 1  # once
 
 
+async def test_notes_added_in_b2c_service_when_the_subscription_asks_for_them(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    feed_of(bot)
+    answer = await subscribe(bot, slack, "notes @priority High")
+    assert answer == "Subscribed: Priority: High · with their notes."
+    await subscribe(bot, slack, "@priority High", channel="C2")  # (no notes there)
+    await poll(bot)
+    task_id = sandbox.agent_create(
+        {"name": "Pump", "priority": {"id": 3}, "notes": [{"text": "Old note"}]}
+    )
+    sandbox.later()
+    await poll(bot)
+    [card] = cards(slack)
+    since = len(sandbox.requests)
+    sandbox.agent_edit(task_id, {"notes": [{"text": "Called: <!channel> no answer"}]})
+    sandbox.later()
+    assert await poll(bot) == 1
+    [line] = slack.thread_replies("C1", card.ts)
+    assert line.text.endswith(">Called: &lt;!channel&gt; no answer")  # escaped
+    assert [c for c in cards(slack, "C2") if slack.thread_replies("C2", c.ts)] == []
+    reads = [r for r in sandbox.requests[since:] if r.path.endswith("/notes")]
+    assert len(reads) == 1  # once for both channels, and only where asked
+
+
 async def test_a_heads_up_before_the_due_time_once(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
@@ -402,6 +427,7 @@ async def test_subscriptions_off(sandbox: B2CSandbox, slack: SlackFake) -> None:
         ("@type Call due-soon 1h", ["type"], [False], 3600),
         ("due-soon 30m @status Waiting", ["status"], [False], 1800),
         ("@priority High due-soon 2d", ["priority"], [False], 172800),
+        ("notes @template Notes review", ["template"], [False], None),
         ("@organization Acme", ["org"], [False], None),
     ],
 )
@@ -412,6 +438,21 @@ def test_a_filter_is_read(
     assert [c.field for c in read.conditions] == fields
     assert [c.negated for c in read.conditions] == negated
     assert read.due_soon == due_soon
+
+
+@pytest.mark.parametrize(
+    ("text", "notes", "template"),
+    [
+        ("notes @template Onboarding", True, "Onboarding"),
+        ("NOTES @template Onboarding", True, "Onboarding"),
+        ("@template Release notes", False, "Release notes"),  # a value's own word
+        ("@template Onboarding", False, "Onboarding"),
+    ],
+)
+def test_notes_are_asked_for_before_the_fields(text: str, notes: bool, template: str) -> None:
+    read = parse_filter(text, "U1")
+    assert read.notes is notes
+    assert read.conditions[0].values == (IdOrName(name=template),)
 
 
 def test_values_are_read_as_the_task_command_reads_them() -> None:
@@ -497,6 +538,7 @@ def test_a_filter_in_words_escapes_the_sites_names() -> None:
         ("subscribe @priority High", "subscribe", "@priority High"),
         ("subscribe", "subscribe", ""),
         ("subscribe due-soon 1h @type Call", "subscribe", "due-soon 1h @type Call"),
+        ("subscribe notes @type Call", "subscribe", "notes @type Call"),
         ("subscriptions", "subscriptions", None),
         ("unsubscribe 2", "unsubscribe", "2"),
         ("unsubscribe all", "unsubscribe", "all"),

@@ -392,7 +392,7 @@ def subcommand(text: str, requester: str | None = None) -> Parsed | None:
             return _defaults(rest, requester)
     if words[0] == "subscribe":  # its filter is read by the feature (bot.subscriptions)
         rest = stripped.split(None, 1)[1].strip() if len(words) > 1 else ""
-        if not rest or _FIELD.match(rest) or words[1] == "due-soon":
+        if not rest or _FIELD.match(rest) or words[1] in ("due-soon", "notes"):
             return Parsed("subscribe", option=rest)
     if words == ["subscriptions"]:
         return Parsed("subscriptions")

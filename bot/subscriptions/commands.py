@@ -69,7 +69,8 @@ class SubscriptionCommands:
             conditions.append(resolved)
         try:
             posted = await self.poster.post(
-                channel=channel, **messages.subscribed(user, conditions, wanted.due_soon)
+                channel=channel,
+                **messages.subscribed(user, describe(conditions, wanted.due_soon, wanted.notes)),
             )
         except SlackUnavailable:
             return _private("No subscription was made: Slack is not answering; try again soon.")
@@ -88,8 +89,9 @@ class SubscriptionCommands:
             made_by=user,
             conditions=conditions,
             due_soon=wanted.due_soon,
+            notes=wanted.notes,
         )
-        return _private(f"Subscribed: {describe(conditions, wanted.due_soon)}.")
+        return _private(f"Subscribed: {describe(conditions, wanted.due_soon, wanted.notes)}.")
 
     async def home_blocks(self, user: str) -> list[dict[str, Any]]:
         """The Home tab's list of the person's own subscriptions (their direct messages')."""
@@ -110,7 +112,7 @@ class SubscriptionCommands:
         await self.store.remove([s.id for s in gone])
         if len(gone) == len(subscriptions):
             await self.store.forget_cards(channel)
-        said = "; ".join(describe(s.conditions, s.due_soon) for s in gone)
+        said = "; ".join(describe(s.conditions, s.due_soon, s.notes) for s in gone)
         try:
             await self.poster.post(
                 **messages.unsubscribed(channel, user, said, left=len(subscriptions) - len(gone))

@@ -28,6 +28,7 @@ from aiolimiter import AsyncLimiter
 from bot.oracle import roql
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient
+from bot.oracle.errors import B2CError
 from bot.slack.delivery import SlackPoster, SlackUnavailable
 from bot.subscriptions import messages
 from bot.subscriptions.filters import matches, subject
@@ -71,6 +72,7 @@ class SubscriptionFeed:
         self.restricted: Callable[[str], Awaitable[bool]] | None = None
         self._pace: dict[str, AsyncLimiter] = {}
         self._minute: dict[str, tuple[float, int]] = {}  # channel -> (minute began, cards)
+        self._notes_read: dict[int, list[str] | None] = {}  # this round's notes reads
 
     async def round(self, rows: list[Row], tracked: dict[int, Tracked]) -> int:
         """One round of the poll: the changed tasks' ``rows`` (``tracked``: those of them
@@ -96,23 +98,56 @@ class SubscriptionFeed:
         cards = await self.store.cards(list(views))
         told = 0
         fresh: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._notes_read = {}
         for task_id, shown in views.items():
             facts = subject(shown)
             for channel, subscriptions in channels.items():
-                matching = any(matches(s.conditions, facts) for s in subscriptions)
+                hits = [s for s in subscriptions if matches(s.conditions, facts)]
                 card = cards.get((channel, task_id))
                 if card is None:
                     own = tracked.get(task_id)
-                    if matching and not (own is not None and own.channel_id == channel):
-                        fresh.setdefault(channel, []).append((task_id, shown))
+                    if hits and not (own is not None and own.channel_id == channel):
+                        wanted = {**shown, "notes": any(s.notes for s in hits)}
+                        fresh.setdefault(channel, []).append((task_id, wanted))
                 elif not card.shown.get("tracked"):
-                    told += await self._changed(card, shown, matching)
+                    told += await self._changed(card, shown, bool(hits))
         posted = await asyncio.gather(*(self._cards(c, items) for c, items in fresh.items()))
         return told + sum(posted)
+
+    async def _notes(self, task_id: int) -> list[str] | None:
+        """A task's notes, read once a round however many channels want them (None: Oracle
+        would not say)."""
+        if task_id not in self._notes_read:
+            try:
+                data = await self.b2c.get(f"tasks/{task_id}/notes")
+            except B2CError as error:
+                log.warning("subscriptions: notes of task %s unreadable: %s", task_id, error)
+                self._notes_read[task_id] = None
+            else:
+                items = data.get("items") or []
+                self._notes_read[task_id] = [str(n.get("text") or "") for n in items]
+        return self._notes_read[task_id]
+
+    async def _new_notes(self, card: Card, shown: dict[str, Any], matching: bool) -> list[str]:
+        """Notes added in B2C Service since the card last told, for a card whose channel
+        asked for them; read only when the task moved (a note moves its updatedTime)."""
+        seen = card.shown.get("notes_seen")
+        shown["notes_seen"] = seen
+        if not (card.shown.get("notes") and matching) or card.shown.get("gathered"):
+            return []
+        if shown.get("version") == card.shown.get("version"):
+            return []
+        texts = await self._notes(card.task_id)
+        if texts is None:
+            return []
+        shown["notes_seen"] = len(texts)
+        return texts[seen:] if isinstance(seen, int) else []
 
     async def _changed(self, card: Card, shown: dict[str, Any], matching: bool) -> int:
         lines = differences(card.shown, shown)
         task_id = card.task_id
+        shown = {**shown, "notes": card.shown.get("notes")}
+        notes = await self._new_notes(card, shown, matching)
         if card.matching and not matching:
             text = f":arrow_right_hook: Task #{task_id} no longer matches this channel's filter"
             text += f" ({change_line(lines)})." if lines else "."
@@ -124,22 +159,27 @@ class SubscriptionFeed:
         else:
             text = ""
         keep = {**shown, "gathered": card.shown.get("gathered")}
-        if not text:  # nothing to tell: remember the newest view quietly
+        if not text and not notes:  # nothing to tell: remember the newest view quietly
             if shown.get("version") != card.shown.get("version"):
                 await self.store.replace_shown(card, keep, card.matching)
             return 0
         if not await self.store.replace_shown(card, keep, matching):
             return 0  # another process saw it first and said it
-        if card.shown.get("gathered"):
+        if card.shown.get("gathered") and text:
             text = f"#{task_id}: {text}"
-        elif matching and card.message_ts:
+        elif matching and card.message_ts and lines:
             statuses = (await self.catalog.get()).get("status")
             await self.poster.update(
                 card.channel_id,
                 card.message_ts,
                 messages.card(task_id, shown, self.link(task_id), statuses),
             )
-        return await self._say(card.channel_id, card.thread_ts, messages.line(text))
+        said = [text] if text else []
+        said += [messages.note(task_id, note, self.link(task_id)) for note in notes]
+        told = 0
+        for one in said:
+            told += await self._say(card.channel_id, card.thread_ts, messages.line(one))
+        return told
 
     async def _cards(self, channel: str, items: list[tuple[int, dict[str, Any]]]) -> int:
         """New cards in a channel: a handful a minute, the rest of the round in one message."""
@@ -150,6 +190,9 @@ class SubscriptionFeed:
         posted = 0
         statuses = (await self.catalog.get()).get("status")
         for task_id, shown in items[:room]:
+            if shown.get("notes"):  # the notes it has now: those added later are told
+                texts = await self._notes(task_id)
+                shown = {**shown, "notes_seen": len(texts) if texts is not None else None}
             if not await self.store.claim_card(channel, task_id, shown):
                 continue
             ts = await self._post(

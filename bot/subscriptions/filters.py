@@ -35,10 +35,13 @@ USAGE = (
     "Say which tasks this channel follows, e.g. `/task subscribe @priority High @org Acme`: "
     "any of " + ", ".join(f"@{name}" for name in FILTER_FIELDS) + "; several values with "
     "commas (`@priority High,Critical`), none of them with a minus (`@priority -Low`); "
-    "`due-soon 1h` for a heads-up an hour before a task is due."
+    "`due-soon 1h` for a heads-up an hour before a task is due; `notes` first "
+    "(`/task subscribe notes @priority High`) for the notes added in B2C Service too."
 )
 _SPEC = {spec.name: spec for spec in FIELDS}
 _PART = re.compile(r"@([A-Za-z][A-Za-z_-]*)(?=\s|$)")
+# before the fields only: a value may end with the word (@template Release notes)
+_NOTES = re.compile(r"^notes(?=\s|$)", re.IGNORECASE)
 _DUE_SOON = re.compile(r"(?:^|\s)due-soon(?:\s+(\S+))?(?=\s|$)", re.IGNORECASE)
 _DURATION = re.compile(r"(\d{1,3})\s*(m|min|mins|h|hr|hrs|hours?|d|days?)$", re.IGNORECASE)
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
@@ -59,6 +62,7 @@ class Condition:
 class Filter:
     conditions: tuple[Condition, ...]
     due_soon: int | None = None  # seconds before the due time to tell (None: no heads-up)
+    notes: bool = False  # notes added in B2C Service told in the cards' threads too
 
 
 def parse_filter(text: str, requester: str | None = None) -> Filter:
@@ -71,7 +75,10 @@ def parse_filter(text: str, requester: str | None = None) -> Filter:
     if found:
         due_soon = _duration(found[0].group(1) or "")
         text = text[: found[0].start()] + " " + text[found[0].end() :]
-    parts = _PART.split(text.strip())
+    text = text.strip()
+    notes = bool(_NOTES.search(text))
+    text = _NOTES.sub(" ", text).strip()
+    parts = _PART.split(text)
     if parts[0].strip():
         raise GrammarError(
             f"“{slack_text.to_plain(parts[0].strip())[:80]}” is not a filter. {USAGE}", form=False
@@ -97,7 +104,7 @@ def parse_filter(text: str, requester: str | None = None) -> Filter:
     if not conditions:
         raise GrammarError(USAGE, form=False)
     ordered = tuple(conditions[name] for name in FILTER_FIELDS if name in conditions)
-    return Filter(ordered, due_soon)
+    return Filter(ordered, due_soon, notes)
 
 
 def _condition(name: str, value: str, requester: str | None) -> Condition:
@@ -180,7 +187,9 @@ def _fold(name: str, value: str) -> str:
     return value.casefold() if name in NAMED else value
 
 
-def describe(conditions: list[dict[str, Any]], due_soon: int | None = None) -> str:
+def describe(
+    conditions: list[dict[str, Any]], due_soon: int | None = None, notes: bool = False
+) -> str:
     """The conditions in words (Slack text, escaped): "Priority: High or Critical · Organization:
     not Acme"."""
     said = []
@@ -194,6 +203,8 @@ def describe(conditions: list[dict[str, Any]], due_soon: int | None = None) -> s
         said.append(f"{LABELS[condition['field']]}: {joined}")
     if due_soon:
         said.append(f"heads-up {_span(due_soon)} before the due time")
+    if notes:
+        said.append("with their notes")
     return " · ".join(said)
 
 

@@ -14,6 +14,7 @@ from bot.subscriptions.store import Subscription
 from bot.sync.changes import task_from_shown
 
 MAX_LISTED = 30  # tasks named in one gathered message
+MAX_NOTE = 1500  # characters of a note told in a card's thread
 
 
 def _section(text: str) -> dict[str, object]:
@@ -88,16 +89,25 @@ def overdue(task_id: int, shown: dict[str, Any], link: str) -> str:
     return f":alarm_clock: <{escape(link)}|*#{task_id}* {name}> is overdue since {due}."
 
 
+def note(task_id: int, text: str, link: str) -> str:
+    """A note added in B2C Service, for a card's thread (escaped, shortened)."""
+    return (
+        f":memo: Note added in B2C Service (<{escape(link)}|task #{task_id}>):\n"
+        f">{escape(text, MAX_NOTE)}"
+    )
+
+
 def due_soon(task_id: int, shown: dict[str, Any], link: str) -> str:
     due = _when(shown.get("due")) or "soon"
     name = escape(shown.get("name") or f"Task {task_id}", 120)
     return f":hourglass_flowing_sand: <{escape(link)}|*#{task_id}* {name}> is due {due}."
 
 
-def subscribed(user: str, conditions: list[dict[str, Any]], due_soon: int | None) -> Message:
+def subscribed(user: str, described: str) -> Message:
+    """Said in the channel: who subscribed it to what (``described``: ``filters.describe``)."""
     text = (
         f":bell: <@{user}> subscribed this channel to B2C Service tasks with "
-        f"{describe(conditions, due_soon)}. Each matching task gets one card here, its changes "
+        f"{described}. Each matching task gets one card here, its changes "
         "in the card's thread (`/task subscriptions` lists them, `/task unsubscribe` stops one)."
     )
     return {"text": text, "blocks": [_section(text)]}
@@ -121,11 +131,11 @@ def listing(subscriptions: list[Subscription], personal: bool) -> dict[str, Any]
         )
         return {"response_type": "ephemeral", "text": text}
     lines = [f"{where} B2C Service tasks with:"]
-    for number, subscription in enumerate(subscriptions, 1):
-        made = datetime.fromtimestamp(subscription.made_at).astimezone()
+    for number, s in enumerate(subscriptions, 1):
+        made = datetime.fromtimestamp(s.made_at).astimezone()
         lines.append(
-            f"{number}. {describe(subscription.conditions, subscription.due_soon)}  ·  "
-            f"by <@{subscription.made_by}>, {slack_date(made)}"
+            f"{number}. {describe(s.conditions, s.due_soon, s.notes)}  ·  "
+            f"by <@{s.made_by}>, {slack_date(made)}"
         )
     lines.append("`/task unsubscribe 2` stops the second, `/task unsubscribe all` every one.")
     return {"response_type": "ephemeral", "text": "\n".join(lines)}
@@ -136,7 +146,7 @@ def home_blocks(subscriptions: list[Subscription]) -> list[dict[str, Any]]:
     if not subscriptions:
         return []
     lines = [
-        f"{number}. {describe(s.conditions, s.due_soon)}"
+        f"{number}. {describe(s.conditions, s.due_soon, s.notes)}"
         for number, s in enumerate(subscriptions[:20], 1)
     ]
     lines.append(

@@ -21,7 +21,8 @@ SCHEMA = (
         made_by TEXT NOT NULL,
         made_at DOUBLE PRECISION NOT NULL,
         conditions TEXT NOT NULL,
-        due_soon INTEGER)""",
+        due_soon INTEGER,
+        notes INTEGER NOT NULL DEFAULT 0)""",
     "CREATE INDEX IF NOT EXISTS subscriptions_channel ON subscriptions (channel_id, made_at)",
     # a task's card in a channel: where it is, what it last showed, what was told of it
     """CREATE TABLE IF NOT EXISTS subscription_cards (
@@ -50,6 +51,7 @@ class Subscription:
     made_at: float
     conditions: list[dict[str, Any]]
     due_soon: int | None
+    notes: bool = False
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Subscription:
@@ -60,6 +62,7 @@ class Subscription:
             made_at=float(row["made_at"]),
             conditions=json.loads(row["conditions"]),
             due_soon=int(row["due_soon"]) if row["due_soon"] is not None else None,
+            notes=bool(row["notes"]),
         )
 
 
@@ -110,6 +113,7 @@ class SubscriptionStore:
         made_by: str,
         conditions: list[dict[str, Any]],
         due_soon: int | None,
+        notes: bool = False,
     ) -> Subscription:
         subscription = Subscription(
             id=uuid.uuid4().hex,
@@ -118,10 +122,11 @@ class SubscriptionStore:
             made_at=time.time(),
             conditions=conditions,
             due_soon=due_soon,
+            notes=notes,
         )
         await self.db.execute(
             "INSERT INTO subscriptions (id, team_id, channel_id, made_by, made_at, conditions, "
-            "due_soon) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "due_soon, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             subscription.id,
             team_id,
             channel_id,
@@ -129,6 +134,7 @@ class SubscriptionStore:
             subscription.made_at,
             json.dumps(conditions),
             due_soon,
+            1 if notes else 0,
         )
         return subscription
 
