@@ -408,6 +408,21 @@ async def test_a_personal_feed_in_the_bots_direct_messages_shows_on_the_home_tab
     assert "Your subscriptions" in shown and "1. Assigned to: Jane Doe" in shown
 
 
+async def test_a_card_claimed_but_never_posted_is_posted_at_the_next_change(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    feed = feed_of(bot)
+    await subscribe(bot, slack, "@priority High")
+    await poll(bot)
+    task_id = sandbox.agent_create({"name": "Pump", "priority": {"id": 3}})
+    # a process claimed its card, then stopped before posting it
+    assert await feed.store.claim_card("C1", task_id, {"name": "Pump"})
+    sandbox.later()
+    await poll(bot)
+    [card] = cards(slack)
+    assert card.text == f"Task #{task_id}: Pump"
+
+
 async def test_subscriptions_off(sandbox: B2CSandbox, slack: SlackFake) -> None:
     settings = make_settings(sandbox, slack, task_subscriptions=False)
     async with serving(settings, slack) as bot:

@@ -875,6 +875,8 @@ class B2CSandbox:
                 "statusWithType": {"status": blank, "statusType": blank},
                 "priority": blank,
                 "taskType": blank,
+                # Oracle doc: taskTemplate is a task's named ID (the seed page); its path in
+                # ROQL inferred as taskType's (doctor runs the poll's query on a live site)
                 "taskTemplate": blank,
                 "customFields": {"c": dict.fromkeys(self.custom_fields, "")},
             }
@@ -947,6 +949,7 @@ class B2CSandbox:
     def agent_create(self, fields: dict[str, Any]) -> int:
         """An agent (or a business rule) creates a task in B2C Service, not through the API:
         the same fields as a POST; its id."""
+        # inferred: such a task is a task like any other (the same fields, ids, updatedTime)
         task = self._new_task(self._next_id, fields)
         self.tasks[task["id"]] = task
         self._next_id += 1

@@ -104,6 +104,10 @@ class SubscriptionFeed:
             for channel, subscriptions in channels.items():
                 hits = [s for s in subscriptions if matches(s.conditions, facts)]
                 card = cards.get((channel, task_id))
+                if card is not None and card.message_ts is None:
+                    # claimed, never posted (the process stopped between the two): again
+                    await self.store.drop_card(channel, task_id)
+                    card = None
                 if card is None:
                     own = tracked.get(task_id)
                     if hits and not (own is not None and own.channel_id == channel):
