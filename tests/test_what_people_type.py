@@ -72,6 +72,7 @@ def test_a_subcommand_only_when_it_fits_its_form(text: str, kind: str) -> None:
 def test_every_subcommand_has_its_usage_for_the_question() -> None:
     words = {parse(text).option for text in ("show x", "sync x", "remind x", "help x")}
     words |= {parse(text).option for text in ("mine x", "defaults x")}
+    words |= {parse(text).option for text in ("subscribe x", "subscriptions x", "unsubscribe x")}
     assert words == set(SUBCOMMANDS)
 
 
