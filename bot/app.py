@@ -248,7 +248,7 @@ async def build_runtime(
         home.unfurls.restricted = connect.restricted
     subscriptions = None
     if sync is not None and settings.task_subscriptions:  # they ride on the sync's poll
-        subscriptions = await build_subscriptions(creator, sync, gate, home, staff, connect)
+        subscriptions = await build_subscriptions(creator, work, sync, gate, home, staff, connect)
     listener, fast_events = handlers.register(
         app, creator, forms, note_form, work, lookup, gate, notes, home, connect, subscriptions
     )
@@ -274,6 +274,7 @@ async def build_runtime(
 
 async def build_subscriptions(
     creator: TaskCreator,
+    work: TaskWork,
     sync: SyncPoller,
     gate: Gate,
     home: Home,
@@ -296,6 +297,7 @@ async def build_subscriptions(
         feed.slack_user = home.assignments.slack_user
     feed.restricted = connect.restricted
     sync.followers.append(feed.round)
+    work.on_own_change.append(feed.own_change)
     values = SiteValues(creator.b2c, creator.catalog, staff)
     commands = SubscriptionCommands(store, values, creator.poster)
     commands.restricted = connect.restricted

@@ -19,6 +19,7 @@ from bot.subscriptions.feed import SubscriptionFeed
 from bot.subscriptions.filters import describe, matches, parse_filter, subject
 from tests.conftest import Bot, make_settings, serving
 from tests.test_budgets import oracle
+from tests.test_e2e_interactive import click
 from tests.test_home import home_opened
 
 
@@ -421,6 +422,31 @@ async def test_a_card_claimed_but_never_posted_is_posted_at_the_next_change(
     await poll(bot)
     [card] = cards(slack)
     assert card.text == f"Task #{task_id}: Pump"
+
+
+async def test_a_cards_button_changes_the_task_and_the_feed_does_not_tell_it_back(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    feed_of(bot)
+    await subscribe(bot, slack, "@priority High")
+    await poll(bot)
+    task_id = sandbox.agent_create({"name": "Pump", "priority": {"id": 3}})
+    sandbox.later()
+    await poll(bot)
+    [card] = cards(slack)
+    complete = card.blocks[1]["elements"][0]  # type: ignore[index]
+    assert (await bot.interact(click(card, complete))).status_code == 200
+    await bot.finished()
+    assert sandbox.tasks[task_id]["statusWithType"]["status"]["lookupName"] == "Completed"
+    [said] = slack.thread_replies("C1", card.ts)
+    assert said.text.startswith(f"<@U2> marked task #{task_id} complete")
+    sandbox.later()
+    await poll(bot)
+    assert len(slack.thread_replies("C1", card.ts)) == 1  # not told again as made in B2C
+    [card] = cards(slack)
+    shown = card.blocks[0]["text"]["text"]  # type: ignore[index]
+    assert "*Completed*" in shown and "Priority High" in shown  # still the card, redrawn
+    assert "created task" not in shown
 
 
 async def test_subscriptions_off(sandbox: B2CSandbox, slack: SlackFake) -> None:

@@ -89,6 +89,9 @@ class TaskWork:
         self.completed_status = completed_status
         self.buttons_for = buttons_for  # TASK_BUTTONS_FOR: anyone, requester or assignee
         self.sync: OwnChanges | None = None  # synced threads (bot.sync), when on
+        # told before the bot changes a task itself, so that a feature following Oracle's
+        # changes does not report it as made in B2C Service (bot.subscriptions' cards)
+        self.on_own_change: list[Callable[[int], Awaitable[None]]] = []
         # the Home tab of a user, published again with a line on top (bot.home.tab)
         self.home_refresh: Callable[[str, str], Awaitable[Any]] | None = None
 
@@ -150,6 +153,8 @@ class TaskWork:
     ) -> bool:
         if self.sync is not None:  # a synced thread must not report this as made in B2C
             await self.sync.own_change(where.task_id)
+        for listener in self.on_own_change:
+            await listener(where.task_id)
         try:
             if set(changes) == {"notes"}:  # a note alone: appended by its own POST
                 for note in changes["notes"]:
@@ -171,7 +176,8 @@ class TaskWork:
         if self.sync is not None:
             shown = await self.sync.own_change_done(where.task_id, len(changes.get("notes", [])))
         statuses = (await self.catalog.get()).get("status")
-        if where.channel and where.message_ts:
+        # (a subscription's card has no requester: its feed redraws it at the next round)
+        if where.channel and where.message_ts and where.requester:
             await self.poster.update(
                 where.channel,
                 where.message_ts,

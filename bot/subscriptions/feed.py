@@ -38,6 +38,7 @@ from bot.sync.store import Tracked
 
 log = logging.getLogger(__name__)
 CARDS_PER_MINUTE = 5  # a handful: past it, a round's new matches are one message
+OWN_CHANGE = 30.0  # seconds a change the bot makes itself is not told as made in B2C
 DUE_CURSOR = "due_cursor"
 Row = list[Any]
 
@@ -147,9 +148,29 @@ class SubscriptionFeed:
         shown["notes_seen"] = len(texts)
         return texts[seen:] if isinstance(seen, int) else []
 
+    async def own_change(self, task_id: int) -> None:
+        """``TaskWork.on_own_change``: the bot is changing this task itself (a card's
+        button); its thread is told by the button's own line, not as made in B2C Service."""
+        for card in (await self.store.cards([task_id])).values():
+            until = time.time() + OWN_CHANGE
+            await self.store.replace_shown(card, {**card.shown, "own_until": until}, card.matching)
+
     async def _changed(self, card: Card, shown: dict[str, Any], matching: bool) -> int:
         lines = differences(card.shown, shown)
         task_id = card.task_id
+        if (card.shown.get("own_until") or 0) > time.time() and matching == card.matching:
+            # the bot's own change: the card redrawn, its thread told by the button already
+            keep = {**shown, "gathered": card.shown.get("gathered")}
+            keep["notes"], keep["notes_seen"] = card.shown.get("notes"), None
+            if await self.store.replace_shown(card, keep, matching) and card.message_ts:
+                if not card.shown.get("gathered"):
+                    statuses = (await self.catalog.get()).get("status")
+                    await self.poster.update(
+                        card.channel_id,
+                        card.message_ts,
+                        messages.card(task_id, shown, self.link(task_id), statuses),
+                    )
+            return 0
         shown = {**shown, "notes": card.shown.get("notes")}
         notes = await self._new_notes(card, shown, matching)
         if card.matching and not matching:
