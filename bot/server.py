@@ -155,13 +155,14 @@ async def every(
     *,
     failing: Callable[[str, bool], None] | None = None,
 ) -> None:
-    """Run ``one_round`` every ``interval`` seconds for as long as the bot runs. Rounds that
-    fail (Slack, Oracle or the database away) are told in one line when they start failing,
-    with the error in words, and one when they work again; each failure's traceback is logged
-    at DEBUG only (a minute-by-minute traceback tells an operator nothing new). ``failing``:
-    told after each round whether it failed (``bot.metrics``)."""
+    """Run ``one_round`` every ``interval`` seconds (start to start) for as long as the bot
+    runs. Rounds that fail (Slack, Oracle or the database away) are told in one line when they
+    start failing, with the error in words, and one when they work again; each failure's
+    traceback is logged at DEBUG only (a minute-by-minute traceback tells an operator nothing
+    new). ``failing``: told after each round whether it failed (``bot.metrics``)."""
     failing_now = False
     while True:
+        started = time.monotonic()
         try:
             await one_round()
         except Exception as error:
@@ -183,7 +184,8 @@ async def every(
                 )
         if failing is not None:
             failing(what, failing_now)
-        await asyncio.sleep(interval)
+        # from one round's start to the next's (a round that took longer: the next at once)
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
 def in_words(error: BaseException) -> str:
