@@ -230,6 +230,33 @@ async def test_a_burst_of_matches_is_a_handful_of_cards_then_one_list(
     assert all(f"#{task_id}*" in listed.blocks[0]["text"]["text"] for task_id in made[5:])  # type: ignore[index]
 
 
+async def test_past_a_handful_of_changes_in_a_round_a_channel_gets_one_list(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    feed = feed_of(bot)
+    await subscribe(bot, slack, "@priority Critical")
+    await poll(bot)
+    made = [sandbox.agent_create({"name": f"Rule {n}", "priority": {"id": 4}}) for n in range(5)]
+    sandbox.later()
+    await poll(bot)
+    made += [sandbox.agent_create({"name": f"Rule {n}", "priority": {"id": 4}}) for n in range(4)]
+    feed._minute.clear()  # (a minute later)
+    sandbox.later()
+    await poll(bot)
+    assert len(cards(slack)) == 9
+    for task_id in made:  # a rule moves all nine at once
+        sandbox.agent_edit(task_id, {"statusWithType": {"status": {"id": 19}}})
+    sandbox.later()
+    before = len(slack.calls_to("chat.postMessage"))
+    assert await poll(bot) == 5
+    assert len(slack.calls_to("chat.postMessage")) - before == 5  # not nine
+    [listed] = [m for m in slack.top_messages("C1") if "more changes to tasks" in m.text]
+    shown = listed.blocks[0]["text"]["text"]  # type: ignore[index]
+    assert listed.text.startswith(":arrows_counterclockwise: 5 more changes")
+    assert all(f"*#{task_id}*>" in shown for task_id in made[4:])
+    assert "Status: Not Started → Waiting" in shown
+
+
 async def test_an_overdue_task_is_told_once_broadcast_and_its_assignee_hears(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:

@@ -39,6 +39,8 @@ from bot.sync.store import Tracked
 log = logging.getLogger(__name__)
 CARDS_PER_MINUTE = 5  # a handful: past it, a round's new matches are one message
 OWN_CHANGE = 30.0  # seconds a change the bot makes itself is not told as made in B2C
+LINES_PER_ROUND = 5  # a channel's lines in their threads a round; past it, one message
+BURST = 3  # posts a channel may get at once before the one-a-second pace
 DUE_CURSOR = "due_cursor"
 Row = list[Any]
 
@@ -73,7 +75,7 @@ class SubscriptionFeed:
         self.restricted: Callable[[str], Awaitable[bool]] | None = None
         self._pace: dict[str, AsyncLimiter] = {}
         self._minute: dict[str, tuple[float, int]] = {}  # channel -> (minute began, cards)
-        self._notes_read: dict[int, list[str] | None] = {}  # this round's notes reads
+        self._notes_read: dict[int, asyncio.Future[list[str] | None]] = {}  # this round's
 
     async def round(self, rows: list[Row], tracked: dict[int, Tracked]) -> int:
         """One round of the poll: the changed tasks' ``rows`` (``tracked``: those of them
@@ -97,8 +99,8 @@ class SubscriptionFeed:
     ) -> int:
         views = {int(row[0]): card_from_row(row) for row in rows if row and row[0]}
         cards = await self.store.cards(list(views))
-        told = 0
         fresh: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        moved: dict[str, list[tuple[Card, dict[str, Any], bool]]] = {}
         self._notes_read = {}
         for task_id, shown in views.items():
             facts = subject(shown)
@@ -115,23 +117,36 @@ class SubscriptionFeed:
                         wanted = {**shown, "notes": any(s.notes for s in hits)}
                         fresh.setdefault(channel, []).append((task_id, wanted))
                 elif not card.shown.get("tracked"):
-                    told += await self._changed(card, shown, bool(hits))
-        posted = await asyncio.gather(*(self._cards(c, items) for c, items in fresh.items()))
-        return told + sum(posted)
+                    moved.setdefault(channel, []).append((card, shown, bool(hits)))
+
+        async def one_channel(channel: str) -> int:
+            """A channel's changes, then its new cards, in order (Slack paces a channel);
+            the channels side by side."""
+            said = []
+            for card, shown, matching in moved.get(channel, []):
+                said += await self._changed(card, shown, matching)
+            told = await self._tell(channel, said)
+            if channel in fresh:
+                told += await self._cards(channel, fresh[channel])
+            return told
+
+        told = await asyncio.gather(*(one_channel(c) for c in {**moved, **fresh}))
+        return sum(told)
 
     async def _notes(self, task_id: int) -> list[str] | None:
         """A task's notes, read once a round however many channels want them (None: Oracle
         would not say)."""
         if task_id not in self._notes_read:
-            try:
-                data = await self.b2c.get(f"tasks/{task_id}/notes")
-            except B2CError as error:
-                log.warning("subscriptions: notes of task %s unreadable: %s", task_id, error)
-                self._notes_read[task_id] = None
-            else:
-                items = data.get("items") or []
-                self._notes_read[task_id] = [str(n.get("text") or "") for n in items]
-        return self._notes_read[task_id]
+            self._notes_read[task_id] = asyncio.ensure_future(self._read_notes(task_id))
+        return await self._notes_read[task_id]
+
+    async def _read_notes(self, task_id: int) -> list[str] | None:
+        try:
+            data = await self.b2c.get(f"tasks/{task_id}/notes")
+        except B2CError as error:
+            log.warning("subscriptions: notes of task %s unreadable: %s", task_id, error)
+            return None
+        return [str(n.get("text") or "") for n in data.get("items") or []]
 
     async def _new_notes(self, card: Card, shown: dict[str, Any], matching: bool) -> list[str]:
         """Notes added in B2C Service since the card last told, for a card whose channel
@@ -155,7 +170,10 @@ class SubscriptionFeed:
             until = time.time() + OWN_CHANGE
             await self.store.replace_shown(card, {**card.shown, "own_until": until}, card.matching)
 
-    async def _changed(self, card: Card, shown: dict[str, Any], matching: bool) -> int:
+    async def _changed(
+        self, card: Card, shown: dict[str, Any], matching: bool
+    ) -> list[tuple[Card, str]]:
+        """What to tell of a carded task's change (claimed already), each with its card."""
         lines = differences(card.shown, shown)
         task_id = card.task_id
         if (card.shown.get("own_until") or 0) > time.time() and matching == card.matching:
@@ -170,7 +188,7 @@ class SubscriptionFeed:
                         card.message_ts,
                         messages.card(task_id, shown, self.link(task_id), statuses),
                     )
-            return 0
+            return []
         shown = {**shown, "notes": card.shown.get("notes")}
         notes = await self._new_notes(card, shown, matching)
         if card.matching and not matching:
@@ -187,9 +205,9 @@ class SubscriptionFeed:
         if not text and not notes:  # nothing to tell: remember the newest view quietly
             if shown.get("version") != card.shown.get("version"):
                 await self.store.replace_shown(card, keep, card.matching)
-            return 0
+            return []
         if not await self.store.replace_shown(card, keep, matching):
-            return 0  # another process saw it first and said it
+            return []  # another process saw it first and said it
         if card.shown.get("gathered") and text:
             text = f"#{task_id}: {text}"
         elif matching and card.message_ts and lines:
@@ -201,9 +219,19 @@ class SubscriptionFeed:
             )
         said = [text] if text else []
         said += [messages.note(task_id, note, self.link(task_id)) for note in notes]
+        return [(card, one) for one in said]
+
+    async def _tell(self, channel: str, said: list[tuple[Card, str]]) -> int:
+        """A round's lines in a channel: each in its card's thread, up to a handful; past
+        that, the rest in one message in the channel (Slack shows about one a second)."""
+        alone = said if len(said) <= LINES_PER_ROUND else said[: LINES_PER_ROUND - 1]
         told = 0
-        for one in said:
-            told += await self._say(card.channel_id, card.thread_ts, messages.line(one))
+        for card, text in alone:
+            told += await self._say(channel, card.thread_ts, messages.line(text))
+        rest = said[len(alone) :]
+        if rest:
+            link = self.link
+            told += await self._say(channel, None, messages.gathered_lines(rest, link))
         return told
 
     async def _cards(self, channel: str, items: list[tuple[int, dict[str, Any]]]) -> int:
@@ -352,7 +380,8 @@ class SubscriptionFeed:
         the bot may not post there (or Slack is away: the next change tries again)."""
         pace = self._pace.get(channel)
         if pace is None:
-            pace = self._pace[channel] = AsyncLimiter(1, 1.0 / self.per_second)
+            # about one a second, as Slack allows in a channel, after a short burst
+            pace = self._pace[channel] = AsyncLimiter(BURST, BURST / self.per_second)
         where = {"channel": channel} | ({"thread_ts": thread_ts} if thread_ts else {})
         try:
             async with pace:
