@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -88,17 +89,25 @@ async def thread_lines(http: httpx.AsyncClient, fake_url: str) -> dict[str, floa
     return arrived
 
 
-async def run(args: argparse.Namespace) -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+def polling_bot(name: str, interval: float) -> tuple[Path, Any, Any, Path, dict[str, str]]:
+    """The stand-ins started (Slack 30 ms a call; Oracle's latency set once the tasks are
+    in), and the settings of a bot that polls every ``interval`` seconds: its work folder,
+    the sandbox, the Slack fake, its journal, its settings."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     env = clean_env()
     sandbox, fake = start_stand_ins(env, workdir, 0.0, 0.03)
     journal = workdir / "journal.sqlite3"
     settings = {
         **stand_in_settings(env, sandbox, fake),
         "JOURNAL_PATH": str(journal),
-        "B2C_SYNC_INTERVAL": str(args.interval),
+        "B2C_SYNC_INTERVAL": str(interval),
         "LOG_LEVEL": "WARNING",
     }
+    return workdir, sandbox, fake, journal, settings
+
+
+async def run(args: argparse.Namespace) -> int:
+    workdir, sandbox, fake, journal, settings = polling_bot("sync", args.interval)
     changes = int(args.per_minute * args.minutes)
     report: dict = {}
     try:
