@@ -372,6 +372,26 @@ async def test_a_task_gathered_in_a_list_has_its_changes_told_in_the_lists_threa
     assert line.text.startswith(f"#{made[-1]}: :arrows_counterclockwise: Status: Not Started")
 
 
+async def test_an_overdue_task_created_from_slack_is_told_in_its_own_thread(
+    bot: Bot, sandbox: B2CSandbox, slack: SlackFake
+) -> None:
+    feed = feed_of(bot)
+    now = datetime.now(UTC).replace(microsecond=0)
+    feed.clock = lambda: now
+    await subscribe(bot, slack, "@priority High")
+    await poll(bot)
+    await bot.command("Call the customer back @priority High @contact 83 @due in 2 hours")
+    await bot.finished()
+    [parent] = [m for m in slack.top_messages("C1") if " created: " in m.text]
+    sandbox.later()
+    await poll(bot)
+    assert cards(slack) == []
+    feed.clock = lambda: now + timedelta(hours=3)
+    await poll(bot)
+    overdue = [m for m in slack.thread_replies("C1", parent.ts) if "is overdue since" in m.text]
+    assert len(overdue) == 1 and cards(slack) == []  # its thread, no card
+
+
 async def test_a_quiet_round_costs_one_due_time_query_however_many_subscriptions(
     bot: Bot, sandbox: B2CSandbox, slack: SlackFake
 ) -> None:
