@@ -81,6 +81,17 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_b2c.py", "tests/test_reliability.py"],
     ),
     "allow-lists": (["bot/slack/access.py"], ["tests/test_access.py", "tests/test_security.py"]),
+    "subscription filters": (["bot/subscriptions/filters.py"], ["tests/test_subscriptions.py"]),
+    "subscriptions": (
+        [
+            "bot/subscriptions/feed.py",
+            "bot/subscriptions/commands.py",
+            "bot/subscriptions/messages.py",
+            "bot/subscriptions/store.py",
+        ],
+        ["tests/test_subscriptions.py"],
+    ),
+    "metrics": (["bot/metrics.py", "bot/slack/watch.py"], ["tests/test_metrics.py"]),
     "journal": (
         ["bot/journal/store.py", "bot/journal/holders.py", "bot/journal/engines.py"],
         ["tests/test_journal.py", "tests/test_reliability.py"],

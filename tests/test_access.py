@@ -69,6 +69,24 @@ async def test_who_may_and_where(
     assert await gate.refusal(user, channel) == refusal
 
 
+@pytest.mark.parametrize(
+    ("channels", "channel", "allowed"),
+    [
+        ((), "C1", True),  # no list: every channel
+        (("C1",), "C1", True),
+        (("C1",), "C2", False),
+        (("C1", "D9"), "D9", True),
+        (("C1",), "", False),
+    ],
+)
+def test_where_the_bot_may_post_of_its_own_accord(
+    client: AsyncWebClient, channels: tuple[str, ...], channel: str, allowed: bool
+) -> None:
+    """A subscription's posts: only in channels ALLOWED_CHANNELS names, when it names any."""
+    gate = Gate(client, channels=frozenset(channels), users=frozenset({"U1"}))
+    assert gate.channel_allowed(channel) is allowed
+
+
 async def test_group_members_are_kept_for_their_lifetime_then_read_again(
     client: AsyncWebClient, slack: SlackFake
 ) -> None:
