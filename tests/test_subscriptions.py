@@ -16,7 +16,7 @@ from bot.domain.grammar import GrammarError, parse
 from bot.standins.sandbox import B2CSandbox
 from bot.standins.slack_fake import SlackFake
 from bot.subscriptions.feed import SubscriptionFeed
-from bot.subscriptions.filters import describe, matches, parse_filter, subject
+from bot.subscriptions.filters import USAGE, describe, matches, parse_filter, subject
 from tests.conftest import Bot, make_settings, serving
 from tests.test_budgets import oracle
 from tests.test_e2e_interactive import click
@@ -554,23 +554,60 @@ def test_values_are_read_as_the_task_command_reads_them() -> None:
 @pytest.mark.parametrize(
     ("text", "said"),
     [
-        ("", "Say which tasks"),
-        ("high things", "“high things” is not a filter"),
-        ("@priority", "@priority needs a value"),
-        ("@priority High,,Low", "@priority needs a value"),
-        ("@priority High @priority Low", "Give @priority once"),
-        ("@note hello", "@note cannot filter a subscription"),
-        ("@contact Mary", "@contact needs a contact ID"),
-        ("@priority High due-soon", "due-soon needs how long"),
-        ("@priority High due-soon 8d", "at most 7 days"),
-        ("@priority High due-soon 1h due-soon 2h", "Give due-soon once"),
-        ("@priority " + ",".join(["High"] * 21), "at most 20 values"),
+        ("", USAGE),
+        ("high things", f"“high things” is not a filter. {USAGE}"),
+        ("x" * 100 + " @priority High", f"“{'x' * 80}” is not a filter. {USAGE}"),
+        (
+            "@priority",
+            "@priority needs a value (or several, separated by commas), e.g. @priority High.",
+        ),
+        (
+            "@priority High,,Low",
+            "@priority needs a value (or several, separated by commas), e.g. @priority High.",
+        ),
+        (
+            "@priority High @priority Low",
+            "Give @priority once, with its values separated by commas (e.g. @priority High,…).",
+        ),
+        (
+            "@note hello",
+            "@note cannot filter a subscription: use @assign, @priority, @status, "
+            "@type, @template, @org, @contact.",
+        ),
+        ("@contact Mary", "@contact needs a contact ID, a whole number like 83, not “Mary”."),
+        (
+            "@priority High due-soon",
+            "due-soon needs how long before the due time, like 30m, 2h or 1d (at most 7 days).",
+        ),
+        (
+            "@priority High due-soon 8d",
+            "due-soon needs how long before the due time, like "
+            "30m, 2h or 1d (at most 7 days), not “8d”.",
+        ),
+        (
+            "@priority High due-soon 0m",
+            "due-soon needs how long before the due time, like "
+            "30m, 2h or 1d (at most 7 days), not “0m”.",
+        ),
+        ("@priority High due-soon 1h due-soon 2h", "Give due-soon once, e.g. due-soon 1h."),
+        ("@priority " + ",".join(["High"] * 21), "@priority takes at most 20 values."),
     ],
 )
 def test_a_filter_that_cannot_be_read_says_why(text: str, said: str) -> None:
     with pytest.raises(GrammarError) as raised:
         parse_filter(text, "U1")
-    assert said in raised.value.message
+    assert raised.value.message == said
+
+
+def test_at_most_twenty_values_and_seven_days_ahead() -> None:
+    assert len(parse_filter("@priority " + ",".join(["High"] * 20)).conditions[0].values) == 20
+    assert parse_filter("@priority High due-soon 7d").due_soon == 7 * 86400
+
+
+def test_assign_me_needs_who_asks() -> None:
+    with pytest.raises(GrammarError) as raised:
+        parse_filter("@assign me", None)
+    assert raised.value.message == "@assign me needs to know who is asking."
 
 
 def _condition(field: str, *names: str, negated: bool = False, ids: bool = False) -> dict:
@@ -598,12 +635,58 @@ def _condition(field: str, *names: str, negated: bool = False, ids: bool = False
             False,  # all conditions
         ),
         ([_condition("type", "Call")], {"type": "Call"}, True),
+        ([_condition("status", "Waiting")], {"status": "Waiting"}, True),
+        ([_condition("template", "Onboarding")], {"template": "Onboarding"}, True),
+        ([_condition("contact", "83", ids=True)], {"contact_id": "83"}, True),
         ([_condition("template", "Onboarding")], {"template": "Renewal call"}, False),
         ([_condition("status", "Waiting", negated=True)], {"status": "In Progress"}, True),
     ],
 )
 def test_a_task_matches(conditions: list[dict], shown: dict[str, Any], matched: bool) -> None:
     assert matches(conditions, subject(shown)) is matched
+
+
+@pytest.mark.parametrize(
+    ("conditions", "due_soon", "notes", "said"),
+    [
+        ([_condition("priority", "High", "Critical")], None, False, "Priority: High or Critical"),
+        ([_condition("contact", "83", ids=True)], None, False, "Contact: 83"),  # no name known
+        (
+            [_condition("type", "Call")],
+            2 * 86400,
+            False,
+            "Type: Call · heads-up 2 days before the due time",
+        ),
+        (
+            [_condition("type", "Call")],
+            86400,
+            True,
+            "Type: Call · heads-up 1 day before the due time · with their notes",
+        ),
+        (
+            [_condition("type", "Call")],
+            1800,
+            False,
+            "Type: Call · heads-up 30 minutes before the due time",
+        ),
+        (
+            [_condition("type", "Call")],
+            60,
+            False,
+            "Type: Call · heads-up 1 minute before the due time",
+        ),
+        (
+            [_condition("type", "Call")],
+            7200,
+            False,
+            "Type: Call · heads-up 2 hours before the due time",
+        ),
+    ],
+)
+def test_a_filter_in_words(
+    conditions: list[dict], due_soon: int | None, notes: bool, said: str
+) -> None:
+    assert describe(conditions, due_soon, notes) == said
 
 
 def test_a_filter_in_words_escapes_the_sites_names() -> None:

@@ -67,11 +67,11 @@ class Filter:
 
 def parse_filter(text: str, requester: str | None = None) -> Filter:
     """Read what follows ``/task subscribe``. Raises GrammarError (with ``USAGE`` when
-    nothing usable was given)."""
+    nothing usable was given; its ``form`` means nothing here: no form is opened)."""
     due_soon = None
     found = list(_DUE_SOON.finditer(text))
     if len(found) > 1:
-        raise GrammarError("Give due-soon once, e.g. due-soon 1h.", form=False)
+        raise GrammarError("Give due-soon once, e.g. due-soon 1h.")
     if found:
         due_soon = _duration(found[0].group(1) or "")
         text = text[: found[0].start()] + " " + text[found[0].end() :]
@@ -81,7 +81,7 @@ def parse_filter(text: str, requester: str | None = None) -> Filter:
     parts = _PART.split(text)
     if parts[0].strip():
         raise GrammarError(
-            f"“{slack_text.to_plain(parts[0].strip())[:80]}” is not a filter. {USAGE}", form=False
+            f"“{slack_text.to_plain(parts[0].strip())[:80]}” is not a filter. {USAGE}"
         )
     conditions: dict[str, Condition] = {}
     for index in range(1, len(parts), 2):
@@ -91,18 +91,16 @@ def parse_filter(text: str, requester: str | None = None) -> Filter:
             raise GrammarError(
                 f"@{word} cannot filter a subscription: use "
                 + ", ".join(f"@{n}" for n in FILTER_FIELDS)
-                + ".",
-                form=False,
+                + "."
             )
         if name in conditions:
             raise GrammarError(
                 f"Give @{name} once, with its values separated by commas "
-                f"(e.g. @{name} {_SPEC[name].example},…).",
-                form=False,
+                f"(e.g. @{name} {_SPEC[name].example},…)."
             )
         conditions[name] = _condition(name, value, requester)
     if not conditions:
-        raise GrammarError(USAGE, form=False)
+        raise GrammarError(USAGE)
     ordered = tuple(conditions[name] for name in FILTER_FIELDS if name in conditions)
     return Filter(ordered, due_soon, notes)
 
@@ -114,22 +112,21 @@ def _condition(name: str, value: str, requester: str | None) -> Condition:
     if not value or any(not v for v in raw):
         raise GrammarError(
             f"@{name} needs a value (or several, separated by commas), e.g. "
-            f"@{name} {_SPEC[name].example}.",
-            form=False,
+            f"@{name} {_SPEC[name].example}."
         )
     if len(raw) > MAX_VALUES:
-        raise GrammarError(f"@{name} takes at most {MAX_VALUES} values.", form=False)
+        raise GrammarError(f"@{name} takes at most {MAX_VALUES} values.")
     values: list[Any] = []
     for one in raw:
         if name == "assign" and one.casefold() == "me":
             if not requester:
-                raise GrammarError("@assign me needs to know who is asking.", form=False)
+                raise GrammarError("@assign me needs to know who is asking.")
             values.append(SlackUser(requester))
             continue
         try:
             values.append(_SPEC[name].read(one))
         except ValueError as error:
-            raise GrammarError(f"@{name} {error}.", form=False) from None
+            raise GrammarError(f"@{name} {error}.") from None
     return Condition(name, tuple(values), negated)
 
 
@@ -139,8 +136,7 @@ def _duration(text: str) -> int:
     if not 0 < seconds <= MAX_DUE_SOON:
         raise GrammarError(
             "due-soon needs how long before the due time, like 30m, 2h or 1d (at most 7 days)"
-            + (f", not “{text}”." if text else "."),
-            form=False,
+            + (f", not “{text}”." if text else ".")
         )
     return seconds
 
