@@ -315,3 +315,65 @@ def test_the_readme_lists_every_metric_and_its_alerts_use_only_those() -> None:
     rules = section.split("```yaml")[1].split("```")[0]
     used = set(re.findall(r"\b(taskbot_[a-z_]+)", rules))
     assert used and {name.removesuffix("_total") for name in used} <= ours
+
+
+def test_the_exposition_is_pinned(snapshot: Any) -> None:
+    """Names, help, types, labels and buckets are what dashboards and alerts are built on: a
+    change to any of them is a change to review (the process's own series left out)."""
+    metrics = Metrics()
+    metrics.request_ended("command", "created")
+    metrics.acked("http", 0.02)
+    metrics.oracle_call("create_task", "201", 0.3)
+    metrics.slack_call("chat.postMessage", "")
+    metrics.sync_round(0.4)
+    metrics.sync_told(7.0)
+    metrics.round_failing("thread sync: polling Oracle", False)
+    text = _text(metrics)
+    pinned = [
+        line for line in text.splitlines() if "process_" not in line and "python_" not in line
+    ]
+    assert "\n".join(pinned) == snapshot
+
+
+def test_hooks_that_clamp_and_flag() -> None:
+    metrics = Metrics()
+    metrics.round_failing("morning digests", True)
+    assert 'taskbot_background_failing{round="morning digests"} 1.0' in _text(metrics)
+    metrics.round_failing("morning digests", False)
+    assert 'taskbot_background_failing{round="morning digests"} 0.0' in _text(metrics)
+    metrics.sync_told(-3.0)  # Oracle's clock a little ahead of ours: no negative lag
+    assert "taskbot_sync_lag_seconds_sum 0.0" in _text(metrics)
+
+
+async def test_the_oldest_open_request_just_made_is_zero_seconds_old() -> None:
+    metrics = Metrics()
+
+    async def backlog() -> tuple[int, float | None]:
+        return 1, 100.0
+
+    body, content_type = await metrics.exposition(None, backlog, now=lambda: 100.0)
+    assert b"taskbot_journal_oldest_open_seconds 0.0" in body
+    assert content_type.startswith("text/plain; version=0.0.4")
+
+
+async def test_the_slack_watcher_names_each_call_and_never_retries() -> None:
+    from slack_sdk.http_retry.request import HttpRequest
+    from slack_sdk.http_retry.state import RetryState
+
+    from bot.slack.watch import CallWatcher
+
+    seen: list[tuple[str, str]] = []
+    watcher = CallWatcher(lambda method, error: seen.append((method, error)))
+    hook = CallWatcher(lambda method, error: seen.append((method, error)), "response_url")
+    request = HttpRequest(method="POST", url="https://slack.com/api/chat.postMessage/", headers={})
+    state = RetryState()
+    assert not await watcher.can_retry_async(
+        state=state, request=request, response=_answer(200, {"ok": True})
+    )
+    assert not await watcher.can_retry_async(state=state, request=request, error=TimeoutError())
+    assert not await hook.can_retry_async(state=state, request=request, response=_answer(400, None))
+    assert seen == [
+        ("chat.postMessage", ""),
+        ("chat.postMessage", "timeout"),
+        ("response_url", "400"),
+    ]
