@@ -301,6 +301,11 @@ class B2CClient:
         than replacing is only inferred)."""
         await self._request("POST", f"tasks/{int(task_id)}/notes", json={"text": text})
 
+    async def note_texts(self, task_id: int) -> list[str]:
+        """``GET /tasks/{id}/notes``: the texts of a task's notes, oldest first."""
+        data = self._json(await self._request("GET", f"tasks/{int(task_id)}/notes"))
+        return [str(n.get("text") or "") for n in data.get("items") or [] if isinstance(n, dict)]
+
     async def named_ids(self, path: str) -> list[dict[str, Any]]:
         """``GET /namedIDs/tasks/{path}``: the items (``id``, ``lookupName``)."""
         response = await self._request("GET", f"namedIDs/tasks/{path}")

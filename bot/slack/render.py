@@ -19,6 +19,7 @@ Message = dict[str, object]
 MAX_SECTION = 3000  # Slack's limit; user text is shortened before it is built in (below)
 MAX_NAME = 250  # a task's name as shown
 MAX_ECHO = 2000  # what the user typed, echoed back
+MAX_NOTE_SHOWN = 1500  # characters of an Oracle note shown in a thread
 
 
 def _section(text: str) -> dict[str, object]:
@@ -318,6 +319,14 @@ def deleted_parent(requester: str, task_id: int) -> Message:
     """The task message of a task deleted in B2C Service: no link, no buttons."""
     text = f":wastebasket: <@{requester}> created task *#{task_id}*, since deleted in B2C Service"
     return {"text": f"Task #{task_id} (deleted in B2C Service)", "blocks": [_section(text)]}
+
+
+def note_added(task_id: int, text: str, link: str) -> str:
+    """A note added in B2C Service, as a task's thread tells it (escaped, shortened)."""
+    return (
+        f":memo: Note added in B2C Service (<{escape(link)}|task #{task_id}>):\n"
+        f">{escape(text, MAX_NOTE_SHOWN)}"
+    )
 
 
 def task_event(text: str) -> Message:

@@ -29,6 +29,7 @@ from bot.oracle import roql
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient
 from bot.oracle.errors import B2CError
+from bot.slack import render
 from bot.slack.delivery import SlackPoster, SlackUnavailable
 from bot.subscriptions import messages
 from bot.subscriptions.filters import matches, subject
@@ -142,11 +143,10 @@ class SubscriptionFeed:
 
     async def _read_notes(self, task_id: int) -> list[str] | None:
         try:
-            data = await self.b2c.get(f"tasks/{task_id}/notes")
+            return await self.b2c.note_texts(task_id)
         except B2CError as error:
             log.warning("subscriptions: notes of task %s unreadable: %s", task_id, error)
             return None
-        return [str(n.get("text") or "") for n in data.get("items") or []]
 
     async def _new_notes(self, card: Card, shown: dict[str, Any], matching: bool) -> list[str]:
         """Notes added in B2C Service since the card last told, for a card whose channel
@@ -218,7 +218,7 @@ class SubscriptionFeed:
                 messages.card(task_id, shown, self.link(task_id), statuses),
             )
         said = [text] if text else []
-        said += [messages.note(task_id, note, self.link(task_id)) for note in notes]
+        said += [render.note_added(task_id, note, self.link(task_id)) for note in notes]
         return [(card, one) for one in said]
 
     async def _tell(self, channel: str, said: list[tuple[Card, str]]) -> int:

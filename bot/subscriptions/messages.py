@@ -13,8 +13,6 @@ from bot.subscriptions.filters import describe
 from bot.subscriptions.store import Subscription
 from bot.sync.changes import task_from_shown
 
-MAX_NOTE = 1500  # characters of a note told in a card's thread
-
 
 def _section(text: str) -> dict[str, object]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
@@ -126,14 +124,6 @@ def overdue(task_id: int, shown: dict[str, Any], link: str) -> str:
     due = _when(shown.get("due")) or "its due time"
     name = escape(shown.get("name") or f"Task {task_id}", 120)
     return f":alarm_clock: <{escape(link)}|*#{task_id}* {name}> is overdue since {due}."
-
-
-def note(task_id: int, text: str, link: str) -> str:
-    """A note added in B2C Service, for a card's thread (escaped, shortened)."""
-    return (
-        f":memo: Note added in B2C Service (<{escape(link)}|task #{task_id}>):\n"
-        f">{escape(text, MAX_NOTE)}"
-    )
 
 
 def due_soon(task_id: int, shown: dict[str, Any], link: str) -> str:

@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.slack_text import escape
 from bot.oracle import roql
 from bot.oracle.catalog import Catalog
 from bot.oracle.client import B2CClient
@@ -41,7 +40,6 @@ from bot.sync.store import SyncStore, Tracked
 log = logging.getLogger(__name__)
 PAGE = 200
 OVERLAP = timedelta(seconds=5)  # a change committed late, or in the cursor's own second
-MAX_NOTE = 1500  # characters of an Oracle note shown in a thread
 CHECK_PER_ROUND = 50  # tracked tasks looked at for deletion each round (one query)
 
 
@@ -196,13 +194,9 @@ class SyncPoller:
                 )
                 posted += 1
             for text in notes:
+                said = render.note_added(item.task_id, text, self.link(item.task_id))
                 await self.poster.post(
-                    channel=item.channel_id,
-                    thread_ts=item.thread_ts,
-                    **render.task_event(
-                        f":memo: Note added in B2C Service (<{escape(self.link(item.task_id))}"
-                        f"|task #{item.task_id}>):\n>{escape(text, MAX_NOTE)}"
-                    ),
+                    channel=item.channel_id, thread_ts=item.thread_ts, **render.task_event(said)
                 )
                 posted += 1
         except SlackUnavailable:
@@ -219,11 +213,10 @@ class SyncPoller:
 
     async def _new_notes(self, item: Tracked) -> list[str] | None:
         try:
-            data = await self.b2c.get(f"tasks/{item.task_id}/notes")
+            texts = await self.b2c.note_texts(item.task_id)
         except B2CError as error:
             log.warning("thread sync: notes of task %s unreadable: %s", item.task_id, error)
             return None
-        texts = [str(n.get("text") or "") for n in data.get("items", [])]
         return texts[item.notes_seen :]
 
     async def _update_message(

@@ -275,10 +275,10 @@ class ThreadNotes:
 
     async def _already_there(self, reply: Reply) -> bool:
         try:
-            data = await self.b2c.get(f"tasks/{reply.task_id}/notes")
+            texts = await self.b2c.note_texts(reply.task_id)
         except B2CError:
             return False
-        if any((n.get("text") or "") == reply.note for n in data.get("items", [])):
+        if reply.note in texts:
             await self.sync.own_change_done(reply.task_id, 1, read=False)
             return True
         return False
