@@ -180,14 +180,8 @@ class SubscriptionFeed:
             # the bot's own change: the card redrawn, its thread told by the button already
             keep = {**shown, "gathered": card.shown.get("gathered")}
             keep["notes"], keep["notes_seen"] = card.shown.get("notes"), None
-            if await self.store.replace_shown(card, keep, matching) and card.message_ts:
-                if not card.shown.get("gathered"):
-                    statuses = (await self.catalog.get()).get("status")
-                    await self.poster.update(
-                        card.channel_id,
-                        card.message_ts,
-                        messages.card(task_id, shown, self.link(task_id), statuses),
-                    )
+            if await self.store.replace_shown(card, keep, matching):
+                await self._redraw(card, shown)
             return []
         shown = {**shown, "notes": card.shown.get("notes")}
         notes = await self._new_notes(card, shown, matching)
@@ -210,16 +204,21 @@ class SubscriptionFeed:
             return []  # another process saw it first and said it
         if card.shown.get("gathered") and text:
             text = f"#{task_id}: {text}"
-        elif matching and card.message_ts and lines:
+        elif matching and lines:
+            await self._redraw(card, shown)
+        said = [text] if text else []
+        said += [render.note_added(task_id, note, self.link(task_id)) for note in notes]
+        return [(card, one) for one in said]
+
+    async def _redraw(self, card: Card, shown: dict[str, Any]) -> None:
+        """A card redrawn in place as the task is now (a task in a list has no card)."""
+        if card.message_ts and not card.shown.get("gathered"):
             statuses = (await self.catalog.get()).get("status")
             await self.poster.update(
                 card.channel_id,
                 card.message_ts,
-                messages.card(task_id, shown, self.link(task_id), statuses),
+                messages.card(card.task_id, shown, self.link(card.task_id), statuses),
             )
-        said = [text] if text else []
-        said += [render.note_added(task_id, note, self.link(task_id)) for note in notes]
-        return [(card, one) for one in said]
 
     async def _tell(self, channel: str, said: list[tuple[Card, str]]) -> int:
         """A round's lines in a channel: each in its card's thread, up to a handful; past

@@ -60,56 +60,45 @@ def card(
 def gathered(rows: list[tuple[int, dict[str, Any]]], link: Any) -> Message:
     """Tasks past the handful a channel gets as cards in a minute: one message naming them,
     as many as fit in one section."""
+    entries = [
+        f"• <{escape(link(task_id))}|*#{task_id}* "
+        f"{escape(shown.get('name') or f'Task {task_id}', 120)}>"
+        f"  ·  {escape(shown.get('status') or '?', 60)}"
+        for task_id, shown in rows
+    ]
     head = f":bell: {len(rows)} more tasks matched this channel's subscriptions:"
-    listed: list[str] = []
-    size = len(head)
-    for task_id, shown in rows:
-        entry = (
-            f"• <{escape(link(task_id))}|*#{task_id}* "
-            f"{escape(shown.get('name') or f'Task {task_id}', 120)}>"
-            f"  ·  {escape(shown.get('status') or '?', 60)}"
-        )
-        if size + len(entry) > 2800:
-            listed.append(
-                f"… and {len(rows) - len(listed)} more (`/task subscriptions` to narrow them)"
-            )
-            break
-        listed.append(entry)
-        size += len(entry) + 1
-    return {
-        "text": _fallback(head, [task_id for task_id, _shown in rows]),
-        "blocks": [_section(head + "\n" + "\n".join(listed))],
-    }
-
-
-def _fallback(head: str, task_ids: list[int]) -> str:
-    """A list's text where blocks are not shown (a notification): the tasks' numbers."""
-    named = ", ".join(f"#{task_id}" for task_id in task_ids[:50])
-    return f"{head} {named}" + (" …" if len(task_ids) > 50 else "")
+    more = "(`/task subscriptions` to narrow them)"
+    return _listing(head, entries, [task_id for task_id, _shown in rows], more)
 
 
 def gathered_lines(said: list[tuple[Any, str]], link: Any) -> Message:
     """A round's changes past the handful a channel gets in their threads: one message
     naming each task (``said``: each card, with its line), as many as fit in one section."""
+    entries = [
+        f"• <{escape(link(card.task_id))}|*#{card.task_id}*> "
+        f"{escape(card.shown.get('name') or '', 80)}: "
+        # (a long note: escaped text is never cut, so it is not shown)
+        + (text if len(text) <= 600 else "changed, with a long note (see the task)")
+        for card, text in said
+    ]
     head = f":arrows_counterclockwise: {len(said)} more changes to tasks this channel follows:"
+    return _listing(head, entries, [card.task_id for card, _text in said])
+
+
+def _listing(head: str, entries: list[str], task_ids: list[int], more: str = "") -> Message:
+    """``head`` and as many ``entries`` as fit in one section (then how many more), its
+    text naming the tasks' numbers where blocks are not shown (a notification)."""
     listed: list[str] = []
     size = len(head)
-    for card, text in said:
-        if len(text) > 600:  # (a long note: escaped text is never cut, so it is not shown)
-            text = "changed, with a long note (see the task)"
-        entry = (
-            f"• <{escape(link(card.task_id))}|*#{card.task_id}*> "
-            f"{escape(card.shown.get('name') or '', 80)}: {text}"
-        )
+    for entry in entries:
         if size + len(entry) > 2800:
-            listed.append(f"… and {len(said) - len(listed)} more")
+            listed.append(f"… and {len(entries) - len(listed)} more" + (f" {more}" if more else ""))
             break
         listed.append(entry)
         size += len(entry) + 1
-    return {
-        "text": _fallback(head, [card.task_id for card, _text in said]),
-        "blocks": [_section(head + "\n" + "\n".join(listed))],
-    }
+    named = ", ".join(f"#{task_id}" for task_id in task_ids[:50])
+    text = f"{head} {named}" + (" …" if len(task_ids) > 50 else "")
+    return {"text": text, "blocks": [_section(head + "\n" + "\n".join(listed))]}
 
 
 def line(text: str, broadcast: bool = False) -> Message:
