@@ -317,6 +317,21 @@ def _slack_calls(calls: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+async def _recorded(
+    sandbox: Any, slack: SlackFake, what: str, action: Any, then: Any
+) -> dict[str, Any]:
+    """One step of a demo's story: ``action``, then ``then`` (what lets its effects land),
+    and the Oracle and Slack calls both made."""
+    oracle_before, slack_before = len(sandbox.requests), len(slack.calls)
+    await action()
+    await then()
+    return {
+        "what": what,
+        "oracle": _oracle_calls(sandbox.requests[oracle_before:]),
+        "slack": _slack_calls(slack.calls[slack_before:]),
+    }
+
+
 async def _round_trip(
     runtime: Any, slack: SlackFake, port: int, secret: str, task_id: int
 ) -> list[dict[str, Any]]:
@@ -331,16 +346,7 @@ async def _round_trip(
         return steps
 
     async def step(what: str, action: Any) -> None:
-        oracle_before, slack_before = len(sandbox.requests), len(slack.calls)
-        await action()
-        await runtime.creator.wait_idle()
-        steps.append(
-            {
-                "what": what,
-                "oracle": _oracle_calls(sandbox.requests[oracle_before:]),
-                "slack": _slack_calls(slack.calls[slack_before:]),
-            }
-        )
+        steps.append(await _recorded(sandbox, slack, what, action, runtime.creator.wait_idle))
 
     async def agent_changes() -> None:
         in_progress = next(
@@ -400,18 +406,12 @@ async def _subscription_steps(runtime: Any, slack: SlackFake) -> list[dict[str, 
     steps: list[dict[str, Any]] = []
     made: list[int] = []
 
-    async def step(what: str, action: Any) -> None:
-        oracle_before, slack_before = len(sandbox.requests), len(slack.calls)
-        await action()
+    async def next_round() -> None:
         sandbox.later()
         await sync.poll_once()
-        steps.append(
-            {
-                "what": what,
-                "oracle": _oracle_calls(sandbox.requests[oracle_before:]),
-                "slack": _slack_calls(slack.calls[slack_before:]),
-            }
-        )
+
+    async def step(what: str, action: Any) -> None:
+        steps.append(await _recorded(sandbox, slack, what, action, next_round))
 
     async def agent_creates() -> None:
         made.append(sandbox.agent_create(_matching(subscription.conditions)))
