@@ -224,7 +224,6 @@ class B2CSandbox:
         # extra latency for one kind of request, e.g. {"POST /tasks": 7.0} (inferred: Oracle's
         # time varies by operation; a create is the slow one a test wants to catch in flight)
         self.slow: dict[str, float] = {}
-        self._answering: dict[int, Recorded] = {}  # a request being answered: its record
         self.data = _seed()
         self.named_ids = copy.deepcopy(NAMED_IDS)  # a test may take a kind away
         # the site's task custom fields (name -> maximum length); an admin adds them
@@ -237,7 +236,8 @@ class B2CSandbox:
         self.refused_queries: list[str] = []  # queries containing one of these are refused
         self.tasks: dict[int, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
-        self._recording: dict[int, Recorded] = {}  # requests being answered, by id()
+        self._recording: dict[int, Recorded] = {}  # requests being answered, by id() (their
+        # answer's status is kept once it has been sent, by the middleware)
         self.faults: list[Fault] = []
         self._next_id = 100
         self._runner: web.AppRunner | None = None
@@ -323,8 +323,10 @@ class B2CSandbox:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        response = await self._answer(request, handler)
-        recorded = self._answering.pop(id(request), None)
+        try:
+            response = await self._answer(request, handler)
+        finally:
+            recorded = self._recording.pop(id(request), None)
         if recorded is not None and not (
             request.transport is None or request.transport.is_closing()
         ):
@@ -348,7 +350,6 @@ class B2CSandbox:
             request.method, path, dict(request.query), CIMultiDict(request.headers), body
         )
         self.requests.append(recorded)
-        self._answering[id(request)] = recorded
         self._recording[id(request)] = recorded
         await self._notify()  # (a test may wait for a request to arrive, not only to end)
         if self.latency:
@@ -357,7 +358,6 @@ class B2CSandbox:
             await asyncio.sleep(self.slow[f"{request.method} {path}"])
         fault = self._take_fault(request.method, path, request.query.get("query", ""))
         if fault is not None and not fault.after_create:
-            self._recording.pop(id(request), None)
             await asyncio.sleep(fault.delay)
             return self._fault_response(request, fault)
         try:
@@ -367,7 +367,6 @@ class B2CSandbox:
             recorded.answer = {"status": error.status, "detail": error.detail}
             return self._problem(request, error)
         finally:
-            self._recording.pop(id(request), None)
             await self._notify()
         if recorded.answer is None and isinstance(response, web.Response):
             recorded.answer = {"status": response.status, "body": _json_or_none(response)}
