@@ -33,7 +33,7 @@ class SiteValues:
             except IdentityError as error:
                 return str(error)
         try:
-            if draft.contact is not None and not await self._contact_exists(draft.contact):
+            if draft.contact is not None and await self.name_of("contacts", draft.contact) is None:
                 return f"No contact in B2C Service has the ID {draft.contact}."
             org = draft.organization
             if org is not None and org.id is None and org.name is not None:
@@ -52,6 +52,8 @@ class SiteValues:
             )
         return draft
 
-    async def _contact_exists(self, contact_id: int) -> bool:
-        rows = await self.b2c.rows(roql.name_by_id("contacts", contact_id), bounded=False)
-        return bool(rows)
+    async def name_of(self, table: str, record_id: int) -> str | None:
+        """A contact's or an organization's name ("" when it has none), or None when no
+        record has that id."""
+        rows = await self.b2c.rows(roql.name_by_id(table, record_id), bounded=False)
+        return (rows[0][0] or "") if rows else None

@@ -12,7 +12,6 @@ from bot.domain.drafts import IdOrName, TaskDraft
 from bot.domain.grammar import GrammarError
 from bot.domain.slack_text import escape
 from bot.flows.site_values import SiteValues
-from bot.oracle import roql
 from bot.oracle.catalog import ATTRIBUTES
 from bot.oracle.errors import B2CError
 from bot.oracle.staff import IdentityError
@@ -154,7 +153,6 @@ class SubscriptionCommands:
 
     async def _record(self, field: str, value: Any) -> dict[str, Any] | str:
         """A contact (by id) or an organization (by id or name): its id and its name."""
-        b2c = self.values.b2c
         if field == "org" and isinstance(value, IdOrName) and value.id is None:
             checked = await self.values.checked(TaskDraft(name="", organization=value))
             if isinstance(checked, str):
@@ -163,11 +161,11 @@ class SubscriptionCommands:
             return {"id": checked.organization.id, "name": checked.organization.name}
         record_id = value.id if isinstance(value, IdOrName) else int(value)
         table = "contacts" if field == "contact" else "organizations"
-        rows = await b2c.rows(roql.name_by_id(table, int(record_id or 0)), bounded=False)
-        if not rows:
+        name = await self.values.name_of(table, int(record_id or 0))
+        if name is None:
             what = "contact" if field == "contact" else "organization"
             return f"No {what} in B2C Service has the ID {record_id}."
-        return {"id": int(record_id or 0), "name": rows[0][0] or None}
+        return {"id": int(record_id or 0), "name": name or None}
 
 
 def _personal(channel: str) -> bool:
