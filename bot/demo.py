@@ -8,6 +8,7 @@ Oracle and posted to Slack is then printed readably (or as JSON with ``--json``)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, TextIO
 from urllib.parse import urlencode
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_runtime
+from bot.app import Runtime, build_runtime
 from bot.domain.grammar import GrammarError, parse
 from bot.domain.slack_text import escape, to_plain
 from bot.server import EVENTS_PATH, start_http
@@ -227,10 +229,10 @@ async def run_demo(
         return await _run_demo(command_line, as_json, out, workdir, round_trip)
 
 
-async def _run_demo(
-    command_line: str, as_json: bool, out: TextIO, workdir: str, round_trip: bool = False
-) -> int:
-    slack = SlackFake()
+@contextlib.asynccontextmanager
+async def offline_bot(workdir: str, slack: SlackFake) -> AsyncIterator[tuple[Runtime, int, str]]:
+    """The bot in HTTP mode against ``slack`` (started here) and the embedded sandbox, served
+    on a free local port: (its runtime, the port, its signing secret); all stopped after."""
     await slack.start()
     secret = secrets.token_hex(16)
     settings = Settings(
@@ -243,6 +245,18 @@ async def _run_demo(
     runtime = await build_runtime(settings, Mode.HTTP, use_sandbox=True)
     runner, port = await start_http(runtime, "127.0.0.1", 0)
     try:
+        yield runtime, port, secret
+    finally:
+        await runner.cleanup()
+        await runtime.close()
+        await slack.stop()
+
+
+async def _run_demo(
+    command_line: str, as_json: bool, out: TextIO, workdir: str, round_trip: bool = False
+) -> int:
+    slack = SlackFake()
+    async with offline_bot(workdir, slack) as (runtime, port, secret):
         form = slash_form(mention_users(command_line), response_url=slack.response_url("demo"))
         body = urlencode(form)
         async with httpx.AsyncClient() as http:
@@ -277,10 +291,6 @@ async def _run_demo(
         )
         if subscribed:  # what it leads to: an agent's matching task, then its change
             report["round_trip"] = await _subscription_steps(runtime, slack)
-    finally:
-        await runner.cleanup()
-        await runtime.close()
-        await slack.stop()
     if as_json:
         out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
