@@ -49,6 +49,7 @@ Assignee = SlackUser | AccountLogin | IdOrName
 class TaskDraft:
     name: str
     contact: int | None = None
+    contact_email: str | None = None  # a contact by e-mail (the Workflow Builder step)
     organization: IdOrName | None = None
     assignee: Assignee | None = None
     due: str | None = None

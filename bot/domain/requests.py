@@ -20,6 +20,7 @@ class TaskRequest:
     thread_ts: str | None = None  # answer inside this thread (message shortcut)
     source_ts: str | None = None  # the message a shortcut or an emoji was used on
     whole_thread: bool = False  # the note carries the whole thread (bot.home.threads)
+    function_execution_id: str | None = None  # a Workflow Builder step's run (bot.workflow)
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @classmethod

@@ -23,6 +23,7 @@ from bot.domain.tasks import (
 from bot.slack import render
 
 REACTION_PLACE = "@reaction"  # the channel name of an emoji task's request (not known)
+WORKFLOW_PLACE = "@workflow"  # the channel name of a Workflow Builder step's request
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Origin:
             return "a direct message"
         if name == REACTION_PLACE:
             return "a message (an emoji reaction)"
+        if name == WORKFLOW_PLACE:
+            return "a Workflow Builder step"
         if name == "privategroup" or not name:
             return "a private channel"
         if name.startswith("mpdm-"):

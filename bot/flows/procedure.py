@@ -35,7 +35,7 @@ from bot.flows.announce import Announcement
 from bot.flows.compose import Origin, compose_task, task_name
 from bot.flows.failures import Failure, OutcomeUnknown, RetriesExhausted, explain, kind_of
 from bot.journal import Entry, Journal
-from bot.oracle import roql
+from bot.oracle import lookups, roql
 from bot.oracle.catalog import ATTRIBUTES, Catalog, resolve_named, unknown_field
 from bot.oracle.client import B2CClient
 from bot.oracle.errors import B2CConnectionError, B2CError
@@ -135,7 +135,9 @@ class CreateProcedure:
             if getattr(typed, f.name) is None and getattr(draft, f.name) is not None
         )
         draft = await self._named(draft, from_defaults, request.command)
-        person = await self.people.get(request.user_id)
+        if draft.contact_email is not None:
+            draft = await self._contact_by_email(draft, draft.contact_email)
+        person = await self.people.get(request.user_id) if request.user_id else None
         names = await self._names(draft)
         assignee = label = None
         if draft.assignee is not None:
@@ -179,8 +181,9 @@ class CreateProcedure:
             and not isinstance(draft.assignee, SlackUser)
         ):  # a Slack user is shown by their Slack name
             refs["Assigned to"] = ("accounts", assignee.id)
-        for table, record_id in refs.values():
-            self.names.prefetch(table, record_id)
+        if request.channel_id:  # (a workflow step's run may post nowhere: no thread to name)
+            for table, record_id in refs.values():
+                self.names.prefetch(table, record_id)
         composed = {
             "name": name,
             "body": payload,
@@ -210,6 +213,16 @@ class CreateProcedure:
                 problem += " " + defaults_hint([attribute], command)
             raise ValueError(problem)
         return resolve_named(draft, values)
+
+    async def _contact_by_email(self, draft: TaskDraft, email: str) -> TaskDraft:
+        """The draft with the contact given by e-mail as its id: the one contact with it."""
+        found = await lookups.contact_by_email(self.b2c, email)
+        if found is None:
+            raise ValueError(
+                f"No single contact in B2C Service has the e-mail {email} (none, or several): "
+                "give the contact's ID instead."
+            )
+        return replace(draft, contact=int(found.value), contact_email=None)
 
     async def settle(self, entry: Entry, request: TaskRequest, hooks: Hooks) -> Entry:
         """Compose the request's body once, create its task, record the outcome."""

@@ -36,6 +36,7 @@ from bot.slack.people import People
 
 log = logging.getLogger(__name__)
 Responder = Callable[[str, dict[str, Any]], Awaitable[bool]]
+Deliverer = Callable[[Entry, TaskRequest], Awaitable[tuple[Entry, str | None]]]
 ACK_PRIORITY_WAIT = 1.0  # seconds background work may wait for a burst's acks
 
 
@@ -123,6 +124,9 @@ class TaskCreator:
         # to tell its assignee (bot.home.notify)
         self.tracker: Callable[[Entry, TaskRequest], Awaitable[None]] | None = None
         self.on_delivered: list[Callable[[Entry, TaskRequest], Awaitable[None]]] = []
+        # a kind of request whose result is told its own way (bot.workflow): (entry, request)
+        # -> (the entry, how it reached Slack, or None while Slack is away)
+        self.deliverers: dict[str, Deliverer] = {}
         # told how each run that settles a request ended: its kind and ``outcome_of`` it
         self.on_outcome: Callable[[str, str], None] | None = None
 
@@ -295,7 +299,8 @@ class TaskCreator:
                 thread = (entry.composed or {}).get("thread_ts")
                 if thread and request.thread_ts != thread:  # an emoji on a reply: its thread
                     request = replace(request, thread_ts=thread)
-                entry, delivery = await self.results.deliver(entry, request)
+                deliver = self.deliverers.get(entry.kind, self.results.deliver)
+                entry, delivery = await deliver(entry, request)
                 await self.results.confirm_privately(entry, request)
                 if delivery == "thread" and self.tracker is not None:
                     try:  # the thread follows the task from now on (bot.sync)

@@ -285,6 +285,11 @@ def task_actions(
     return {"type": "actions", "block_id": "task_actions", "elements": elements}
 
 
+def _who(requester: str) -> str:
+    """Who created a task, as its message says: the requester, or a workflow that named none."""
+    return f"<@{requester}>" if requester else "A workflow"
+
+
 def created_parent(
     requester: str,
     task: Task,
@@ -297,7 +302,7 @@ def created_parent(
     ``shown`` (a synced thread's view of the task), its assignee and due date too."""
     title = escape(task.title, MAX_NAME)
     text = (
-        f":white_check_mark: <@{requester}> created task "
+        f":white_check_mark: {_who(requester)} created task "
         f"<{escape(link)}|*#{task.id}* {title}>  ·  *{escape(task.status_name)}*"
     )
     assignee = shown.get("assignee") if shown else None
@@ -317,7 +322,9 @@ def created_parent(
 
 def deleted_parent(requester: str, task_id: int) -> Message:
     """The task message of a task deleted in B2C Service: no link, no buttons."""
-    text = f":wastebasket: <@{requester}> created task *#{task_id}*, since deleted in B2C Service"
+    text = (
+        f":wastebasket: {_who(requester)} created task *#{task_id}*, since deleted in B2C Service"
+    )
     return {"text": f"Task #{task_id} (deleted in B2C Service)", "blocks": [_section(text)]}
 
 
