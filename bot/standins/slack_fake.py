@@ -1,7 +1,9 @@
 """A local stand-in for the Slack Web API, ``response_url`` and Socket Mode, for tests and demos.
 
 It answers the methods the bot calls (``auth.test``, ``chat.postMessage``, ``chat.update``,
-``chat.postEphemeral``, ``users.info``, ``views.*``, ``apps.connections.open``), records every
+``chat.postEphemeral``, ``users.info``, ``views.*``, ``apps.connections.open``, ``functions.*``
+for custom steps, ``apps.manifest.export``), starts Workflow Builder steps (``functions``),
+records every
 call, and can inject latency and Slack errors (``not_in_channel``, ``ratelimited``...). Point an
 ``AsyncWebClient`` at ``base_url + "/api/"``; ``response_url`` values at ``response_url(...)``.
 Tests wait on it with ``wait_for`` (an awaited condition, never a sleep).
@@ -21,6 +23,7 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 from bot.standins.block_kit import message_problems, view_problems
+from bot.standins.slack_functions import SlackFunctions
 
 
 def _page(key: str, items: list[Any], args: dict[str, Any], limit: int) -> dict[str, Any]:
@@ -151,6 +154,12 @@ class SlackFake:
         # every message, view or unfurl Slack would have refused (Block Kit limits): a test
         # fixture fails the test that caused one
         self.refused_blocks: list[tuple[str, list[str]]] = []
+        # custom steps (Workflow Builder): their runs, and the definitions the app declares
+        self.functions = SlackFunctions()
+        # what apps.manifest.export gives a configuration token (None: the app has no manifest)
+        self.app_id = "A1"
+        self.manifest: dict[str, Any] | None = None
+        self._token: str | None = None  # the token of the call being answered
         self.base_url = ""
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -262,6 +271,7 @@ class SlackFake:
                 )
             return web.json_response({"ok": False, "error": error})
         refused = self._refused(method, args)
+        self._token = call.token
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         body = refused or (handler(args) if handler else {"ok": True})
         if body.get("ok") is False:
@@ -511,6 +521,22 @@ class SlackFake:
 
     _m_views_update = _m_views_open
     _m_views_push = _m_views_open
+
+    def _m_functions_completeSuccess(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self.functions.complete_success(args, self._token)
+
+    def _m_functions_completeError(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self.functions.complete_error(args, self._token)
+
+    def _m_apps_manifest_export(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not (self._token or "").startswith("xoxe."):
+            # Slack doc (apps.manifest.export): an app configuration token is required;
+            # another kind is refused as the common error not_allowed_token_type
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if args.get("app_id") != self.app_id or self.manifest is None:
+            # Slack doc (apps.manifest.export errors): invalid_app_id
+            return {"ok": False, "error": "invalid_app_id"}
+        return {"ok": True, "manifest": self.manifest}
 
     def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"}
