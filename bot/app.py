@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot import logs
 from bot.command_route import CommandRoute
 from bot.flows.forms import TaskForms
 from bot.flows.lookup import TaskLookup
@@ -56,6 +57,9 @@ from bot.subscriptions.store import SubscriptionStore
 from bot.sync.poller import SyncPoller
 from bot.sync.replies import ThreadNotes
 from bot.sync.store import SyncStore
+from bot.workflow.finish import StepFinisher
+from bot.workflow.step import KIND, WorkflowStep
+from bot.workflow.store import StepRuns
 
 
 class _TokenFromClient(logging.Filter):
@@ -68,6 +72,7 @@ class _TokenFromClient(logging.Filter):
 
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromClient())
+logs.mask_token_forms()  # a workflow token in a library's debug line (bot.logs)
 
 
 @dataclass
@@ -87,6 +92,7 @@ class Runtime:
     sync_interval: float = 15.0
     commands: CommandRoute | None = None  # HTTP mode: slash commands without Bolt's dispatch
     home: Home | None = None  # the Home tab, direct messages, previews, defaults, emoji tasks
+    step: WorkflowStep | None = None  # the Workflow Builder step
     metrics: Metrics = field(default_factory=Metrics)  # GET /metrics
 
     async def health(self) -> dict[str, object]:
@@ -249,8 +255,20 @@ async def build_runtime(
     subscriptions = None
     if sync is not None and settings.task_subscriptions:  # they ride on the sync's poll
         subscriptions = await build_subscriptions(creator, work, sync, gate, home, staff, connect)
+    step = await build_step(settings, creator, gate)
     listener, fast_events = handlers.register(
-        app, creator, forms, note_form, work, lookup, gate, notes, home, connect, subscriptions
+        app,
+        creator,
+        forms,
+        note_form,
+        work,
+        lookup,
+        gate,
+        notes,
+        home,
+        connect,
+        subscriptions,
+        step,
     )
     return Runtime(
         app=app,
@@ -269,6 +287,29 @@ async def build_runtime(
         else None,
         home=home,
         metrics=metrics,
+        step=step,
+    )
+
+
+async def build_step(settings: Settings, creator: TaskCreator, gate: Gate) -> WorkflowStep:
+    """The Workflow Builder step (``bot.workflow``): its runs are requests of their own kind,
+    whose results are told by finishing the step. Off (TASK_WORKFLOW_STEP), it refuses runs."""
+    runs = StepRuns(creator.journal)
+    await runs.create()
+    finisher = StepFinisher(
+        slack=creator.slack,
+        runs=runs,
+        results=creator.results,
+        link=creator.link,
+        budget=settings.b2c_retry_budget,
+    )
+    creator.deliverers[KIND] = finisher.deliver
+    return WorkflowStep(
+        creator=creator,
+        runs=runs,
+        finisher=finisher,
+        gate=gate,
+        enabled=settings.task_workflow_step,
     )
 
 

@@ -48,8 +48,18 @@ def _parser() -> argparse.ArgumentParser:
         help="port (default $PORT): Slack's requests and /healthz, or /healthz alone in Socket "
         "Mode",
     )
-    demo = commands.add_parser("demo", help="run one command offline and print what happens")
-    demo.add_argument("command_line", help='e.g. "/task Return customer call @contact 83"')
+    demo = commands.add_parser(
+        "demo", help="run one command (or one Workflow Builder step) offline and print what happens"
+    )
+    demo.add_argument(
+        "command_line", nargs="?", help='e.g. "/task Return customer call @contact 83"'
+    )
+    demo.add_argument(
+        "--step",
+        metavar="JSON",
+        help='run the Workflow Builder step with these inputs instead, e.g. \'{"name": '
+        '"Replacement part request", "contact": "83", "priority": "High"}\'',
+    )
     demo.add_argument("--json", action="store_true", help="print the result as JSON")
     demo.add_argument(
         "--round-trip",
@@ -84,6 +94,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_app_token,
+        settings.slack_config_token,
         settings.b2c_password,
         settings.b2c_session_token,
         settings.b2c_oauth_token,
@@ -202,9 +213,22 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.action == "demo":
+            logging.basicConfig(level=logging.WARNING)
+            if args.step is not None:
+                from bot.demo_step import run_step_demo
+
+                if args.command_line is not None or args.round_trip:
+                    print(
+                        "error: --step runs the step alone (no command, no --round-trip)",
+                        file=sys.stderr,
+                    )
+                    return 2
+                return asyncio.run(run_step_demo(args.step, as_json=args.json, out=sys.stdout))
+            if args.command_line is None:
+                print("error: give a command (\"/task …\") or --step '{…}'", file=sys.stderr)
+                return 2
             from bot.demo import main as demo_main
 
-            logging.basicConfig(level=logging.WARNING)
             return demo_main(args.command_line, args.json, args.round_trip)
         if args.action == "sandbox":
             asyncio.run(_sandbox(args))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -50,8 +51,42 @@ class TextFormatter(logging.Formatter):
         return f"{first} [{fields}]{newline}{rest}"
 
 
+# tokens no setting holds, masked by their form: a Workflow Builder step's workflow token
+# (xwfp-, in each function_executed event: a library's debug line may print the event)
+TOKEN_FORMS = re.compile(r"\bxwfp-[A-Za-z0-9-]+")
+
+
+class TokenForms(logging.Filter):
+    """Masks workflow tokens where a library logs them: Socket Mode's debug line prints each
+    envelope whole, and a ``function_executed`` event carries its run's token. Set on those
+    libraries' loggers (``mask_token_forms``), so that it holds whatever handler writes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = TOKEN_FORMS.sub(MASK, message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+# the loggers that print Slack's deliveries whole (Bolt's app logger carries Socket Mode's)
+PAYLOAD_LOGGERS = (
+    "slack_bolt.AsyncApp",
+    "slack_sdk.socket_mode.aiohttp",
+    "slack_sdk.socket_mode.async_client",
+)
+
+
+def mask_token_forms() -> None:
+    for name in PAYLOAD_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenForms) for f in logger.filters):
+            logger.addFilter(TokenForms())
+
+
 class SecretFilter(logging.Filter):
-    """Replaces any of the given secrets in a record's message and arguments."""
+    """Replaces any of the given secrets, and any workflow token, in a record's message and
+    arguments."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -60,14 +95,13 @@ class SecretFilter(logging.Filter):
     def _mask(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return text
+        return TOKEN_FORMS.sub(MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            masked = self._mask(message)
-            if masked != message:
-                record.msg, record.args = masked, None
+        message = record.getMessage()
+        masked = self._mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
         return True
 
 

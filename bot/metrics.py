@@ -45,7 +45,7 @@ class Metrics:
         PlatformCollector(registry=registry)  # the Python version
         self.requests = Counter(
             f"{PREFIX}_requests",
-            "Journaled task requests by kind (command, form, reaction) and how a run "
+            "Journaled task requests by kind (command, form, reaction, workflow) and how a run "
             "of them ended: created, refused (Oracle or the site refused the content), failed "
             "(Oracle away past the retry budget), unknown_outcome (Oracle could not say whether "
             "an unanswered create went through), handed_over (left in the journal for a later "

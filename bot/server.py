@@ -131,6 +131,8 @@ def start_background(runtime: Runtime) -> asyncio.Future[list[None]]:
     forgetters = [runtime.notes.forget_settled] if runtime.notes is not None else []
     if home is not None:
         forgetters.append(home.store.forget_digests)
+    if runtime.step is not None:
+        forgetters.append(runtime.step.runs.forget_settled)
     repeat = functools.partial(every, failing=runtime.metrics.round_failing)
     loops = [
         repeat(runtime.sweep_interval, creator.resume, "resuming journaled requests"),

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
+    # only for `python -m bot doctor`'s manifest check (apps.manifest.export)
+    slack_config_token: SecretStr | None = None
+    slack_app_id: str | None = None
     slack_api_url: str = "https://slack.com/api/"
 
     b2c_site_url: str | None = None
@@ -76,6 +79,7 @@ class Settings(BaseSettings):
     # link previews of task links (off where the bot's account sees more than a channel may)
     task_unfurl: bool = True
     task_subscriptions: bool = True
+    task_workflow_step: bool = True  # the Workflow Builder step (manifest.yaml: functions)
     # the emoji that makes a task of a message (its name, without colons)
     task_reaction: str = Field(default="ticket", min_length=1, max_length=100)
     # morning digests sent a minute at most (Slack's chat.postMessage limits)
@@ -104,6 +108,8 @@ class Settings(BaseSettings):
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",
+        "slack_config_token",
+        "slack_app_id",
         "b2c_username",
         "b2c_password",
         "b2c_session_token",

@@ -15,7 +15,19 @@ from bot.slack.access import Gate
 from bot.slack.connect import SlackConnect
 from bot.subscriptions.commands import SubscriptionCommands
 from bot.sync.replies import ThreadNotes
-from handlers import access, actions, commands, connect, events, home, options, shortcuts, views
+from bot.workflow.step import WorkflowStep
+from handlers import (
+    access,
+    actions,
+    commands,
+    connect,
+    events,
+    home,
+    options,
+    shortcuts,
+    views,
+    workflow,
+)
 
 
 def register(
@@ -30,6 +42,7 @@ def register(
     home_features: Home | None = None,
     slack_connect: SlackConnect | None = None,
     subscriptions: SubscriptionCommands | None = None,
+    step: WorkflowStep | None = None,
 ) -> tuple[commands.CommandListener, dict[str, events.EventListener]]:
     """Register every listener; returns the slash command's and the events' the HTTP route
     calls directly (see ``bot.command_route``)."""
@@ -44,6 +57,8 @@ def register(
     shortcuts.register(app, creator, forms)
     actions.register(app, creator, forms, note_form, work, home_features)
     options.register(app, creator)
+    if step is not None:
+        workflow.register(app, step)
     if home_features is not None:
         fast.update(home.register(app, creator, forms, home_features, slack_connect))
     return listener, fast

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import httpx
 
+from bot.doctor.manifest_check import check_manifest
 from bot.doctor.oracle_checks import check_oracle
 from bot.doctor.report import Report
 from bot.doctor.setup_checks import check_journal, check_settings
@@ -38,6 +39,8 @@ async def run_doctor(
     mode = doctor_mode(settings, socket)
     check_settings(report, settings, problems, mode)
     await check_slack(report, settings, mode)
+    if settings.slack_bot_token is not None:
+        await check_manifest(report, settings)
     auth = _auth(settings)
     if settings.b2c_site_url and auth is not None:
         await check_oracle(report, settings, settings.b2c_site_url, auth, write=write)

@@ -169,6 +169,13 @@ _EVENT_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "app_home_opened": {"user": str},
     "channel_shared": {"channel": str},
     "channel_unshared": {"channel": str},
+    # Slack doc (function_executed): the step's run, its inputs and its workflow token
+    "function_executed": {
+        "function": dict,
+        "inputs": dict,
+        "function_execution_id": str,
+        "bot_access_token": str,
+    },
 }
 
 
@@ -176,6 +183,7 @@ _EVENT_NEEDS = {
     "reaction_added": ("item",),
     "reaction_removed": ("item",),
     "link_shared": ("links",),
+    "function_executed": ("function", "function_execution_id"),
 }
 
 
