@@ -82,6 +82,10 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "allow-lists": (["bot/slack/access.py"], ["tests/test_access.py", "tests/test_security.py"]),
     "subscription filters": (["bot/subscriptions/filters.py"], ["tests/test_subscriptions.py"]),
+    "workflow step inputs": (
+        ["bot/workflow/inputs.py", "bot/workflow/messages.py"],
+        ["tests/test_workflow_inputs.py"],
+    ),
     "subscriptions": (
         [
             "bot/subscriptions/feed.py",

@@ -68,3 +68,15 @@ def test_the_readme_quotes_the_benchmarks_headline_as_the_run_wrote_it() -> None
     quoted = block(ROOT / "README.md")
     assert quoted == block(ROOT / "docs" / "benchmarks.md")
     assert "start-up" in quoted and "peak memory" in quoted
+
+
+async def test_the_readmes_workflow_step_example_runs_in_the_demo() -> None:
+    from bot.demo_step import run_step_demo
+
+    readme = (ROOT / "README.md").read_text()
+    steps = re.findall(r"^python -m bot demo --step '([^']+)'$", readme, re.MULTILINE)
+    assert steps, "the README shows the step's demo"
+    for inputs in steps:
+        out = io.StringIO()
+        assert await run_step_demo(inputs, out=out) == 0, out.getvalue()
+        assert "functions.completeSuccess" in out.getvalue()
