@@ -538,3 +538,16 @@ async def test_oracle_refusing_connections_for_a_while_does_not_fail_the_step(
     await slack.wait_for(lambda: execution.state != "running", 20)
     await bot.finished()
     assert execution.state == "completed" and len(sandbox.tasks) == 1
+
+
+async def test_a_run_posting_in_a_channel_takes_its_defaults_as_task_does(
+    bot: Bot, sandbox: B2CSandbox
+) -> None:
+    await bot.command("defaults @priority High @type Call")
+    await bot.finished()
+    await run_step(bot, {"name": "With defaults", "channel": "C1", "type": "Email"})
+    await run_step(bot, {"name": "Elsewhere", "channel": "C2"})
+    by_name = {t["name"]: t for t in sandbox.tasks.values()}
+    assert by_name["With defaults"]["priority"]["id"] == 3  # the channel's High
+    assert by_name["With defaults"]["taskType"]["id"] == 2  # Email, as given, wins
+    assert by_name["Elsewhere"]["priority"] is None

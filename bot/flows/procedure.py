@@ -48,7 +48,8 @@ from bot.slack.people import People
 log = logging.getLogger(__name__)
 # (kind, request, draft) -> the draft completed from Slack, and the thread to answer in
 Preparer = Callable[[str, TaskRequest, TaskDraft], Awaitable[tuple[TaskDraft, str | None]]]
-DEFAULTS_APPLY_TO = ("command", "reaction")  # the form shows them pre-filled instead
+# (the form shows them pre-filled instead; a workflow step takes its channel's)
+DEFAULTS_APPLY_TO = ("command", "reaction", "workflow")
 CLOCK_SKEW = 300.0
 IN_FLIGHT_MARGIN = 1.0  # seconds past B2C_TIMEOUT an abandoned POST is given to land
 IN_FLIGHT_LOOK = 1.0  # seconds between looks for the task of such a POST
