@@ -145,3 +145,80 @@ def test_an_error_is_bounded_and_refusals_name_the_setting() -> None:
     assert messages.inputs_refused("Due (due): bad.") == (
         "Due (due): bad. Nothing was created in B2C Service: fix the step's inputs."
     )
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        (None, "The step's inputs did not arrive (Slack sent no inputs object)."),
+        ({}, "Task name (name) is required: give the task a name."),
+        (
+            {"name": "x", "assignee": "jane"},
+            "Assignee (assignee) must be a Slack user, not “jane”.",
+        ),
+        (
+            {"name": "x", "channel": "#support"},
+            "Post in channel (channel) must be a Slack channel, not “#support”.",
+        ),
+        (
+            {"name": "x", "channel": "C" + "x" * 100},
+            f"Post in channel (channel) must be a Slack channel, not “C{'x' * 79}”.",
+        ),
+        (
+            {"name": "x", "contact": "Mary " + "y" * 100},
+            "Contact (contact) must be a B2C Service contact ID (like 83) or an e-mail address, "
+            f"not “Mary {'y' * 75}”.",
+        ),
+        (
+            {"name": "x", "contact": "1" * 19},
+            "Contact (contact) must be a B2C Service contact ID (like 83) or an e-mail address, "
+            f"not “{'1' * 19}”.",
+        ),
+        (
+            {"name": "x", "due": "04/03 5pm"},
+            "Due (due): “04/03” could be read day first or month first; write the month's name "
+            "(5 Dec 2026) or 2026-12-05.",
+        ),
+    ],
+)
+def test_refusals_word_for_word(inputs: Any, said: str) -> None:
+    with pytest.raises(InputError) as refused:
+        read_inputs(inputs)
+    assert str(refused.value) == said
+
+
+@pytest.mark.parametrize("contact", ["1", "9" * 18])
+def test_contact_ids_from_1_to_18_digits(contact: str) -> None:
+    assert read_inputs({"name": "x", "contact": contact}).draft.contact == int(contact)
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        (
+            _entry("rejected", ["Not created...", "Bad value..", ""]),
+            "Not created. Bad value. Nothing was created in B2C Service: fix the step's inputs.",
+        ),
+        (
+            _entry("rejected", [".Odd", "", ""]),
+            ".Odd. Nothing was created in B2C Service: fix the step's inputs.",
+        ),
+    ],
+)
+def test_reasons_end_each_sentence_once(entry: Any, said: str) -> None:
+    assert messages.not_created(entry, 5) == said
+
+
+def test_a_run_with_no_reason_kept_still_says_it_made_nothing() -> None:
+    entry = _entry("rejected", [])
+    entry = type(entry)(**{**vars(entry), "reason": None})
+    assert messages.not_created(entry, 5) == (
+        "The task was not created. Nothing was created in B2C Service: fix the step's inputs."
+    )
+
+
+def test_a_channel_refused_word_for_word() -> None:
+    assert messages.channel_refused("C9") == (
+        "Post in channel: the task bot may not post in channel C9 (ALLOWED_CHANNELS). Nothing "
+        "was created. Choose another channel in the step, or ask the admin who installed the bot."
+    )

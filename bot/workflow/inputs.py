@@ -10,7 +10,6 @@ escaped here and read back by the same code as a typed command.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,10 +89,7 @@ def _slack_id(inputs: dict[str, Any], name: str, pattern: re.Pattern[str], what:
 def _due(value: str) -> str:
     """A date as ``/task`` reads it, or a Slack timestamp (Unix seconds), as an ISO time."""
     if _STAMP.match(value):
-        seconds = float(value)
-        if not math.isfinite(seconds):
-            raise InputError(f"Due (due) is not a date: “{value}”.")
-        return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+        return datetime.fromtimestamp(float(value), UTC).isoformat(timespec="seconds")
     try:
         read = spec("due").read(escape(value))
     except ValueError as error:
