@@ -203,6 +203,10 @@ def test_contact_ids_from_1_to_18_digits(contact: str) -> None:
             _entry("rejected", [".Odd", "", ""]),
             ".Odd. Nothing was created in B2C Service: fix the step's inputs.",
         ),
+        (  # only full stops are trimmed, whatever the sentence ends with
+            _entry("rejected", ["Task for MAX.", "Code X", ""]),
+            "Task for MAX. Code X. Nothing was created in B2C Service: fix the step's inputs.",
+        ),
     ],
 )
 def test_reasons_end_each_sentence_once(entry: Any, said: str) -> None:
