@@ -20,10 +20,6 @@ USER_REFUSED = (
     "who may create B2C Service tasks (ALLOWED_USERS). Nothing was created. Ask the admin who "
     "installed the bot."
 )
-SHARED_CHANNEL = (
-    "Post in channel: that channel is shared with another organization (Slack Connect), where "
-    "the task bot does not post tasks unless its admin allows it. Nothing was created."
-)
 
 
 def channel_refused(channel: str) -> str:

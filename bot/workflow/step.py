@@ -53,37 +53,37 @@ class WorkflowStep:
             team_id=team_id,
             function_execution_id=execution,
         )
-        refusal = await self._refusal(event)
-        if isinstance(refusal, str):
+        checked = await self._checked(event)
+        if isinstance(checked, str):  # refused
             log.info(
                 "[%s] Workflow Builder step %s refused: %s",
                 request.correlation_id,
                 execution,
-                refusal,
+                checked,
                 extra={"event": "workflow_step_refused", "correlation_id": request.correlation_id},
             )
             self.creator.spawn(
-                self.finisher.fail(execution, token, refusal, request.correlation_id),
+                self.finisher.fail(execution, token, checked, request.correlation_id),
                 "workflow-refused",
                 request.correlation_id,
             )
             return
-        step = refusal
         request = replace(
             request,
-            user_id=step.requester or "",
-            user_name="" if step.requester else NOBODY,
-            channel_id=step.channel or "",
+            user_id=checked.requester or "",
+            user_name="" if checked.requester else NOBODY,
+            channel_id=checked.channel or "",
         )
         await self.runs.keep(execution, token)
         entry = await self.creator.accept(
-            request, step.draft, kind=KIND, dedupe_key=f"{KIND}:{execution}"
+            request, checked.draft, kind=KIND, dedupe_key=f"{KIND}:{execution}"
         )
         if entry is not None:  # None: Slack sent this run again; it is in hand already
             self.creator.start(entry)
 
-    async def _refusal(self, event: dict[str, Any]) -> StepInputs | str:
-        """Why this run is refused (a line for the workflow's builder), or its read inputs."""
+    async def _checked(self, event: dict[str, Any]) -> StepInputs | str:
+        """The run's inputs, read and allowed; or why it is refused (a line for the
+        workflow's builder)."""
         if not self.enabled:
             return messages.TURNED_OFF
         try:
