@@ -286,7 +286,9 @@ async def test_oracle_away_past_the_budget_fails_the_step_saying_so(
 async def test_a_restart_in_between_finishes_the_run_with_the_kept_token(
     sandbox: B2CSandbox, slack: SlackFake, database_url: str
 ) -> None:
-    settings = make_settings(sandbox, slack, database_url=database_url, b2c_retry_budget=30)
+    settings = make_settings(
+        sandbox, slack, database_url=database_url, b2c_retry_budget=30, shutdown_grace=0.2
+    )
     await sandbox.stop()  # Oracle away when the run arrives
     event = slack.functions.start(CALLBACK_ID, {"name": "Replacement part request"})
     KNOWN_SECRETS.add(event["bot_access_token"])
