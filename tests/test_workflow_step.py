@@ -287,7 +287,12 @@ async def test_a_restart_in_between_finishes_the_run_with_the_kept_token(
     sandbox: B2CSandbox, slack: SlackFake, database_url: str
 ) -> None:
     settings = make_settings(
-        sandbox, slack, database_url=database_url, b2c_retry_budget=30, shutdown_grace=0.2
+        sandbox,
+        slack,
+        database_url=database_url,
+        b2c_retry_budget=30,
+        shutdown_grace=0.2,
+        b2c_timeout=2,  # (how long a POST cut off by the stop is looked for before resending)
     )
     await sandbox.stop()  # Oracle away when the run arrives
     event = slack.functions.start(CALLBACK_ID, {"name": "Replacement part request"})
