@@ -437,8 +437,7 @@ BUDGETS = [
     "(their current status) | 1: `views.publish` |",
     "| a Workflow Builder step's run (`tests/test_workflow_step.py`) | 1: its POST | 1: "
     "`functions.completeSuccess`; 3 with a channel (and the task message and its reply) |",
-    "| a step's run refused (its inputs, the allow-lists) | 0 | 1: "
-    "`functions.completeError` |",
+    "| a step's run refused (its inputs, the allow-lists) | 0 | 1: `functions.completeError` |",
     "",
 ]
 
