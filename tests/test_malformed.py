@@ -77,6 +77,32 @@ PAYLOADS: list[tuple[str, str]] = [
         ),
     ),
     (
+        "a button whose message's ts is not a Slack timestamp",
+        json.dumps(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "team": {"id": "T1"},
+                "channel": {"id": "C1"},
+                "container": {"type": "message", "channel_id": "C1", "message_ts": "1\u0000.1"},
+                "actions": [
+                    {"action_id": "create_as_task", "block_id": "a", "value": '{"text":"x"}'}
+                ],
+            }
+        ),
+    ),
+    (
+        "a button whose container's channel is not a Slack id",
+        json.dumps(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "container": {"type": "message", "channel_id": "C 1", "message_ts": "1.1"},
+                "actions": [{"action_id": "retry", "block_id": "a", "value": "x"}],
+            }
+        ),
+    ),
+    (
         "a shortcut without a trigger",
         json.dumps({"type": "message_action", "callback_id": "create_task", "user": {"id": "U1"}}),
     ),

@@ -111,6 +111,10 @@ def _actions_problem(payload: dict[str, Any]) -> str | None:
     for key in ("channel", "container", "message", "view", "team"):
         if payload.get(key) is not None and not _dict(payload[key]):
             return f"the block_actions payload's {key} is not an object"
+    for key in ("container", "message"):  # where the message pressed is (its ts keys requests)
+        inner = _context_problem(payload.get(key) or {}, f"block_actions payload's {key}")
+        if inner is not None:
+            return inner
     for action in actions:
         if not _dict(action) or not _text(action.get("action_id")):
             return "an action has no action_id"
