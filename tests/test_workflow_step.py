@@ -512,6 +512,9 @@ async def test_runs_are_counted_by_their_own_kind_and_the_finishing_calls_by_met
         ({"inputs": "name=x"}, "the function_executed event's inputs is of the wrong kind"),
         ({"function_execution_id": 7}, "function_executed event's function_execution_id is of"),
         ({"function_execution_id": None}, "is of the wrong kind"),
+        ({"function_execution_id": "Fx\u00001"}, "function_execution_id is not a Slack id"),
+        ({"function_execution_id": ""}, "function_execution_id is not a Slack id"),
+        ({"bot_access_token": "xwfp-1 2"}, "bot_access_token is not a Slack token"),
     ],
 )
 async def test_a_malformed_run_is_answered_as_slack_expects_and_creates_nothing(

@@ -40,6 +40,7 @@ _ID = re.compile(r"[A-Za-z0-9_.-]{0,64}")  # a Slack id (U…, C…, T…, E…)
 _IDS = ("team_id", "enterprise_id", "api_app_id", "event_id", "user_id", "channel_id")
 _STAMPS = ("ts", "thread_ts", "event_ts", "message_ts", "action_ts")
 _STAMP = re.compile(r"[0-9]{1,12}(\.[0-9]{1,8})?")
+_TOKEN = re.compile(r"[A-Za-z0-9._-]{1,512}")  # a Slack token (xwfp-…)
 
 
 def _stamp(value: Any) -> bool:
@@ -215,6 +216,11 @@ def event_problem(body: Any) -> str | None:
     for field in _EVENT_NEEDS.get(event["type"], ()):
         if field not in event:
             return f"the {event['type']} event has no {field}"
+    if event["type"] == "function_executed":  # its id keys the request; its token is kept
+        if not event["function_execution_id"] or not _id(event["function_execution_id"]):
+            return "the function_executed event's function_execution_id is not a Slack id"
+        if "bot_access_token" in event and not _TOKEN.fullmatch(event["bot_access_token"]):
+            return "the function_executed event's bot_access_token is not a Slack token"
     if event["type"] == "link_shared" and not all(
         _dict(link) and _text(link.get("url")) for link in event.get("links", [])
     ):
