@@ -5,7 +5,6 @@ retrying…), its result where the requester will see it (the task message and i
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -16,6 +15,7 @@ from bot.domain import slack_text
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import escape
 from bot.domain.tasks import Task
+from bot.flows.failures import explained
 from bot.journal import Entry, Journal
 from bot.oracle.catalog import Catalog
 from bot.oracle.lookups import Names
@@ -83,7 +83,7 @@ class ResultDelivery:
                 task_message["blocks"][-1] if request.thread_ts is not None else None,
             )
         else:
-            headline, reason, hint = json.loads(entry.reason or '["", "", ""]')
+            headline, reason, hint = explained(entry.reason)
             button = (
                 render.retry_button(entry.id)
                 if entry.state == "failed"

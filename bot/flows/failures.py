@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -80,6 +81,13 @@ def in_plain_words(reason: str) -> str:
         if found:
             return plain(found)
     return reason
+
+
+def explained(stored: str | None) -> tuple[str, str, str]:
+    """A journaled request's (headline, reason, what to do), as the create procedure kept
+    them (JSON in its ``reason``); empty ones when none was kept."""
+    headline, reason, hint = json.loads(stored or '["", "", ""]')
+    return headline, reason, hint
 
 
 def explain(error: Failure | RetriesExhausted | OutcomeUnknown) -> tuple[str, str, str]:

@@ -7,7 +7,6 @@ is known and is completed with ``views.update`` once Oracle and Slack have answe
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -22,7 +21,7 @@ from bot.domain.grammar import Reading
 from bot.domain.requests import TaskRequest
 from bot.domain.slack_text import first_line_name, to_plain
 from bot.domain.tasks import Task
-from bot.flows.failures import Failure, explain
+from bot.flows.failures import Failure, explain, explained
 from bot.flows.procedure import Hooks
 from bot.flows.worker import TaskCreator
 from bot.oracle import lookups
@@ -304,5 +303,5 @@ class TaskForms:
         values = modal.values_from_draft(
             draft_from_dict(entry.draft), tz=person.tz if person else None, now=self.creator.clock()
         )
-        headline, reason, _hint = json.loads(entry.reason or '["", "", ""]')
+        headline, reason, _hint = explained(entry.reason)
         return await self.open(trigger_id, context, values, banner=f"{headline}: {reason}")

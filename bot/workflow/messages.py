@@ -5,9 +5,7 @@ written (inferred: Slack's reference calls it "a human-readable error message").
 
 from __future__ import annotations
 
-import json
-
-from bot.flows.failures import OutcomeUnknown
+from bot.flows.failures import OutcomeUnknown, explained
 from bot.journal import Entry
 
 MAX_ERROR = 1000  # characters of an error kept (Slack states no limit: a sane bound)
@@ -36,7 +34,7 @@ def inputs_refused(problem: str) -> str:
 
 def not_created(entry: Entry, budget: float) -> str:
     """Why a journaled run made no task, from the journal's reason."""
-    headline, reason, _hint = json.loads(entry.reason or '["", "", ""]')
+    headline, reason, _hint = explained(entry.reason)
     what = headline.rstrip(".") + "." if headline else "The task was not created."
     if reason:
         what += " " + reason.rstrip(".") + "."
