@@ -56,37 +56,10 @@ class TextFormatter(logging.Formatter):
 TOKEN_FORMS = re.compile(r"\bxwfp-[A-Za-z0-9-]+")
 
 
-class TokenForms(logging.Filter):
-    """Masks workflow tokens where a library logs them: Socket Mode's debug line prints each
-    envelope whole, and a ``function_executed`` event carries its run's token. Set on those
-    libraries' loggers (``mask_token_forms``), so that it holds whatever handler writes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = TOKEN_FORMS.sub(MASK, message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-# the loggers that print Slack's deliveries whole (Bolt's app logger carries Socket Mode's)
-PAYLOAD_LOGGERS = (
-    "slack_bolt.AsyncApp",
-    "slack_sdk.socket_mode.aiohttp",
-    "slack_sdk.socket_mode.async_client",
-)
-
-
-def mask_token_forms() -> None:
-    for name in PAYLOAD_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, TokenForms) for f in logger.filters):
-            logger.addFilter(TokenForms())
-
-
 class SecretFilter(logging.Filter):
     """Replaces any of the given secrets, and any workflow token, in a record's message and
-    arguments."""
+    arguments. On the handler (every configured secret), and on the libraries' loggers that
+    print deliveries whole (``mask_token_forms``: workflow tokens whatever handler writes)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -119,3 +92,19 @@ def configure(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (
     # give it the configured one, so that nothing is formatted only to be thrown away
     for name in SLACK_SDK_LOGGERS:
         logging.getLogger(name).setLevel(level)
+
+
+# the loggers that print Slack's deliveries whole (Bolt's app logger carries Socket Mode's):
+# Socket Mode's debug line prints each envelope, a function_executed event with its token
+PAYLOAD_LOGGERS = (
+    "slack_bolt.AsyncApp",
+    "slack_sdk.socket_mode.aiohttp",
+    "slack_sdk.socket_mode.async_client",
+)
+
+
+def mask_token_forms() -> None:
+    for name in PAYLOAD_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, SecretFilter) for f in logger.filters):
+            logger.addFilter(SecretFilter(()))
