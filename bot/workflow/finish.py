@@ -51,43 +51,31 @@ class StepFinisher:
     async def deliver(self, entry: Entry, request: TaskRequest) -> tuple[Entry, str | None]:
         """``TaskCreator.deliverers["workflow"]``: (the entry, how it reached Slack), or None
         while Slack is away (the journal runs it again)."""
-        execution = request.function_execution_id or ""
-        if await self.finish(entry, request, execution) is None:
+        if await self.finish(entry, request) is None:
             return entry, None
         if entry.task is None or not request.channel_id:
             return entry, NO_CHANNEL
         return await self.results.deliver(entry, request)
 
-    async def finish(self, entry: Entry, request: TaskRequest, execution: str) -> str | None:
+    async def finish(self, entry: Entry, request: TaskRequest) -> str | None:
         """End the run in Slack, once: how it ended ("success", "error", or Slack's refusal),
         or None while Slack is away."""
+        execution = request.function_execution_id or ""
         token = await self.runs.token(execution)
         if token is None:  # finished already (an earlier run of this request), or never kept
             return await self.runs.outcome(execution) or "no token"
-        if entry.task is not None:
-            task = Task.model_validate(entry.task)
-            outcome, call = (
-                "success",
-                self.slack.functions_completeSuccess(
-                    token=token,
-                    function_execution_id=execution,
-                    outputs={
-                        "task_id": task.id,
-                        "task_url": self.link(task.id),
-                        "status": task.status_name,
-                    },
-                ),
+        if entry.task is None:
+            error = messages.not_created(entry, self.budget)
+            call = self.slack.functions_completeError(
+                token=token, function_execution_id=execution, error=error
             )
-        else:
-            outcome, call = (
-                "error",
-                self.slack.functions_completeError(
-                    token=token,
-                    function_execution_id=execution,
-                    error=messages.not_created(entry, self.budget),
-                ),
-            )
-        return await self.told(call, execution, outcome, request.correlation_id)
+            return await self.told(call, execution, "error", request.correlation_id)
+        task = Task.model_validate(entry.task)
+        outputs = {"task_id": task.id, "task_url": self.link(task.id), "status": task.status_name}
+        call = self.slack.functions_completeSuccess(
+            token=token, function_execution_id=execution, outputs=outputs
+        )
+        return await self.told(call, execution, "success", request.correlation_id)
 
     async def fail(self, execution: str, token: str, error: str, correlation: str) -> None:
         """End a run that made no request (its inputs refused, the step turned off)."""
