@@ -149,17 +149,17 @@ def _print_readable(report: dict[str, Any], out: TextIO) -> None:
         out.write("  (ephemeral, only the requester sees it)\n")
         for line in _block_lines(ack["body"].get("blocks"), ack["body"].get("text", "")):
             out.write(f"  {line}\n")
-    _print_calls(report["oracle"], report["slack"], out)
+    print_calls(report["oracle"], report["slack"], out)
     for response in report["response_url"]:
         out.write("\nbot → Slack: response_url (ephemeral)\n")
         for line in _block_lines(response.get("blocks"), response.get("text", "")):
             out.write(f"  {line}\n")
     for step in report.get("round_trip", []):
         out.write(f"\n— {step['what']} —\n")
-        _print_calls(step["oracle"], step["slack"], out)
+        print_calls(step["oracle"], step["slack"], out)
 
 
-def _print_calls(oracle: list[dict[str, Any]], slack: list[dict[str, Any]], out: TextIO) -> None:
+def print_calls(oracle: list[dict[str, Any]], slack: list[dict[str, Any]], out: TextIO) -> None:
     for request in oracle:
         out.write(f"\nbot → Oracle: {request['method']} {API}{request['path']}\n")
         out.write(f"  OSvC-CREST-Application-Context: {request['app_context']}\n")
@@ -277,8 +277,8 @@ async def _run_demo(
                 "ms": ack_ms,
                 "body": response.json() if response.content else None,
             },
-            "oracle": _oracle_calls(sandbox.requests),
-            "slack": _slack_calls(slack.calls),
+            "oracle": oracle_calls(sandbox.requests),
+            "slack": slack_calls(slack.calls),
             "response_url": slack.responses,
             "tasks_created": sorted(set(sandbox.tasks) - set(SEED_TASKS)),
         }
@@ -298,7 +298,7 @@ async def _run_demo(
     return _exit_code(form["text"], report)
 
 
-def _oracle_calls(requests: list[Any]) -> list[dict[str, Any]]:
+def oracle_calls(requests: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "method": r.method,
@@ -312,7 +312,7 @@ def _oracle_calls(requests: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _slack_calls(calls: list[Any]) -> list[dict[str, Any]]:
+def slack_calls(calls: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "method": c.method,
@@ -337,8 +337,8 @@ async def _recorded(
     await then()
     return {
         "what": what,
-        "oracle": _oracle_calls(sandbox.requests[oracle_before:]),
-        "slack": _slack_calls(slack.calls[slack_before:]),
+        "oracle": oracle_calls(sandbox.requests[oracle_before:]),
+        "slack": slack_calls(slack.calls[slack_before:]),
     }
 
 

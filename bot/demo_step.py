@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from bot.demo import _oracle_calls, _print_calls, _slack_calls, offline_bot, signed_headers
+from bot.demo import offline_bot, oracle_calls, print_calls, signed_headers, slack_calls
 from bot.server import EVENTS_PATH
 from bot.standins.slack_fake import SlackFake
 from bot.workflow.definition import FUNCTION
@@ -80,8 +80,8 @@ async def _run(inputs: dict[str, Any], workdir: str) -> dict[str, Any]:
         return {
             "inputs": inputs,
             "ack": {"status": response.status_code, "ms": ack_ms},
-            "oracle": _oracle_calls(sandbox.requests),
-            "slack": _slack_calls(slack.calls),
+            "oracle": oracle_calls(sandbox.requests),
+            "slack": slack_calls(slack.calls),
             "ended": {
                 "state": execution.state,
                 "outputs": execution.outputs,
@@ -96,7 +96,7 @@ def _print(report: dict[str, Any], out: TextIO) -> None:
         f"{json.dumps(report['inputs'], ensure_ascii=False)}\n"
     )
     out.write(f"bot → Slack: HTTP {report['ack']['status']} ack in {report['ack']['ms']:.0f} ms\n")
-    _print_calls(report["oracle"], report["slack"], out)
+    print_calls(report["oracle"], report["slack"], out)
     ended = report["ended"]
     if ended["state"] == "completed":
         out.write("\nbot → Slack: functions.completeSuccess (the step's outputs)\n")
